@@ -1,0 +1,60 @@
+# Knock's commands. Each target first installs what a fresh machine lacks (see
+# scripts/install-tools.sh, which skips whatever is already present).
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# cargo-leptos builds the server with these variables set; exporting the same value for plain
+# cargo keeps one set of compiled dependencies for both (leptos reads it at compile time).
+export LEPTOS_OUTPUT_NAME := knock
+# wasm-opt for release builds comes from npm's binaryen (Debian's breaks hydration).
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+WASM := --target wasm32-unknown-unknown
+
+.PHONY: help tools run watch build test fmt lint unit e2e bench
+
+help:
+	@echo "make run    build (debug) and serve on http://127.0.0.1:3000"
+	@echo "make test   formatting, clippy, Rust tests, wasm build, Playwright"
+	@echo "make build  release binary target/release/knock and site target/site"
+	@echo "make bench  performance figures"
+	@echo "make watch  cargo leptos watch (rebuilds and reloads on change)"
+
+tools:
+	scripts/install-tools.sh all
+
+run: tools
+	cargo leptos serve
+
+watch: tools
+	cargo leptos watch
+
+build: tools
+	cargo leptos build --release
+	@if [ "$(TARGET_DIR)" != "$(CURDIR)/target" ]; then \
+		mkdir -p target/release && cp "$(TARGET_DIR)/release/knock" target/release/knock; fi
+	@ls -l target/release/knock target/site/pkg
+
+test: tools fmt lint unit e2e
+
+fmt:
+	cargo fmt --all --check
+
+# Per package, so `app` is never built with `ssr` and `hydrate` together.
+lint:
+	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+	cargo clippy -p app -p frontend --features app/hydrate $(WASM) -- -D warnings
+
+unit:
+	cargo test -p app -p server --features app/ssr
+
+# Builds the server and the wasm bundle (debug), then runs Playwright against that binary.
+e2e:
+	cargo leptos build
+	cd end2end && KNOCK_BIN="$(TARGET_DIR)/debug/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
+		npx playwright test
+
+bench: build
+	@echo "Benchmarks arrive with the performance work; the release build above is what they will measure."

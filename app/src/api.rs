@@ -1,0 +1,3 @@
+//! Server functions: thin adapters from the pages to the domain services, one file per area.
+
+pub mod deployment;

@@ -1,0 +1,176 @@
+//! Configuration, read once from the environment (and `.env`, when present) into a typed struct.
+
+use std::{fmt, net::SocketAddr};
+
+/// The address served when `LEPTOS_SITE_ADDR` is unset.
+pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
+/// The database used when `DATABASE_URL` is unset.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://knock.db";
+
+/// A secret that never prints itself, so it cannot reach a log by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the few places that must use it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// Knock's configuration (PRODUCT.md §1).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `KNOCK_API_KEY`; when `None`, one is generated on first start and kept in the database.
+    pub api_key: Option<Secret>,
+    /// `DATABASE_URL`.
+    pub database_url: String,
+    /// `LEPTOS_SITE_ADDR`: where the server listens.
+    pub site_addr: SocketAddr,
+    /// `KNOCK_PUBLIC_URL` without a trailing slash: the base of room URLs and links.
+    pub public_url: String,
+    /// Whether `public_url` was configured, rather than derived from `site_addr`.
+    public_url_configured: bool,
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {reason}")]
+pub struct ConfigError {
+    variable: &'static str,
+    reason: String,
+}
+
+impl Config {
+    /// Reads `.env` (if present) and then the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is worth knowing about but not fatal.
+        if let Err(error) = dotenvy::dotenv()
+            && !error.not_found()
+        {
+            eprintln!("warning: .env could not be read: {error}");
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source (the environment, or a test's map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let non_empty = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+
+        let api_key = non_empty("KNOCK_API_KEY").map(Secret::new);
+        let database_url =
+            non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let site_addr_text =
+            non_empty("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.to_owned());
+        let site_addr = site_addr_text.parse().map_err(|_| ConfigError {
+            variable: "LEPTOS_SITE_ADDR",
+            reason: format!("`{site_addr_text}` is not an address like 127.0.0.1:3000"),
+        })?;
+        let public_url_configured = non_empty("KNOCK_PUBLIC_URL").is_some();
+        let public_url = match non_empty("KNOCK_PUBLIC_URL") {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                url.trim_end_matches('/').to_owned()
+            }
+            Some(url) => {
+                return Err(ConfigError {
+                    variable: "KNOCK_PUBLIC_URL",
+                    reason: format!("`{url}` must start with http:// or https://"),
+                });
+            }
+            None => format!("http://{site_addr}"),
+        };
+        Ok(Self {
+            api_key,
+            database_url,
+            site_addr,
+            public_url,
+            public_url_configured,
+        })
+    }
+
+    /// Records the address actually bound (port 0 picks one) and, unless `KNOCK_PUBLIC_URL` was
+    /// given, derives the public URL from it.
+    pub fn bound_to(mut self, addr: SocketAddr) -> Self {
+        self.site_addr = addr;
+        if !self.public_url_configured {
+            self.public_url = format!("http://{addr}");
+        }
+        self
+    }
+
+    /// Whether links are served over https (cookies then get `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_product_contract() {
+        let config = parse(&[]).expect("defaults are valid");
+        assert!(config.api_key.is_none());
+        assert_eq!(config.database_url, "sqlite://knock.db");
+        assert_eq!(config.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.public_url, "http://127.0.0.1:3000");
+        assert!(!config.is_https());
+    }
+
+    #[test]
+    fn public_url_defaults_to_the_listen_address_and_loses_its_trailing_slash() {
+        let config = parse(&[("LEPTOS_SITE_ADDR", "0.0.0.0:8080")]).expect("valid");
+        assert_eq!(config.public_url, "http://0.0.0.0:8080");
+        let config = parse(&[("KNOCK_PUBLIC_URL", "https://knock.example.com/")]).expect("valid");
+        assert_eq!(config.public_url, "https://knock.example.com");
+        assert!(config.is_https());
+    }
+
+    #[test]
+    fn binding_port_zero_gives_the_real_port_to_a_derived_public_url_only() {
+        let bound = "127.0.0.1:41234".parse().expect("address");
+        let derived = parse(&[("LEPTOS_SITE_ADDR", "127.0.0.1:0")]).expect("valid");
+        assert_eq!(derived.bound_to(bound).public_url, "http://127.0.0.1:41234");
+        let configured =
+            parse(&[("KNOCK_PUBLIC_URL", "https://knock.example.com")]).expect("valid");
+        assert_eq!(
+            configured.bound_to(bound).public_url,
+            "https://knock.example.com"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let error = parse(&[("LEPTOS_SITE_ADDR", "nowhere")]).expect_err("invalid");
+        assert!(error.to_string().starts_with("LEPTOS_SITE_ADDR"));
+        let error = parse(&[("KNOCK_PUBLIC_URL", "knock.example.com")]).expect_err("invalid");
+        assert!(error.to_string().starts_with("KNOCK_PUBLIC_URL"));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let config = parse(&[("KNOCK_API_KEY", "super-secret")]).expect("valid");
+        assert!(!format!("{config:?}").contains("super-secret"));
+    }
+}

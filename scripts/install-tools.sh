@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+#! Installs what building and testing Knock needs, skipping whatever is already present.
+#
+# Usage: scripts/install-tools.sh [rust|wasm|node|chromium|all]...
+# Versions are pinned here and nowhere else; see docs/toolchain.md for why each step is needed.
+set -euo pipefail
+
+CARGO_LEPTOS_VERSION=0.3.11
+# Must equal the `wasm-bindgen` version pinned in the workspace Cargo.toml.
+WASM_BINDGEN_VERSION=0.2.130
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+log() { printf '[tools] %s\n' "$*" >&2; }
+
+# Fetches a crate's source from crates.io into a fresh temporary directory and prints its path.
+crate_source() {
+  local name=$1 version=$2 dir
+  dir=$(mktemp -d)
+  curl -sSfL "https://static.crates.io/crates/$name/$name-$version.crate" | tar -xz -C "$dir"
+  printf '%s/%s-%s' "$dir" "$name" "$version"
+}
+
+wasm_target() {
+  if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "wasm32-unknown-unknown present"
+  else
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+cargo_leptos() {
+  if cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION"; then
+    log "cargo-leptos $CARGO_LEPTOS_VERSION present"
+    return
+  fi
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 30 minutes on 2 cores)"
+  local src
+  src=$(crate_source cargo-leptos "$CARGO_LEPTOS_VERSION")
+  # Its published lockfile pins cargo-util-schemas 0.14.2, which needs a newer rustc than 1.95.
+  (cd "$src" && cargo update -p cargo-util-schemas --precise 0.14.1 &&
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+      cargo install --path . --locked --force)
+  rm -rf "$(dirname "$src")"
+}
+
+wasm_bindgen() {
+  if wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
+    log "wasm-bindgen-cli $WASM_BINDGEN_VERSION present"
+    return
+  fi
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 8 minutes)"
+  local src
+  src=$(crate_source wasm-bindgen-cli "$WASM_BINDGEN_VERSION")
+  # Its published lockfile pins a webpki-roots version the registry no longer serves.
+  (cd "$src" && cargo update -p webpki-roots --precise 1.0.10 &&
+    cargo install --path . --locked --force)
+  rm -rf "$(dirname "$src")"
+}
+
+node_packages() {
+  # end2end/ holds Playwright and binaryen (the wasm-opt that release builds need).
+  local stamp="$root/end2end/node_modules/.package-lock.json"
+  if [ -f "$stamp" ] && [ "$stamp" -nt "$root/end2end/package-lock.json" ]; then
+    log "end2end npm packages present"
+  else
+    log "installing end2end npm packages"
+    (cd "$root/end2end" && npm ci --no-audit --no-fund)
+  fi
+}
+
+chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    log "chromium present"
+    return
+  fi
+  log "installing Debian's chromium"
+  local sudo=
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}
+
+[ $# -gt 0 ] || set -- all
+for part in "$@"; do
+  case $part in
+    rust) wasm_target; cargo_leptos; wasm_bindgen ;;
+    wasm) wasm_target ;;
+    node) node_packages ;;
+    chromium) chromium ;;
+    all) wasm_target; cargo_leptos; wasm_bindgen; node_packages; chromium ;;
+    *) log "unknown part: $part"; exit 2 ;;
+  esac
+done

@@ -1,0 +1,70 @@
+//! The `knock` server: one axum router serving the Leptos pages and server functions, the
+//! `/v1` REST API and the health check. `main.rs` only reads configuration and calls [`serve`];
+//! tests call [`spawn`] on port 0.
+
+use std::future::Future;
+
+use app::{App, shell, ssr::state::AppState};
+use axum::{Router, routing::get};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+/// Builds the whole application router.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// `GET /healthz`: answers `ok` while the server can reach its database.
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> (axum::http::StatusCode, &'static str) {
+    match sqlx_ping(&state).await {
+        Ok(()) => (axum::http::StatusCode::OK, "ok"),
+        Err(error) => {
+            tracing::error!(%error, "health check: database unreachable");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unreachable",
+            )
+        }
+    }
+}
+
+async fn sqlx_ping(state: &AppState) -> Result<(), app::ssr::db::Error> {
+    app::ssr::db::ping(&state.db).await
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Serves on an already bound listener in the background, until the runtime stops (tests).
+pub fn spawn(listener: TcpListener, state: AppState) {
+    tokio::spawn(async move {
+        if let Err(error) = serve(listener, state, std::future::pending()).await {
+            tracing::error!(%error, "server stopped");
+        }
+    });
+}
