@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 WASM := --target wasm32-unknown-unknown
 
-.PHONY: help tools run watch build test fmt lint unit e2e bench
+.PHONY: help tools run watch build test fmt lint unit openapi e2e bench
 
 help:
 	@echo "make run    build (debug) and serve on http://127.0.0.1:3000"
@@ -37,7 +37,7 @@ build: tools
 		mkdir -p target/release && cp "$(TARGET_DIR)/release/knock" target/release/knock; fi
 	@ls -l target/release/knock target/site/pkg
 
-test: tools fmt lint unit e2e
+test: tools fmt lint unit openapi e2e
 
 fmt:
 	cargo fmt --all --check
@@ -49,6 +49,11 @@ lint:
 
 unit:
 	cargo test -p app -p server --features app/ssr
+
+# The OpenAPI document must validate as OpenAPI 3 (the route list is checked by rest_errors.rs).
+openapi:
+	cargo run --quiet -p server --bin knock -- openapi > "$(TARGET_DIR)/openapi.json"
+	"$${KNOCK_VENV:-$$HOME/.cache/knock-tools/venv}/bin/openapi-spec-validator" "$(TARGET_DIR)/openapi.json"
 
 # Builds the server and the wasm bundle (debug), then runs Playwright against that binary.
 e2e:

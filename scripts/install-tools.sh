@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #! Installs what building and testing Knock needs, skipping whatever is already present.
 #
-# Usage: scripts/install-tools.sh [rust|wasm|node|chromium|all]...
+# Usage: scripts/install-tools.sh [rust|wasm|node|python|chromium|all]...
 # Versions are pinned here and nowhere else; see docs/toolchain.md for why each step is needed.
 set -euo pipefail
 
@@ -11,6 +11,9 @@ WASM_BINDGEN_VERSION=0.2.130
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 log() { printf '[tools] %s\n' "$*" >&2; }
+# A command's whole output, or nothing when it is missing or fails. (Capturing it, rather than
+# piping into `grep -q`, avoids a SIGPIPE that `pipefail` would count as a failure.)
+version_of() { "$@" 2>/dev/null || true; }
 
 # Fetches a crate's source from crates.io into a fresh temporary directory and prints its path.
 crate_source() {
@@ -21,7 +24,7 @@ crate_source() {
 }
 
 wasm_target() {
-  if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  if [[ $'\n'$(version_of rustup target list --installed)$'\n' == *$'\n'wasm32-unknown-unknown$'\n'* ]]; then
     log "wasm32-unknown-unknown present"
   else
     log "adding the wasm32-unknown-unknown target"
@@ -30,7 +33,7 @@ wasm_target() {
 }
 
 cargo_leptos() {
-  if cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION"; then
+  if [[ $(version_of cargo leptos --version) == *" $CARGO_LEPTOS_VERSION"* ]]; then
     log "cargo-leptos $CARGO_LEPTOS_VERSION present"
     return
   fi
@@ -45,7 +48,7 @@ cargo_leptos() {
 }
 
 wasm_bindgen() {
-  if wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
+  if [[ $(version_of wasm-bindgen --version) == *" $WASM_BINDGEN_VERSION"* ]]; then
     log "wasm-bindgen-cli $WASM_BINDGEN_VERSION present"
     return
   fi
@@ -69,6 +72,20 @@ node_packages() {
   fi
 }
 
+# A Python virtualenv outside the clone, kept between runs, with the OpenAPI validator.
+VENV=${KNOCK_VENV:-$HOME/.cache/knock-tools/venv}
+OPENAPI_VALIDATOR_VERSION=0.7.2
+
+python_tools() {
+  if [[ $'\n'$(version_of "$VENV/bin/pip" show openapi-spec-validator)$'\n' == *$'\n'"Version: $OPENAPI_VALIDATOR_VERSION"$'\n'* ]]; then
+    log "openapi-spec-validator $OPENAPI_VALIDATOR_VERSION present"
+    return
+  fi
+  log "installing openapi-spec-validator $OPENAPI_VALIDATOR_VERSION into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION"
+}
+
 chromium() {
   if [ -x /usr/bin/chromium ]; then
     log "chromium present"
@@ -88,7 +105,8 @@ for part in "$@"; do
     wasm) wasm_target ;;
     node) node_packages ;;
     chromium) chromium ;;
-    all) wasm_target; cargo_leptos; wasm_bindgen; node_packages; chromium ;;
+    python) python_tools ;;
+    all) wasm_target; cargo_leptos; wasm_bindgen; node_packages; python_tools; chromium ;;
     *) log "unknown part: $part"; exit 2 ;;
   esac
 done

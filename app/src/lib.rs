@@ -6,6 +6,8 @@
 
 pub mod api;
 pub mod app;
+pub mod error;
+pub mod model;
 pub mod pages;
 
 #[cfg(feature = "ssr")]

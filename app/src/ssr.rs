@@ -1,6 +1,11 @@
 //! Everything that runs only on the server: configuration, state, the database and the domain
-//! services.
+//! services (rooms, tokens) that the REST API and the server functions share.
 
 pub mod config;
 pub mod db;
+pub mod input;
+pub mod rooms;
 pub mod state;
+pub mod time;
+pub mod tokens;
+pub mod validate;

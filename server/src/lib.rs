@@ -2,6 +2,8 @@
 //! `/v1` REST API and the health check. `main.rs` only reads configuration and calls [`serve`];
 //! tests call [`spawn`] on port 0.
 
+pub mod rest;
+
 use std::future::Future;
 
 use app::{App, shell, ssr::state::AppState};
@@ -18,6 +20,7 @@ pub fn router(state: AppState) -> Router {
     let shell_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(rest::router(state.clone()))
         .leptos_routes_with_context(
             &state,
             routes,

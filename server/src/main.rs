@@ -1,4 +1,5 @@
 //! `knock`: reads the configuration, opens the database and serves until SIGTERM or Ctrl-C.
+//! `knock openapi` prints the REST API's OpenAPI document instead.
 
 use app::ssr::{config::Config, state::AppState};
 use leptos::config::get_configuration;
@@ -6,6 +7,10 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("openapi") {
+        println!("{}", server::rest::openapi::document_json());
+        return std::process::ExitCode::SUCCESS;
+    }
     match run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {

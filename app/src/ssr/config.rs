@@ -21,6 +21,16 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether `candidate` is this secret, in time that depends on neither value: both are
+    /// hashed first, so not even the length leaks.
+    pub fn matches(&self, candidate: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        use subtle::ConstantTimeEq;
+        let expected = Sha256::digest(self.0.as_bytes());
+        let given = Sha256::digest(candidate.as_bytes());
+        expected.ct_eq(&given).into()
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -166,6 +176,15 @@ mod tests {
         assert!(error.to_string().starts_with("LEPTOS_SITE_ADDR"));
         let error = parse(&[("KNOCK_PUBLIC_URL", "knock.example.com")]).expect_err("invalid");
         assert!(error.to_string().starts_with("KNOCK_PUBLIC_URL"));
+    }
+
+    #[test]
+    fn secrets_match_only_themselves() {
+        let secret = Secret::new("abc");
+        assert!(secret.matches("abc"));
+        assert!(!secret.matches("abd"));
+        assert!(!secret.matches("ab"));
+        assert!(!secret.matches(""));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The SQLite database: connecting, migrating, and one repository module per table group.
 
+pub mod rooms;
 pub mod settings;
+pub mod tokens;
 
 use std::{str::FromStr, time::Duration};
 

@@ -1,0 +1,431 @@
+//! Wire types shared by the server, the REST API and the browser: rooms, their properties,
+//! meeting-token properties and the request bodies that create or change them.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+#[cfg(feature = "ssr")]
+use utoipa::ToSchema;
+
+/// Who may enter a room without a token.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Privacy {
+    /// Anyone with the link.
+    #[default]
+    Public,
+    /// Token holders, and knockers an admin lets in when knocking is enabled.
+    Private,
+}
+
+impl Privacy {
+    /// `public` or `private`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Private => "private",
+        }
+    }
+}
+
+/// The largest `max_participants`, and its default.
+pub const MAX_PARTICIPANTS: i64 = 200;
+
+/// A room's properties with every value in effect (defaults filled in).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomProperties {
+    /// Tokenless visitors of a private room may knock.
+    pub enable_knocking: bool,
+    /// Nobody joins before this unix time.
+    pub nbf: Option<i64>,
+    /// Nobody joins after this unix time; the room is no longer listed.
+    pub exp: Option<i64>,
+    /// At most this many people in the call.
+    pub max_participants: i64,
+    /// Eject everyone when `exp` passes.
+    pub eject_at_room_exp: bool,
+    /// Show the prejoin page before joining.
+    pub enable_prejoin_ui: bool,
+    /// The language of the pages.
+    pub lang: String,
+}
+
+impl Default for RoomProperties {
+    fn default() -> Self {
+        Self {
+            enable_knocking: false,
+            nbf: None,
+            exp: None,
+            max_participants: MAX_PARTICIPANTS,
+            eject_at_room_exp: false,
+            enable_prejoin_ui: true,
+            lang: "en".to_owned(),
+        }
+    }
+}
+
+impl RoomProperties {
+    /// The properties that differ from their defaults: a room's `config`.
+    pub fn config(&self) -> Map<String, Value> {
+        let defaults = Self::default();
+        let mut config = Map::new();
+        let mut put = |key: &str, differs: bool, value: Value| {
+            if differs {
+                config.insert(key.to_owned(), value);
+            }
+        };
+        put(
+            "enable_knocking",
+            self.enable_knocking != defaults.enable_knocking,
+            self.enable_knocking.into(),
+        );
+        put("nbf", self.nbf.is_some(), self.nbf.into());
+        put("exp", self.exp.is_some(), self.exp.into());
+        put(
+            "max_participants",
+            self.max_participants != defaults.max_participants,
+            self.max_participants.into(),
+        );
+        put(
+            "eject_at_room_exp",
+            self.eject_at_room_exp != defaults.eject_at_room_exp,
+            self.eject_at_room_exp.into(),
+        );
+        put(
+            "enable_prejoin_ui",
+            self.enable_prejoin_ui != defaults.enable_prejoin_ui,
+            self.enable_prejoin_ui.into(),
+        );
+        put("lang", self.lang != defaults.lang, self.lang.clone().into());
+        config
+    }
+}
+
+/// A room as the REST API returns it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Room {
+    /// A UUID; the cursor of room listings.
+    pub id: String,
+    /// The room's name, the last segment of its URL.
+    pub name: String,
+    /// Always true: rooms are made through the API or the dashboard.
+    pub api_created: bool,
+    /// `public` or `private`.
+    pub privacy: Privacy,
+    /// `KNOCK_PUBLIC_URL/<name>`.
+    pub url: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// The properties that differ from their defaults.
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub config: Map<String, Value>,
+}
+
+/// One page of rooms, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct RoomList {
+    /// How many rooms are listed in all (not only on this page).
+    pub total_count: i64,
+    /// This page.
+    pub data: Vec<Room>,
+}
+
+/// The answer to a room deletion.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct RoomDeleted {
+    /// Always true.
+    pub deleted: bool,
+    /// The deleted room's name.
+    pub name: String,
+}
+
+/// A property in an update: left alone, reset to its default (`null`), or set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Patch<T> {
+    /// Not in the request: keep the current value.
+    #[default]
+    Absent,
+    /// `null`: back to the default.
+    Null,
+    /// A new value.
+    Value(T),
+}
+
+impl<T> Patch<T> {
+    /// Whether the request left this property alone.
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Self::Absent)
+    }
+
+    /// Transforms a set value, keeping `Absent` and `Null`.
+    pub fn map_value<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
+        match self {
+            Self::Absent => Patch::Absent,
+            Self::Null => Patch::Null,
+            Self::Value(value) => Patch::Value(f(value)),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Only reached when the key is present; absent keys take `Default` (Absent).
+        Ok(Option::<T>::deserialize(deserializer)?.map_or(Self::Null, Self::Value))
+    }
+}
+
+/// Room properties in a create or update request. Unknown properties are refused by name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RoomPropertiesPatch {
+    /// Let tokenless visitors of a private room knock (default false).
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<bool>))]
+    pub enable_knocking: Patch<bool>,
+    /// Not before this unix time.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
+    pub nbf: Patch<i64>,
+    /// Expires at this unix time; must be in the future.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
+    pub exp: Patch<i64>,
+    /// 1 to 200 (default 200).
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>, minimum = 1, maximum = 200))]
+    pub max_participants: Patch<i64>,
+    /// Eject everyone at `exp` (default false).
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<bool>))]
+    pub eject_at_room_exp: Patch<bool>,
+    /// Show the prejoin page (default true).
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<bool>))]
+    pub enable_prejoin_ui: Patch<bool>,
+    /// Page language: `en`.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, example = "en"))]
+    pub lang: Patch<String>,
+}
+
+/// `POST /v1/rooms`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoom {
+    /// `[A-Za-z0-9_-]{1,128}`; 20 random alphanumerics when omitted.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Default `public`.
+    #[serde(default)]
+    pub privacy: Option<Privacy>,
+    /// Room properties.
+    #[serde(default)]
+    pub properties: RoomPropertiesPatch,
+}
+
+/// `POST /v1/rooms/{name}`: properties merge; `null` resets one to its default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRoom {
+    /// New privacy.
+    #[serde(default)]
+    pub privacy: Option<Privacy>,
+    /// Properties to change.
+    #[serde(default)]
+    pub properties: RoomPropertiesPatch,
+}
+
+/// The names of all room properties, to recognise one sent at the top level by mistake.
+pub const ROOM_PROPERTY_NAMES: &[&str] = &[
+    "enable_knocking",
+    "nbf",
+    "exp",
+    "max_participants",
+    "eject_at_room_exp",
+    "enable_prejoin_ui",
+    "lang",
+];
+
+/// The names of all meeting-token properties.
+pub const TOKEN_PROPERTY_NAMES: &[&str] = &[
+    "room_name",
+    "is_owner",
+    "user_name",
+    "user_id",
+    "exp",
+    "nbf",
+    "eject_at_token_exp",
+    "eject_after_elapsed",
+    "knocking",
+    "permissions",
+    "lang",
+    "enable_prejoin_ui",
+];
+
+/// What a non-owner token may administer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(untagged)]
+pub enum CanAdmin {
+    /// `true`: everything (today: the lobby); `false`: nothing.
+    All(bool),
+    /// A list of areas; `participants` lets the holder admit and deny knockers.
+    Some(Vec<AdminArea>),
+}
+
+/// An area a `canAdmin` list may grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum AdminArea {
+    /// Admit, deny and eject participants.
+    Participants,
+}
+
+/// A token's permissions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Permissions {
+    /// Lets a non-owner decide on knocks.
+    #[serde(rename = "canAdmin", default, skip_serializing_if = "Option::is_none")]
+    pub can_admin: Option<CanAdmin>,
+}
+
+impl Permissions {
+    /// Whether these permissions let the holder decide on knocks.
+    pub fn can_admit(&self) -> bool {
+        match &self.can_admin {
+            Some(CanAdmin::All(all)) => *all,
+            Some(CanAdmin::Some(areas)) => areas.contains(&AdminArea::Participants),
+            None => false,
+        }
+    }
+}
+
+/// A meeting token's properties, with Daily's long names.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TokenProperties {
+    /// The room this token opens; every room when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room_name: Option<String>,
+    /// An owner: joins private rooms directly and decides on knocks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_owner: Option<bool>,
+    /// The holder's display name (1–64 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// The holder's id in your system (at most 36 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Expires at this unix time; must be in the future.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    /// Not valid before this unix time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// Eject the holder from the call when the token expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eject_at_token_exp: Option<bool>,
+    /// Eject the holder this many seconds after joining.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eject_after_elapsed: Option<i64>,
+    /// The holder must knock even though they have a token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knocking: Option<bool>,
+    /// What a non-owner may administer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Permissions>,
+    /// Page language: `en`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// Show the prejoin page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_prejoin_ui: Option<bool>,
+}
+
+/// `POST /v1/meeting-tokens`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    /// The token's properties; an empty token opens every room as a non-owner.
+    #[serde(default)]
+    pub properties: TokenProperties,
+}
+
+/// The answer to a token creation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct CreatedToken {
+    /// The signed JWT.
+    pub token: String,
+}
+
+/// The answer to a token revocation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct TokenRevoked {
+    /// Always true.
+    pub revoked: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_properties_have_an_empty_config() {
+        assert!(RoomProperties::default().config().is_empty());
+    }
+
+    #[test]
+    fn config_lists_only_what_differs_from_the_defaults() {
+        let properties = RoomProperties {
+            enable_knocking: true,
+            max_participants: 12,
+            enable_prejoin_ui: true,
+            ..RoomProperties::default()
+        };
+        let config = Value::Object(properties.config());
+        assert_eq!(
+            config,
+            serde_json::json!({"enable_knocking": true, "max_participants": 12})
+        );
+    }
+
+    #[test]
+    fn a_patch_tells_absent_null_and_value_apart() {
+        let patch: RoomPropertiesPatch =
+            serde_json::from_str(r#"{"enable_knocking": null, "max_participants": 5}"#)
+                .expect("valid patch");
+        assert_eq!(patch.enable_knocking, Patch::Null);
+        assert_eq!(patch.max_participants, Patch::Value(5));
+        assert_eq!(patch.exp, Patch::Absent);
+    }
+
+    #[test]
+    fn can_admin_accepts_a_bool_or_the_participants_area() {
+        let admit = |json: &str| {
+            serde_json::from_str::<Permissions>(json)
+                .expect("valid permissions")
+                .can_admit()
+        };
+        assert!(admit(r#"{"canAdmin": true}"#));
+        assert!(admit(r#"{"canAdmin": ["participants"]}"#));
+        assert!(!admit(r#"{"canAdmin": false}"#));
+        assert!(!admit(r#"{"canAdmin": []}"#));
+        assert!(!admit(r#"{}"#));
+        assert!(serde_json::from_str::<Permissions>(r#"{"canAdmin": ["streaming"]}"#).is_err());
+    }
+}

@@ -1,0 +1,40 @@
+//! The `meeting_tokens` and `token_revocations` tables.
+
+use sqlx::SqlitePool;
+
+/// Records a token this server issued.
+pub async fn insert(
+    db: &SqlitePool,
+    jti: &str,
+    properties_json: &str,
+    created_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO meeting_tokens (jti, properties, created_at) VALUES (?, ?, ?)")
+        .bind(jti)
+        .bind(properties_json)
+        .bind(created_at)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Marks a token revoked (idempotent).
+pub async fn revoke(db: &SqlitePool, token_key: &str, revoked_at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO token_revocations (token_key, revoked_at) VALUES (?, ?)
+         ON CONFLICT (token_key) DO NOTHING",
+    )
+    .bind(token_key)
+    .bind(revoked_at)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+/// Whether a token has been revoked.
+pub async fn is_revoked(db: &SqlitePool, token_key: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM token_revocations WHERE token_key = ?)")
+        .bind(token_key)
+        .fetch_one(db)
+        .await
+}

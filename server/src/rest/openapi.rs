@@ -1,0 +1,66 @@
+//! The OpenAPI 3 document of the REST API, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+use super::{domain, meeting_tokens, rooms};
+
+/// The whole `/v1` API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Knock REST API",
+        description = "Daily-compatible rooms and meeting tokens. Every route but this document needs `Authorization: Bearer <KNOCK_API_KEY>`. Errors are `{\"error\": \"<type>\", \"info\": \"<sentence>\"}`."
+    ),
+    paths(
+        domain::get,
+        rooms::create,
+        rooms::list,
+        rooms::get,
+        rooms::update,
+        rooms::delete,
+        meeting_tokens::create,
+        meeting_tokens::validate,
+        meeting_tokens::revoke,
+    ),
+    modifiers(&BearerKey),
+    security(("api_key" = [])),
+    tags(
+        (name = "domain", description = "This deployment"),
+        (name = "rooms", description = "Rooms: public or private, with knocking"),
+        (name = "meeting-tokens", description = "Tokens that open private rooms"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerKey;
+
+impl Modify for BearerKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The KNOCK_API_KEY"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// `GET /v1/openapi.json`, served without authentication.
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// The document as pretty-printed JSON (`knock openapi`).
+pub fn document_json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
+}

@@ -1,0 +1,394 @@
+//! `/v1/meeting-tokens`: minting HS256 tokens with Daily's short claims, validating them (and
+//! refusing forged, expired or revoked ones), self-signed tokens and revocation.
+
+mod common;
+
+use std::{
+    collections::BTreeSet,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use common::{TestApp, spawn_app};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::{Value, json};
+
+fn authed(app: &TestApp, method: Method, path: &str) -> RequestBuilder {
+    app.client
+        .request(method, app.url(path))
+        .bearer_auth(&app.api_key)
+}
+
+/// Sends `request`; returns the status and the JSON answer.
+async fn send(request: RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|error| panic!("{status}: not JSON ({error}): {text}"));
+    (status, body)
+}
+
+async fn post_token(app: &TestApp, body: Value) -> (StatusCode, Value) {
+    send(authed(app, Method::POST, "/v1/meeting-tokens").json(&body)).await
+}
+
+/// Mints a token with `properties`, which must succeed.
+async fn mint(app: &TestApp, properties: Value) -> String {
+    let (status, body) = post_token(app, json!({"properties": properties})).await;
+    assert_eq!(status, 200, "{body}");
+    body["token"]
+        .as_str()
+        .expect("token is a string")
+        .to_owned()
+}
+
+/// `GET /v1/meeting-tokens/{token}` with an optional query string (`"?ignoreNbf=true"`).
+async fn validate(app: &TestApp, token: &str, query: &str) -> (StatusCode, Value) {
+    send(authed(
+        app,
+        Method::GET,
+        &format!("/v1/meeting-tokens/{token}{query}"),
+    ))
+    .await
+}
+
+async fn revoke(app: &TestApp, token: &str) -> (StatusCode, Value) {
+    send(authed(
+        app,
+        Method::DELETE,
+        &format!("/v1/meeting-tokens/{token}"),
+    ))
+    .await
+}
+
+/// Decodes part `index` (0 header, 1 payload) of a JWT.
+fn part(token: &str, index: usize) -> Value {
+    let encoded = token.split('.').nth(index).expect("JWT part");
+    let bytes = URL_SAFE_NO_PAD.decode(encoded).expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
+fn encode_part(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).expect("serialize"))
+}
+
+fn keys(object: &Value) -> BTreeSet<String> {
+    object
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect()
+}
+
+fn set(keys: &[&str]) -> BTreeSet<String> {
+    keys.iter().map(|&key| key.to_owned()).collect()
+}
+
+/// Signs `claims` as a client holding `secret` would.
+fn sign(claims: &Value, algorithm: Algorithm, secret: &str) -> String {
+    encode(
+        &Header::new(algorithm),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign")
+}
+
+fn now() -> i64 {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    i64::try_from(seconds).expect("seconds fit")
+}
+
+/// Whether `info` names `field` as a word of its own (so "exp" is not found in "expected").
+fn mentions(info: &str, field: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    info.match_indices(field)
+        .any(|(at, _)| !info[..at].ends_with(word) && !info[at + field.len()..].starts_with(word))
+}
+
+/// Asserts a 400 `invalid-request-error` with a non-empty reason; returns the reason.
+#[track_caller]
+fn assert_refused(answer: &(StatusCode, Value)) -> String {
+    let (status, body) = answer;
+    assert_eq!(*status, 400, "{body}");
+    assert_eq!(body["error"], "invalid-request-error", "{body}");
+    let info = body["info"].as_str().expect("info is a string");
+    assert!(!info.trim().is_empty(), "{body}");
+    info.to_owned()
+}
+
+#[tokio::test]
+async fn minting_returns_an_hs256_jwt_for_a_room_that_need_not_exist() {
+    let app = spawn_app().await;
+    let token = mint(
+        &app,
+        json!({"room_name": "DAILY_ROOM_NAME", "is_owner": true}),
+    )
+    .await;
+    assert_eq!(token.split('.').count(), 3, "{token}");
+    assert!(
+        token.split('.').all(|part| !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')),
+        "three base64url parts: {token}"
+    );
+    assert_eq!(part(&token, 0)["alg"], "HS256");
+    let claims = part(&token, 1);
+    assert_eq!(claims["r"], "DAILY_ROOM_NAME");
+    assert_eq!(claims["o"], true);
+}
+
+#[tokio::test]
+async fn a_full_token_carries_dailys_short_claims() {
+    let app = spawn_app().await;
+    let (status, info) = send(authed(&app, Method::GET, "/v1/")).await;
+    assert_eq!(status, 200, "{info}");
+    let domain_id = info["domain_id"].as_str().expect("domain_id").to_owned();
+
+    let (nbf, exp) = (now() - 10, now() + 3600);
+    let token = mint(
+        &app,
+        json!({
+            "room_name": "standup", "is_owner": false, "user_name": "Ana", "user_id": "user-42",
+            "exp": exp, "nbf": nbf, "eject_at_token_exp": true, "eject_after_elapsed": 600,
+            "knocking": true, "permissions": {"canAdmin": ["participants"]}
+        }),
+    )
+    .await;
+    let claims = part(&token, 1);
+    assert_eq!(
+        keys(&claims),
+        set(&[
+            "r", "o", "u", "ud", "exp", "nbf", "iat", "d", "k", "ejt", "eje", "p", "jti"
+        ]),
+        "{claims}"
+    );
+    assert_eq!(claims["r"], "standup");
+    assert_eq!(claims["o"], false);
+    assert_eq!(claims["u"], "Ana");
+    assert_eq!(claims["ud"], "user-42");
+    assert_eq!(claims["exp"], exp);
+    assert_eq!(claims["nbf"], nbf);
+    assert_eq!(claims["d"], domain_id.as_str());
+    assert_eq!(claims["k"], true);
+    assert_eq!(claims["ejt"], true);
+    assert_eq!(claims["eje"], 600);
+    assert!(claims["p"].to_string().contains("participants"), "{claims}");
+    let iat = claims["iat"].as_i64().expect("iat is an integer");
+    assert!((now() - iat).abs() <= 60, "iat {iat} is now");
+    let jti = claims["jti"].as_str().expect("jti is a string");
+    assert!(!jti.is_empty());
+}
+
+#[tokio::test]
+async fn only_the_given_properties_become_claims() {
+    let app = spawn_app().await;
+    let token = mint(&app, json!({"room_name": "r"})).await;
+    assert_eq!(keys(&part(&token, 1)), set(&["r", "iat", "d", "jti"]));
+
+    // No `properties` at all: a token for every room.
+    let (status, body) = post_token(&app, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().expect("token");
+    let claims = part(token, 1);
+    assert_eq!(keys(&claims), set(&["iat", "d", "jti"]));
+    assert_eq!(claims["d"], app.domain_id.as_str());
+}
+
+#[tokio::test]
+async fn validating_a_token_answers_its_properties_by_their_long_names() {
+    let app = spawn_app().await;
+    let exp = now() + 3600;
+    let properties = json!({
+        "room_name": "r", "is_owner": true, "user_name": "Ana", "user_id": "a".repeat(36),
+        "exp": exp, "eject_at_token_exp": true, "eject_after_elapsed": 60, "knocking": false,
+        "permissions": {"canAdmin": true}, "lang": "en", "enable_prejoin_ui": false
+    });
+    let token = mint(&app, properties.clone()).await;
+    let (status, answer) = validate(&app, &token, "").await;
+    assert_eq!(status, 200, "{answer}");
+    for (name, value) in properties.as_object().expect("object") {
+        assert_eq!(answer[name], *value, "{name} in {answer}");
+    }
+    for short in ["r", "o", "u", "ud"] {
+        assert!(answer.get(short).is_none(), "{short} in {answer}");
+    }
+}
+
+#[tokio::test]
+async fn bad_token_properties_are_refused_naming_the_property() {
+    let app = spawn_app().await;
+    let cases = [
+        (json!({"bogus": 1}), "bogus"),
+        (json!({"room_name": "two words"}), "room_name"),
+        (json!({"room_name": "a".repeat(129)}), "room_name"),
+        (json!({"is_owner": "yes"}), "is_owner"),
+        (json!({"user_name": ""}), "user_name"),
+        (json!({"user_name": "   "}), "user_name"),
+        (json!({"user_name": "a".repeat(65)}), "user_name"),
+        (json!({"user_name": "bell\u{7}"}), "user_name"),
+        (json!({"user_name": 7}), "user_name"),
+        (json!({"user_id": "a".repeat(37)}), "user_id"),
+        (json!({"exp": now() - 3600}), "exp"),
+        (json!({"exp": "later"}), "exp"),
+        (json!({"nbf": "soon"}), "nbf"),
+        (json!({"eject_at_token_exp": "yes"}), "eject_at_token_exp"),
+        (json!({"eject_after_elapsed": 0}), "eject_after_elapsed"),
+        (json!({"eject_after_elapsed": -5}), "eject_after_elapsed"),
+        (json!({"knocking": 1}), "knocking"),
+        (json!({"lang": "fr"}), "lang"),
+        (json!({"enable_prejoin_ui": "no"}), "enable_prejoin_ui"),
+    ];
+    for (properties, field) in cases {
+        let answer = post_token(&app, json!({"properties": properties})).await;
+        let info = assert_refused(&answer);
+        assert!(
+            mentions(&info, field),
+            "info {info:?} should name {field:?}"
+        );
+    }
+    for permissions in [
+        json!({"canAdmin": "all"}),
+        json!({"canAdmin": ["everything"]}),
+    ] {
+        let answer = post_token(&app, json!({"properties": {"permissions": permissions}})).await;
+        let info = assert_refused(&answer);
+        assert!(
+            mentions(&info, "permissions") || mentions(&info, "canAdmin"),
+            "info {info:?} should name the permission"
+        );
+    }
+}
+
+#[tokio::test]
+async fn token_properties_at_their_limits_are_accepted() {
+    let app = spawn_app().await;
+    let name = "n".repeat(64);
+    let token = mint(
+        &app,
+        json!({"room_name": "a-b_C9", "user_name": format!("  {name}  "), "user_id": "u".repeat(36)}),
+    )
+    .await;
+    assert_eq!(part(&token, 1)["ud"], "u".repeat(36));
+}
+
+#[tokio::test]
+async fn a_token_property_at_the_top_level_is_refused() {
+    let app = spawn_app().await;
+    let answer = post_token(&app, json!({"is_owner": true, "room_name": "r"})).await;
+    let info = assert_refused(&answer);
+    assert!(mentions(&info, "properties"), "{info}");
+}
+
+#[tokio::test]
+async fn a_self_signed_token_is_accepted() {
+    let app = spawn_app().await;
+    let claims = json!({"r": "standup", "o": true, "d": app.domain_id, "iat": now()});
+    let token = sign(&claims, Algorithm::HS256, &app.api_key);
+    let (status, answer) = validate(&app, &token, "").await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["room_name"], "standup");
+    assert_eq!(answer["is_owner"], true);
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused() {
+    let app = spawn_app().await;
+    let claims = json!({
+        "r": "standup", "d": app.domain_id, "iat": now() - 7200, "exp": now() - 3600
+    });
+    let token = sign(&claims, Algorithm::HS256, &app.api_key);
+    assert_refused(&validate(&app, &token, "").await);
+    assert_refused(&validate(&app, &token, "?ignoreNbf=true").await);
+}
+
+#[tokio::test]
+async fn a_token_not_yet_valid_is_refused_unless_nbf_is_ignored() {
+    let app = spawn_app().await;
+    let token = mint(&app, json!({"room_name": "later", "nbf": now() + 3600})).await;
+    assert_refused(&validate(&app, &token, "").await);
+    let (status, answer) = validate(&app, &token, "?ignoreNbf=true").await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["room_name"], "later");
+}
+
+#[tokio::test]
+async fn forged_foreign_and_garbage_tokens_are_refused() {
+    let app = spawn_app().await;
+    let claims = json!({"r": "standup", "o": true, "d": app.domain_id, "iat": now()});
+    let other_key = sign(&claims, Algorithm::HS256, "not-the-api-key");
+    let other_algorithm = sign(&claims, Algorithm::HS512, &app.api_key);
+    let unsigned = format!(
+        "{}.{}.",
+        encode_part(&json!({"alg": "none", "typ": "JWT"})),
+        encode_part(&claims)
+    );
+    let other_domain = json!({"r": "standup", "d": "another-domain", "iat": now()});
+    let other_domain = sign(&other_domain, Algorithm::HS256, &app.api_key);
+    let garbage = ["not-a-token".to_owned(), "a.b.c".to_owned()];
+    for token in [other_key, other_algorithm, unsigned, other_domain]
+        .into_iter()
+        .chain(garbage)
+    {
+        assert_refused(&validate(&app, &token, "").await);
+    }
+}
+
+#[tokio::test]
+async fn a_token_with_tampered_claims_is_refused() {
+    let app = spawn_app().await;
+    let token = mint(&app, json!({"room_name": "standup"})).await;
+    let mut claims = part(&token, 1);
+    claims["o"] = json!(true);
+    let pieces: Vec<&str> = token.split('.').collect();
+    let tampered = format!("{}.{}.{}", pieces[0], encode_part(&claims), pieces[2]);
+
+    assert_refused(&validate(&app, &tampered, "").await);
+    let (status, _) = validate(&app, &token, "").await;
+    assert_eq!(status, 200, "the genuine token still validates");
+}
+
+#[tokio::test]
+async fn a_revoked_token_no_longer_validates() {
+    let app = spawn_app().await;
+    let revoked = mint(&app, json!({"room_name": "standup", "is_owner": true})).await;
+    let other = mint(&app, json!({"room_name": "standup", "is_owner": true})).await;
+
+    let (status, body) = revoke(&app, &revoked).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"revoked": true}));
+
+    let info = assert_refused(&validate(&app, &revoked, "").await);
+    assert!(info.contains("revoked"), "{info}");
+    let (status, _) = validate(&app, &other, "").await;
+    assert_eq!(status, 200, "other tokens stay valid");
+}
+
+#[tokio::test]
+async fn a_self_signed_token_without_jti_can_be_revoked() {
+    let app = spawn_app().await;
+    let claims = json!({"r": "standup", "o": true, "d": app.domain_id, "iat": now()});
+    let token = sign(&claims, Algorithm::HS256, &app.api_key);
+    let (status, body) = revoke(&app, &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"revoked": true}));
+
+    let info = assert_refused(&validate(&app, &token, "").await);
+    assert!(info.contains("revoked"), "{info}");
+}
+
+#[tokio::test]
+async fn a_forged_token_cannot_be_revoked() {
+    let app = spawn_app().await;
+    let claims = json!({"r": "standup", "d": app.domain_id, "iat": now()});
+    let forged = sign(&claims, Algorithm::HS256, "not-the-api-key");
+    assert_refused(&revoke(&app, &forged).await);
+    assert_refused(&revoke(&app, "not-a-token").await);
+}
