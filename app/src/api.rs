@@ -1,3 +1,4 @@
 //! Server functions: thin adapters from the pages to the domain services, one file per area.
 
+pub mod call;
 pub mod deployment;

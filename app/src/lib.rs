@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod app;
+pub mod call;
 pub mod error;
 pub mod model;
 pub mod pages;

@@ -1,9 +1,15 @@
 //! Everything that runs only on the server: configuration, state, the database and the domain
 //! services (rooms, tokens) that the REST API and the server functions share.
 
+pub mod access;
 pub mod config;
 pub mod db;
+pub mod events;
 pub mod input;
+pub mod limits;
+pub mod lobby;
+pub mod maintenance;
+pub mod presence;
 pub mod rooms;
 pub mod state;
 pub mod time;

@@ -2,7 +2,9 @@
 //! `/v1` REST API and the health check. `main.rs` only reads configuration and calls [`serve`];
 //! tests call [`spawn`] on port 0.
 
+pub mod events;
 pub mod rest;
+pub mod session;
 
 use std::future::Future;
 
@@ -21,6 +23,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(rest::router(state.clone()))
+        .route("/api/events/{room}", get(events::stream))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -28,6 +31,10 @@ pub fn router(state: AppState) -> Router {
             move || shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::sessions,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -58,7 +65,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    app::ssr::maintenance::start(&state);
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

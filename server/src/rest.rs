@@ -4,6 +4,7 @@
 mod auth;
 mod body;
 mod domain;
+mod lobby;
 mod meeting_tokens;
 pub mod openapi;
 mod rooms;
@@ -31,6 +32,13 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/v1/rooms/{name}",
             get(rooms::get).post(rooms::update).delete(rooms::delete),
         )
+        .route("/v1/rooms/{name}/presence", get(lobby::room_presence))
+        .route(
+            "/v1/rooms/{name}/waiting",
+            get(lobby::waiting).post(lobby::decide),
+        )
+        .route("/v1/rooms/{name}/eject", axum::routing::post(lobby::eject))
+        .route("/v1/presence", get(lobby::presence))
         .route(
             "/v1/meeting-tokens",
             axum::routing::post(meeting_tokens::create),

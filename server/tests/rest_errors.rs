@@ -85,6 +85,19 @@ fn routes(token: &str) -> Vec<(Method, String, Option<Value>)> {
         ),
         (Method::GET, format!("/v1/meeting-tokens/{token}"), None),
         (Method::DELETE, format!("/v1/meeting-tokens/{token}"), None),
+        (Method::GET, "/v1/presence".into(), None),
+        (Method::GET, "/v1/rooms/existing/presence".into(), None),
+        (Method::GET, "/v1/rooms/existing/waiting".into(), None),
+        (
+            Method::POST,
+            "/v1/rooms/existing/waiting".into(),
+            Some(json!({"*": {"grantRequestedAccess": true}})),
+        ),
+        (
+            Method::POST,
+            "/v1/rooms/existing/eject".into(),
+            Some(json!({"ids": ["x"], "ban": true})),
+        ),
     ]
 }
 
@@ -170,7 +183,13 @@ async fn bodies_that_are_not_json_are_refused_on_every_post() {
         r#"{"properties": {"room_name": "existing"}"#,
         "not json at all",
     ];
-    for path in ["/v1/rooms", "/v1/rooms/existing", "/v1/meeting-tokens"] {
+    for path in [
+        "/v1/rooms",
+        "/v1/rooms/existing",
+        "/v1/meeting-tokens",
+        "/v1/rooms/existing/waiting",
+        "/v1/rooms/existing/eject",
+    ] {
         for body in broken {
             let answer = send(raw_json(&app, path, body)).await;
             assert_eq!(answer.0, 400, "{path} {body:?}: {}", answer.1);
@@ -239,8 +258,12 @@ async fn the_openapi_document_is_public_and_lists_every_route() {
     let version = document["openapi"].as_str().expect("openapi version");
     assert!(version.starts_with("3."), "{version}");
     let paths = &document["paths"];
-    let routes: [(&str, &[&str]); 5] = [
+    let routes: [(&str, &[&str]); 9] = [
         ("/v1/", &["get"]),
+        ("/v1/presence", &["get"]),
+        ("/v1/rooms/{name}/presence", &["get"]),
+        ("/v1/rooms/{name}/waiting", &["get", "post"]),
+        ("/v1/rooms/{name}/eject", &["post"]),
         ("/v1/rooms", &["get", "post"]),
         ("/v1/rooms/{name}", &["get", "post", "delete"]),
         ("/v1/meeting-tokens", &["post"]),

@@ -52,6 +52,9 @@ pub struct Config {
     pub public_url: String,
     /// Whether `public_url` was configured, rather than derived from `site_addr`.
     public_url_configured: bool,
+    /// How long a session may be without an event stream before it has left (30 s; tests
+    /// shorten it).
+    pub presence_grace: std::time::Duration,
 }
 
 /// A configuration value that cannot be used.
@@ -106,6 +109,7 @@ impl Config {
             site_addr,
             public_url,
             public_url_configured,
+            presence_grace: std::time::Duration::from_secs(30),
         })
     }
 

@@ -124,9 +124,16 @@ pub async fn create(state: &AppState, request: CreateRoom, now: i64) -> Result<R
     apply_patch(&mut properties, request.properties, now)?;
     let privacy = request.privacy.unwrap_or_default();
     let id = uuid::Uuid::new_v4().to_string();
-    let record = repo::insert(&state.db, &id, &name, privacy, &properties, now * 1000)
-        .await?
-        .ok_or_else(|| AppError::invalid(format!("a room named {name} already exists")))?;
+    let record = repo::insert(
+        &state.db,
+        &id,
+        &name,
+        privacy,
+        &properties,
+        super::time::now_millis(),
+    )
+    .await?
+    .ok_or_else(|| AppError::invalid(format!("a room named {name} already exists")))?;
     Ok(to_room(&record, &state.config.public_url))
 }
 
@@ -202,6 +209,7 @@ pub async fn delete(state: &AppState, name: &str) -> Result<RoomDeleted, AppErro
     if !repo::delete(&state.db, name).await? {
         return Err(room_not_found(name));
     }
+    super::lobby::room_deleted(state, name).await?;
     Ok(RoomDeleted {
         deleted: true,
         name: name.to_owned(),

@@ -1,5 +1,7 @@
 //! The state shared by every request: configuration, database, keys.
 
+use std::sync::Arc;
+
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use rand::{Rng, distr::Alphanumeric};
@@ -8,10 +10,13 @@ use sqlx::SqlitePool;
 use super::{
     config::{Config, Secret},
     db::{self, settings},
+    events::{EventBus, LocalHub},
+    limits::KnockLimiter,
+    presence::Presence,
 };
 
 /// Everything a handler or server function needs; cheap to clone.
-#[derive(Clone, Debug, FromRef)]
+#[derive(Clone, FromRef)]
 pub struct AppState {
     /// Where the compiled site lives and how it is named.
     pub leptos_options: LeptosOptions,
@@ -23,6 +28,21 @@ pub struct AppState {
     pub api_key: Secret,
     /// This deployment's domain id: the `d` claim of its meeting tokens.
     pub domain_id: String,
+    /// Delivers committed events to open streams.
+    pub events: Arc<dyn EventBus>,
+    /// Open streams per session.
+    pub presence: Arc<Presence>,
+    /// Knocks per client and room.
+    pub knock_limiter: Arc<KnockLimiter>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .field("domain_id", &self.domain_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What starting produced besides the state.
@@ -79,12 +99,16 @@ impl AppState {
                 }
             }
         };
+        let presence = Arc::new(Presence::new(config.presence_grace));
         let state = AppState {
             leptos_options,
             config,
             db,
             api_key,
             domain_id,
+            events: Arc::new(LocalHub::default()),
+            presence,
+            knock_limiter: Arc::new(KnockLimiter::default()),
         };
         Ok(Startup {
             state,

@@ -114,7 +114,7 @@ impl Claims {
 }
 
 /// Why a token was refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum TokenRejection {
     /// Not three base64url parts with JSON inside.
     #[error("the meeting token is malformed: {0}")]
@@ -314,7 +314,9 @@ pub async fn properties_of(
 /// Revokes a token this deployment signed (expired or not).
 pub async fn revoke(state: &AppState, token: &str) -> Result<TokenRevoked, AppError> {
     let claims = decode(token, state.api_key.expose(), &state.domain_id)?;
-    repo::revoke(&state.db, &revocation_key(token, &claims), now_millis()).await?;
+    let key = revocation_key(token, &claims);
+    repo::revoke(&state.db, &key, now_millis()).await?;
+    super::lobby::token_revoked(state, &key).await?;
     Ok(TokenRevoked { revoked: true })
 }
 

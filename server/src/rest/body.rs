@@ -2,7 +2,10 @@
 
 use app::{
     error::AppError,
-    model::{CreateRoom, CreateToken, ROOM_PROPERTY_NAMES, TOKEN_PROPERTY_NAMES, UpdateRoom},
+    model::{
+        CreateRoom, CreateToken, EjectRequest, ROOM_PROPERTY_NAMES, TOKEN_PROPERTY_NAMES,
+        UpdateRoom,
+    },
     ssr::input::parse_body,
 };
 use axum::{
@@ -24,6 +27,10 @@ impl RequestBody for CreateRoom {
 
 impl RequestBody for UpdateRoom {
     const PROPERTIES: &'static [&'static str] = ROOM_PROPERTY_NAMES;
+}
+
+impl RequestBody for EjectRequest {
+    const PROPERTIES: &'static [&'static str] = &[];
 }
 
 impl RequestBody for CreateToken {

@@ -6,7 +6,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{domain, meeting_tokens, rooms};
+use super::{domain, lobby, meeting_tokens, rooms};
 
 /// The whole `/v1` API.
 #[derive(OpenApi)]
@@ -25,6 +25,11 @@ use super::{domain, meeting_tokens, rooms};
         meeting_tokens::create,
         meeting_tokens::validate,
         meeting_tokens::revoke,
+        lobby::presence,
+        lobby::room_presence,
+        lobby::waiting,
+        lobby::decide,
+        lobby::eject,
     ),
     modifiers(&BearerKey),
     security(("api_key" = [])),
@@ -32,6 +37,8 @@ use super::{domain, meeting_tokens, rooms};
         (name = "domain", description = "This deployment"),
         (name = "rooms", description = "Rooms: public or private, with knocking"),
         (name = "meeting-tokens", description = "Tokens that open private rooms"),
+        (name = "presence", description = "Who is in which call"),
+        (name = "lobby", description = "Who is knocking; admit, deny, eject"),
     )
 )]
 pub struct ApiDoc;

@@ -1,0 +1,210 @@
+//! The call operations, named after daily-js: thin server functions over the lobby service.
+//! Each finds the caller's session from its cookie for the room and calls one service
+//! function; every rule is enforced there.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    error::AppError,
+    model::{CallState, Decisions, WaitingParticipant},
+};
+
+/// One entry of `updateWaitingParticipants`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingUpdate {
+    /// Let in (`true`) or turn away.
+    #[serde(rename = "grantRequestedAccess")]
+    pub grant_requested_access: bool,
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+
+    use crate::{
+        error::AppError,
+        ssr::{db::lobby::SessionRecord, lobby, state::AppState},
+    };
+
+    /// Runs `operation` with the state and the caller's session in `room`; an error also sets
+    /// the HTTP status of the response.
+    pub async fn with_session<T, F>(
+        room: &str,
+        operation: impl FnOnce(AppState, SessionRecord) -> F,
+    ) -> Result<T, AppError>
+    where
+        F: Future<Output = Result<T, AppError>>,
+    {
+        let result = async {
+            let state = leptos::prelude::expect_context::<AppState>();
+            let session = session(&state, room).await?;
+            operation(state, session).await
+        }
+        .await;
+        respond(result)
+    }
+
+    /// Sets the response status for an error, so raw HTTP callers see 403, 429, ...
+    pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(error) = &result
+            && let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = axum::http::StatusCode::from_u16(error.status())
+        {
+            options.set_status(status);
+        }
+        result
+    }
+
+    /// The caller's session in `room`, from its cookie.
+    pub async fn session(state: &AppState, room: &str) -> Result<SessionRecord, AppError> {
+        let headers: axum::http::HeaderMap = leptos_axum::extract()
+            .await
+            .map_err(|error| AppError::internal("reading request headers", error))?;
+        let secret = cookie(&headers, &lobby::cookie_name(room)).ok_or_else(|| {
+            AppError::Forbidden(format!(
+                "there is no session for room {room} in this browser; open /{room} first"
+            ))
+        })?;
+        lobby::session_by_secret(state, room, &secret)
+            .await?
+            .ok_or_else(|| {
+                AppError::Forbidden(format!(
+                    "this session is not valid for room {room}; open /{room} again"
+                ))
+            })
+    }
+
+    /// The client's address, for rate limits.
+    pub async fn client() -> String {
+        leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+            .await
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_else(|_| "unknown".to_owned())
+    }
+
+    /// The value of cookie `name` in the request headers.
+    pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+        headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_owned())
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use server::cookie;
+
+/// `preAuth`: the caller's access and phase in `room`.
+#[server(endpoint = "pre_auth")]
+pub async fn pre_auth(room: String) -> Result<CallState, AppError> {
+    server::with_session(&room, |state, session| async move {
+        crate::ssr::lobby::call_state(&state, &session).await
+    })
+    .await
+}
+
+/// `join(name)`: enter the call (access `full`).
+#[server(endpoint = "join")]
+pub async fn join(room: String, name: String) -> Result<CallState, AppError> {
+    server::with_session(&room, |state, session| async move {
+        crate::ssr::lobby::join(&state, &session, &name).await
+    })
+    .await
+}
+
+/// `requestAccess(name)`: knock; again with a new name renames the knock.
+#[server(endpoint = "request_access")]
+pub async fn request_access(room: String, name: String) -> Result<CallState, AppError> {
+    let client = server::client().await;
+    server::with_session(&room, |state, session| async move {
+        crate::ssr::lobby::request_access(&state, &session, &name, &client).await
+    })
+    .await
+}
+
+/// `cancel`: withdraw a knock.
+#[server(endpoint = "cancel")]
+pub async fn cancel(room: String) -> Result<CallState, AppError> {
+    server::with_session(&room, |state, session| async move {
+        crate::ssr::lobby::cancel(&state, &session).await
+    })
+    .await
+}
+
+/// `leave`: leave the call or the lobby.
+#[server(endpoint = "leave")]
+pub async fn leave(room: String) -> Result<CallState, AppError> {
+    server::with_session(&room, |state, session| async move {
+        crate::ssr::lobby::leave(&state, &session).await
+    })
+    .await
+}
+
+/// `waitingParticipants()`: the lobby (admins in the call only).
+#[server(endpoint = "waiting_participants")]
+pub async fn waiting_participants(room: String) -> Result<Vec<WaitingParticipant>, AppError> {
+    server::with_session(&room, |state, session| async move {
+        let room = session.room.clone();
+        let actor = crate::ssr::lobby::Actor::Session(Box::new(session));
+        let waiting = crate::ssr::lobby::waiting_participants(&state, &actor, &room).await?;
+        Ok(waiting
+            .into_iter()
+            .map(|(participant, _)| participant)
+            .collect())
+    })
+    .await
+}
+
+/// `updateWaitingParticipant(id, {grantRequestedAccess})`.
+#[server(endpoint = "update_waiting_participant")]
+pub async fn update_waiting_participant(
+    room: String,
+    id: String,
+    grant: bool,
+) -> Result<Decisions, AppError> {
+    let updates = HashMap::from([(
+        id,
+        WaitingUpdate {
+            grant_requested_access: grant,
+        },
+    )]);
+    decide(room, updates).await
+}
+
+/// `updateWaitingParticipants({id | "*": {grantRequestedAccess}})`: explicit ids win over `*`.
+#[server(endpoint = "update_waiting_participants", input = server_fn::codec::Json)]
+pub async fn update_waiting_participants(
+    room: String,
+    updates: HashMap<String, WaitingUpdate>,
+) -> Result<Decisions, AppError> {
+    decide(room, updates).await
+}
+
+#[cfg(feature = "ssr")]
+async fn decide(
+    room: String,
+    updates: HashMap<String, WaitingUpdate>,
+) -> Result<Decisions, AppError> {
+    server::with_session(&room, |state, session| async move {
+        let decisions = updates
+            .into_iter()
+            .map(|(target, update)| crate::ssr::lobby::Decision {
+                target,
+                grant: update.grant_requested_access,
+            })
+            .collect();
+        let room = session.room.clone();
+        let actor = crate::ssr::lobby::Actor::Session(Box::new(session));
+        crate::ssr::lobby::decide(&state, &actor, &room, decisions).await
+    })
+    .await
+}

@@ -1,0 +1,409 @@
+//! The Rust call client: daily-js's operations as async methods and its events as reactive
+//! state. Knock's pages are built on it, and so can a custom UI be: create a [`CallClient`] for
+//! a room inside a component, call its operations, and read its signals. In the browser it
+//! keeps the room's event stream open and reconnects by itself, resuming after the last event it
+//! saw, so nothing is missed.
+//!
+//! ```ignore
+//! let call = CallClient::new("standup");
+//! spawn_local(async move { call.request_access("Ben").await.ok(); });
+//! let waiting = move || call.model.with(|m| m.phase() == Some(Phase::Waiting));
+//! ```
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+
+use crate::{
+    api::call as ops,
+    error::AppError,
+    model::{
+        AccessLevel, CallErrorDetail, CallEvent, CallState, Decisions, Participant, Phase,
+        Resolution, WaitingParticipant,
+    },
+};
+
+/// What the client knows about the call: applied from operation answers and events.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallModel {
+    /// The session's state, once known.
+    pub state: Option<CallState>,
+    /// The lobby, for admins (oldest first).
+    pub waiting: Vec<WaitingParticipant>,
+    /// Everyone else in the call.
+    pub participants: Vec<Participant>,
+    /// The last `error` event.
+    pub error: Option<CallErrorDetail>,
+    /// The last knock another admin (or the API) decided, and how.
+    pub last_decision: Option<(WaitingParticipant, Resolution)>,
+    /// Whether the event stream is open.
+    pub connected: bool,
+}
+
+impl CallModel {
+    /// Where the session stands.
+    pub fn phase(&self) -> Option<Phase> {
+        self.state.as_ref().map(|state| state.phase)
+    }
+
+    /// Takes a fresh state from an operation's answer.
+    pub fn set_state(&mut self, state: CallState) {
+        if state.phase != Phase::InCall {
+            self.participants.clear();
+        }
+        self.state = Some(state);
+    }
+
+    /// Applies one event from the stream.
+    pub fn apply(&mut self, event: CallEvent) {
+        match event {
+            CallEvent::AccessStateUpdated {
+                access,
+                awaiting_access,
+            } => {
+                if let Some(state) = &mut self.state {
+                    state.access.access = access;
+                    state.access.awaiting_access = awaiting_access;
+                    state.phase = match (access.level, awaiting_access, state.phase) {
+                        (_, Some(_), _) => Phase::Waiting,
+                        (AccessLevel::Full, None, Phase::Waiting | Phase::Prejoin) => Phase::InCall,
+                        (AccessLevel::Lobby, None, Phase::Waiting) => Phase::Prejoin,
+                        (_, None, phase) => phase,
+                    };
+                }
+            }
+            CallEvent::WaitingParticipantAdded { participant } => {
+                if !self.waiting.iter().any(|known| known.id == participant.id) {
+                    self.waiting.push(participant);
+                }
+            }
+            CallEvent::WaitingParticipantUpdated { participant } => {
+                if let Some(known) = self
+                    .waiting
+                    .iter_mut()
+                    .find(|known| known.id == participant.id)
+                {
+                    *known = participant;
+                }
+            }
+            CallEvent::WaitingParticipantRemoved {
+                participant,
+                resolution,
+            } => {
+                self.waiting.retain(|known| known.id != participant.id);
+                if let Some(resolution) = resolution {
+                    self.last_decision = Some((participant, resolution));
+                }
+            }
+            CallEvent::ParticipantJoined { participant } => {
+                self.participants
+                    .retain(|known| known.session_id != participant.session_id);
+                self.participants.push(participant);
+            }
+            CallEvent::ParticipantLeft { participant } => {
+                self.participants
+                    .retain(|known| known.session_id != participant.session_id);
+            }
+            CallEvent::Error { error, .. } => {
+                if let Some(state) = &mut self.state {
+                    state.phase = if error.kind == "not-allowed" {
+                        Phase::Denied
+                    } else {
+                        Phase::Ejected
+                    };
+                    state.access.awaiting_access = None;
+                }
+                self.waiting.clear();
+                self.participants.clear();
+                self.error = Some(error);
+            }
+        }
+    }
+}
+
+/// A call client for one room: the operations, and the model as a signal.
+#[derive(Clone, Copy)]
+pub struct CallClient {
+    room: StoredValue<String>,
+    /// Everything known about the call; updated by operations and events.
+    pub model: RwSignal<CallModel>,
+}
+
+impl CallClient {
+    /// A client for `room`. In the browser it opens the room's event stream, and closes it when
+    /// the owning reactive scope is cleaned up.
+    pub fn new(room: &str) -> Self {
+        let client = Self {
+            room: StoredValue::new(room.to_owned()),
+            model: RwSignal::new(CallModel::default()),
+        };
+        #[cfg(feature = "hydrate")]
+        stream::open(client);
+        client
+    }
+
+    /// The room's name.
+    pub fn room(&self) -> String {
+        self.room.get_value()
+    }
+
+    fn take(&self, result: Result<CallState, AppError>) -> Result<CallState, AppError> {
+        if let Ok(state) = &result {
+            let state = state.clone();
+            self.model.update(|model| model.set_state(state));
+        }
+        result
+    }
+
+    /// `preAuth()`: the access level and phase before joining.
+    pub async fn pre_auth(&self) -> Result<CallState, AppError> {
+        self.take(ops::pre_auth(self.room()).await)
+    }
+
+    /// `join(name)`: enter the call.
+    pub async fn join(&self, name: &str) -> Result<CallState, AppError> {
+        self.take(ops::join(self.room(), name.to_owned()).await)
+    }
+
+    /// `requestAccess(name)`: knock (again with a new name: rename).
+    pub async fn request_access(&self, name: &str) -> Result<CallState, AppError> {
+        self.take(ops::request_access(self.room(), name.to_owned()).await)
+    }
+
+    /// Withdraws the knock.
+    pub async fn cancel(&self) -> Result<CallState, AppError> {
+        self.take(ops::cancel(self.room()).await)
+    }
+
+    /// `leave()`.
+    pub async fn leave(&self) -> Result<CallState, AppError> {
+        self.take(ops::leave(self.room()).await)
+    }
+
+    /// `waitingParticipants()` (admins): refreshes the lobby.
+    pub async fn waiting_participants(&self) -> Result<Vec<WaitingParticipant>, AppError> {
+        let waiting = ops::waiting_participants(self.room()).await?;
+        self.model.update(|model| model.waiting = waiting.clone());
+        Ok(waiting)
+    }
+
+    /// `updateWaitingParticipant(id, {grantRequestedAccess})` (admins).
+    pub async fn update_waiting_participant(
+        &self,
+        id: &str,
+        grant: bool,
+    ) -> Result<Decisions, AppError> {
+        ops::update_waiting_participant(self.room(), id.to_owned(), grant).await
+    }
+
+    /// `updateWaitingParticipants({id | "*": grant})` (admins); explicit ids win over `*`.
+    pub async fn update_waiting_participants(
+        &self,
+        updates: HashMap<String, bool>,
+    ) -> Result<Decisions, AppError> {
+        let updates = updates
+            .into_iter()
+            .map(|(id, grant)| {
+                (
+                    id,
+                    ops::WaitingUpdate {
+                        grant_requested_access: grant,
+                    },
+                )
+            })
+            .collect();
+        ops::update_waiting_participants(self.room(), updates).await
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod stream {
+    //! The browser side: an `EventSource` on `/api/events/<room>`, reopened after errors.
+
+    use leptos::prelude::*;
+    use wasm_bindgen::{JsCast, closure::Closure};
+    use web_sys::{EventSource, MessageEvent};
+
+    use super::CallClient;
+    use crate::model::CallEvent;
+
+    const EVENTS: [&str; 7] = [
+        "access-state-updated",
+        "waiting-participant-added",
+        "waiting-participant-updated",
+        "waiting-participant-removed",
+        "participant-joined",
+        "participant-left",
+        "error",
+    ];
+
+    /// Opens the stream; the browser resumes it by itself with `Last-Event-ID`, and when it
+    /// gives up (the server answered an error), this reopens it after a pause.
+    pub fn open(client: CallClient) {
+        let last_id = StoredValue::new(String::new());
+        let current: StoredValue<Option<EventSource>, LocalStorage> = StoredValue::new_local(None);
+        connect(client, last_id, current);
+        on_cleanup(move || {
+            if let Some(source) = current.get_value() {
+                source.close();
+            }
+        });
+    }
+
+    fn connect(
+        client: CallClient,
+        last_id: StoredValue<String>,
+        current: StoredValue<Option<EventSource>, LocalStorage>,
+    ) {
+        let resume = last_id.get_value();
+        let url = if resume.is_empty() {
+            format!("/api/events/{}", client.room())
+        } else {
+            format!("/api/events/{}?lastEventId={resume}", client.room())
+        };
+        let Ok(source) = EventSource::new(&url) else {
+            return;
+        };
+        let on_event = Closure::<dyn Fn(MessageEvent)>::new(move |message: MessageEvent| {
+            last_id.set_value(message.last_event_id());
+            let Some(data) = message.data().as_string() else {
+                return;
+            };
+            if let Ok(event) = serde_json::from_str::<CallEvent>(&data) {
+                client.model.update(|model| model.apply(event));
+            }
+        });
+        for name in EVENTS {
+            let _ =
+                source.add_event_listener_with_callback(name, on_event.as_ref().unchecked_ref());
+        }
+        on_event.forget();
+
+        let on_open = Closure::<dyn Fn()>::new(move || {
+            client.model.update(|model| model.connected = true);
+        });
+        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        on_open.forget();
+
+        let watched = source.clone();
+        let on_error = Closure::<dyn Fn()>::new(move || {
+            client.model.update(|model| model.connected = false);
+            if watched.ready_state() == EventSource::CLOSED {
+                set_timeout(
+                    move || connect(client, last_id, current),
+                    std::time::Duration::from_secs(2),
+                );
+            }
+        });
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+        current.set_value(Some(source));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccessState, Level};
+
+    fn state(phase: Phase, level: AccessLevel) -> CallState {
+        CallState {
+            room: "r".into(),
+            session_id: "s".into(),
+            access: AccessState {
+                access: Level { level },
+                awaiting_access: None,
+            },
+            phase,
+            admin: false,
+            owner: false,
+            user_name: None,
+            host_present: false,
+            refusal: None,
+        }
+    }
+
+    fn knock(id: &str, name: &str) -> WaitingParticipant {
+        WaitingParticipant {
+            id: id.into(),
+            name: name.into(),
+            awaiting_access: Level {
+                level: AccessLevel::Full,
+            },
+        }
+    }
+
+    #[test]
+    fn a_knock_admitted_moves_the_guest_into_the_call() {
+        let mut model = CallModel::default();
+        model.set_state(state(Phase::Prejoin, AccessLevel::Lobby));
+        model.apply(CallEvent::AccessStateUpdated {
+            access: Level {
+                level: AccessLevel::Lobby,
+            },
+            awaiting_access: Some(Level {
+                level: AccessLevel::Full,
+            }),
+        });
+        assert_eq!(model.phase(), Some(Phase::Waiting));
+        model.apply(CallEvent::AccessStateUpdated {
+            access: Level {
+                level: AccessLevel::Full,
+            },
+            awaiting_access: None,
+        });
+        assert_eq!(model.phase(), Some(Phase::InCall));
+    }
+
+    #[test]
+    fn a_denial_is_remembered_with_its_message() {
+        let mut model = CallModel::default();
+        model.set_state(state(Phase::Waiting, AccessLevel::Lobby));
+        model.apply(CallEvent::error("not-allowed", "Join request rejected"));
+        assert_eq!(model.phase(), Some(Phase::Denied));
+        assert_eq!(
+            model.error.as_ref().map(|e| e.msg.as_str()),
+            Some("Join request rejected")
+        );
+    }
+
+    #[test]
+    fn the_lobby_follows_added_updated_and_removed() {
+        let mut model = CallModel::default();
+        model.apply(CallEvent::WaitingParticipantAdded {
+            participant: knock("1", "Ben"),
+        });
+        model.apply(CallEvent::WaitingParticipantAdded {
+            participant: knock("1", "Ben"),
+        });
+        model.apply(CallEvent::WaitingParticipantAdded {
+            participant: knock("2", "Cy"),
+        });
+        model.apply(CallEvent::WaitingParticipantUpdated {
+            participant: knock("2", "Cyd"),
+        });
+        assert_eq!(
+            model
+                .waiting
+                .iter()
+                .map(|k| k.name.as_str())
+                .collect::<Vec<_>>(),
+            ["Ben", "Cyd"]
+        );
+        model.apply(CallEvent::WaitingParticipantRemoved {
+            participant: knock("1", "Ben"),
+            resolution: Some(Resolution {
+                granted: true,
+                by: Some("Ana".into()),
+            }),
+        });
+        assert_eq!(model.waiting.len(), 1);
+        assert_eq!(
+            model
+                .last_decision
+                .as_ref()
+                .map(|(k, r)| (k.name.as_str(), r.by.as_deref())),
+            Some(("Ben", Some("Ana")))
+        );
+    }
+}

@@ -1,0 +1,328 @@
+//! Who gets in (PRODUCT.md §3): one pure function from the room, the verified token (or the
+//! reason it was refused) and the clock to an access level or a refusal.
+
+use super::{db::rooms::RoomRecord, tokens::Claims, tokens::TokenRejection};
+use crate::model::{AccessLevel, Privacy};
+
+/// What a visitor may do in a room.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Access {
+    /// `full`: join; `lobby`: knock; `none`: neither.
+    pub level: AccessLevel,
+    /// May decide on knocks (owner, or `canAdmin` with `participants`).
+    pub admin: bool,
+    /// Holds an owner token.
+    pub owner: bool,
+}
+
+/// Why a visitor is turned away. Each maps to a daily-js error type.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The room does not exist (or was deleted).
+    #[error("This room does not exist.")]
+    NoRoom,
+    /// Before the room's `nbf`.
+    #[error("This room is not open yet.")]
+    RoomNotYetOpen,
+    /// After the room's `exp`.
+    #[error("This room is no longer available.")]
+    RoomExpired,
+    /// The token was refused (bad signature, expired, revoked, ...).
+    #[error("{0}")]
+    Token(TokenRejection),
+    /// A token for another room.
+    #[error("the meeting token is for another room")]
+    TokenForAnotherRoom,
+    /// `max_participants` are already in the call.
+    #[error("This call is full.")]
+    MeetingFull,
+    /// Ejected with a ban while the room exists.
+    #[error("You were removed from this call.")]
+    Ejected,
+}
+
+impl Refusal {
+    /// The daily-js `error` event type for this refusal.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::NoRoom => "no-room",
+            Self::RoomNotYetOpen => "nbf-room",
+            Self::RoomExpired => "exp-room",
+            Self::Token(TokenRejection::Expired) => "exp-token",
+            Self::Token(TokenRejection::NotYetValid) => "nbf-token",
+            Self::Token(_) | Self::TokenForAnotherRoom => "not-allowed",
+            Self::MeetingFull => "meeting-full",
+            Self::Ejected => "ejected",
+        }
+    }
+}
+
+/// The access of a visitor holding `token` (already verified: `Ok(claims)`, or the reason it
+/// was refused; `None` without a token) to `room` at unix time `now`.
+///
+/// Room-level refusals come first: an expired room is expired for owners too. A bad token is
+/// refused with its reason, never downgraded to tokenless access.
+pub fn access(
+    room: Option<&RoomRecord>,
+    token: Option<Result<&Claims, &TokenRejection>>,
+    now: i64,
+) -> Result<Access, Refusal> {
+    let room = room.ok_or(Refusal::NoRoom)?;
+    if room.properties.nbf.is_some_and(|nbf| now < nbf) {
+        return Err(Refusal::RoomNotYetOpen);
+    }
+    if room.properties.exp.is_some_and(|exp| now >= exp) {
+        return Err(Refusal::RoomExpired);
+    }
+    let claims = match token {
+        None => None,
+        Some(Err(rejection)) => return Err(Refusal::Token(rejection.clone())),
+        Some(Ok(claims)) => Some(claims),
+    };
+    if let Some(claims) = claims {
+        if claims.r.as_deref().is_some_and(|r| r != room.name) {
+            return Err(Refusal::TokenForAnotherRoom);
+        }
+        if claims.exp.is_some_and(|exp| now >= exp) {
+            return Err(Refusal::Token(TokenRejection::Expired));
+        }
+        if claims.nbf.is_some_and(|nbf| now < nbf) {
+            return Err(Refusal::Token(TokenRejection::NotYetValid));
+        }
+    }
+    let admin = claims.is_some_and(Claims::is_admin);
+    let owner = claims.is_some_and(Claims::is_owner);
+    let must_knock = claims.is_some_and(|claims| claims.k == Some(true));
+    let level = match (room.privacy, claims) {
+        (Privacy::Public, _) => AccessLevel::Full,
+        (Privacy::Private, Some(_)) if must_knock => AccessLevel::Lobby,
+        (Privacy::Private, Some(_)) => AccessLevel::Full,
+        (Privacy::Private, None) if room.properties.enable_knocking => AccessLevel::Lobby,
+        (Privacy::Private, None) => AccessLevel::None,
+    };
+    Ok(Access {
+        level,
+        admin,
+        owner,
+    })
+}
+
+/// Whether one more person may enter a call that already has `in_call` participants.
+pub fn has_room_for_one_more(room: &RoomRecord, in_call: i64) -> Result<(), Refusal> {
+    if in_call >= room.properties.max_participants {
+        return Err(Refusal::MeetingFull);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CanAdmin, Permissions, RoomProperties};
+
+    const NOW: i64 = 1_000;
+
+    fn room(privacy: Privacy, change: fn(&mut RoomProperties)) -> RoomRecord {
+        let mut properties = RoomProperties::default();
+        change(&mut properties);
+        RoomRecord {
+            seq: 1,
+            id: "id".into(),
+            name: "standup".into(),
+            privacy,
+            properties,
+            created_at: 0,
+        }
+    }
+
+    fn claims(change: fn(&mut Claims)) -> Claims {
+        let mut claims = Claims::default();
+        change(&mut claims);
+        claims
+    }
+
+    fn full(admin: bool, owner: bool) -> Result<Access, Refusal> {
+        Ok(Access {
+            level: AccessLevel::Full,
+            admin,
+            owner,
+        })
+    }
+
+    fn level(level: AccessLevel) -> Result<Access, Refusal> {
+        Ok(Access {
+            level,
+            admin: false,
+            owner: false,
+        })
+    }
+
+    #[test]
+    fn every_row_of_the_access_table() {
+        let public = room(Privacy::Public, |_| {});
+        let private = room(Privacy::Private, |_| {});
+        let knocking = room(Privacy::Private, |p| p.enable_knocking = true);
+        let member = claims(|c| c.r = Some("standup".into()));
+        let domain_wide = claims(|_| {});
+        let owner = claims(|c| {
+            c.r = Some("standup".into());
+            c.o = Some(true);
+        });
+        let can_admin = claims(|c| {
+            c.p = Some(Permissions {
+                can_admin: Some(CanAdmin::All(true)),
+            });
+        });
+        let must_knock = claims(|c| c.k = Some(true));
+        let other_room = claims(|c| c.r = Some("other".into()));
+        let expired = claims(|c| c.exp = Some(NOW));
+        let early = claims(|c| c.nbf = Some(NOW + 1));
+        let revoked = TokenRejection::Revoked;
+        let bad_signature = TokenRejection::Signature;
+        let not_open = room(Privacy::Public, |p| p.nbf = Some(NOW + 10));
+        let ended = room(Privacy::Private, |p| p.exp = Some(NOW));
+
+        let rows: Vec<(
+            &str,
+            Option<&RoomRecord>,
+            Option<Result<&Claims, &TokenRejection>>,
+            Result<Access, Refusal>,
+        )> = vec![
+            (
+                "public, no token",
+                Some(&public),
+                None,
+                level(AccessLevel::Full),
+            ),
+            (
+                "public, member token",
+                Some(&public),
+                Some(Ok(&member)),
+                level(AccessLevel::Full),
+            ),
+            (
+                "public, owner",
+                Some(&public),
+                Some(Ok(&owner)),
+                full(true, true),
+            ),
+            (
+                "private, room token",
+                Some(&private),
+                Some(Ok(&member)),
+                level(AccessLevel::Full),
+            ),
+            (
+                "private, domain-wide token",
+                Some(&private),
+                Some(Ok(&domain_wide)),
+                level(AccessLevel::Full),
+            ),
+            (
+                "private, owner",
+                Some(&private),
+                Some(Ok(&owner)),
+                full(true, true),
+            ),
+            (
+                "private, canAdmin non-owner",
+                Some(&private),
+                Some(Ok(&can_admin)),
+                full(true, false),
+            ),
+            (
+                "private, knocking token",
+                Some(&private),
+                Some(Ok(&must_knock)),
+                level(AccessLevel::Lobby),
+            ),
+            (
+                "public, knocking token",
+                Some(&public),
+                Some(Ok(&must_knock)),
+                level(AccessLevel::Full),
+            ),
+            (
+                "private + knocking, no token",
+                Some(&knocking),
+                None,
+                level(AccessLevel::Lobby),
+            ),
+            (
+                "private, knocking off, no token",
+                Some(&private),
+                None,
+                level(AccessLevel::None),
+            ),
+            (
+                "token for another room",
+                Some(&private),
+                Some(Ok(&other_room)),
+                Err(Refusal::TokenForAnotherRoom),
+            ),
+            (
+                "expired token",
+                Some(&knocking),
+                Some(Ok(&expired)),
+                Err(Refusal::Token(TokenRejection::Expired)),
+            ),
+            (
+                "token not yet valid",
+                Some(&public),
+                Some(Ok(&early)),
+                Err(Refusal::Token(TokenRejection::NotYetValid)),
+            ),
+            (
+                "revoked token",
+                Some(&knocking),
+                Some(Err(&revoked)),
+                Err(Refusal::Token(TokenRejection::Revoked)),
+            ),
+            (
+                "bad signature, never downgraded",
+                Some(&knocking),
+                Some(Err(&bad_signature)),
+                Err(Refusal::Token(TokenRejection::Signature)),
+            ),
+            (
+                "room not open yet",
+                Some(&not_open),
+                Some(Ok(&owner)),
+                Err(Refusal::RoomNotYetOpen),
+            ),
+            (
+                "room expired",
+                Some(&ended),
+                Some(Ok(&owner)),
+                Err(Refusal::RoomExpired),
+            ),
+            ("no such room", None, None, Err(Refusal::NoRoom)),
+        ];
+        for (case, room, token, expected) in rows {
+            assert_eq!(access(room, token, NOW), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn a_full_room_refuses_the_next_person() {
+        let small = room(Privacy::Public, |p| p.max_participants = 2);
+        assert_eq!(has_room_for_one_more(&small, 1), Ok(()));
+        assert_eq!(has_room_for_one_more(&small, 2), Err(Refusal::MeetingFull));
+    }
+
+    #[test]
+    fn refusals_map_to_daily_error_types() {
+        assert_eq!(Refusal::NoRoom.error_type(), "no-room");
+        assert_eq!(Refusal::RoomExpired.error_type(), "exp-room");
+        assert_eq!(Refusal::RoomNotYetOpen.error_type(), "nbf-room");
+        assert_eq!(
+            Refusal::Token(TokenRejection::Expired).error_type(),
+            "exp-token"
+        );
+        assert_eq!(
+            Refusal::Token(TokenRejection::NotYetValid).error_type(),
+            "nbf-token"
+        );
+        assert_eq!(Refusal::MeetingFull.error_type(), "meeting-full");
+    }
+}

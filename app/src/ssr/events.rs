@@ -1,0 +1,124 @@
+//! The event hub: events are written to the log (with their recipients) inside the
+//! transaction that changes the state, and published here only after it commits.
+//!
+//! The hub is behind [`EventBus`] so the in-process broadcast can be replaced (e.g. by Postgres
+//! LISTEN/NOTIFY across several servers) without touching the services.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex},
+};
+
+use sqlx::SqliteConnection;
+use tokio::sync::broadcast;
+
+use super::db::lobby as repo;
+use crate::{error::AppError, model::CallEvent};
+
+/// An event as it was committed: what streams deliver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Increasing id: the SSE `id`.
+    pub id: i64,
+    /// The daily-js event name.
+    pub name: &'static str,
+    /// The JSON payload.
+    pub payload: String,
+    /// The sessions it is for.
+    pub recipients: HashSet<String>,
+}
+
+/// Delivers committed events to the streams of a room.
+pub trait EventBus: Send + Sync + 'static {
+    /// Sends committed events to the room's live streams.
+    fn publish(&self, room: &str, events: Vec<Arc<StoredEvent>>);
+    /// Receives the room's events from now on.
+    fn subscribe(&self, room: &str) -> broadcast::Receiver<Arc<StoredEvent>>;
+}
+
+/// The in-process hub: one broadcast channel per room with live streams.
+#[derive(Default)]
+pub struct LocalHub {
+    rooms: Mutex<HashMap<String, broadcast::Sender<Arc<StoredEvent>>>>,
+}
+
+/// How many events a slow stream may fall behind before it re-reads the log.
+const CHANNEL_CAPACITY: usize = 1024;
+
+impl EventBus for LocalHub {
+    fn publish(&self, room: &str, events: Vec<Arc<StoredEvent>>) {
+        let mut rooms = self
+            .rooms
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if let Some(sender) = rooms.get(room) {
+            if sender.receiver_count() == 0 {
+                rooms.remove(room);
+                return;
+            }
+            for event in events {
+                // No receiver is fine: everything is in the log for replay.
+                let _ = sender.send(event);
+            }
+        }
+    }
+
+    fn subscribe(&self, room: &str) -> broadcast::Receiver<Arc<StoredEvent>> {
+        let mut rooms = self
+            .rooms
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        rooms
+            .entry(room.to_owned())
+            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
+            .subscribe()
+    }
+}
+
+/// Events written in a transaction, published once it has committed.
+#[derive(Default)]
+pub struct Outbox {
+    room: String,
+    events: Vec<Arc<StoredEvent>>,
+}
+
+impl Outbox {
+    /// An empty outbox for `room`.
+    pub fn new(room: &str) -> Self {
+        Self {
+            room: room.to_owned(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Logs `event` for `recipients` inside the caller's transaction.
+    pub async fn record(
+        &mut self,
+        db: &mut SqliteConnection,
+        event: &CallEvent,
+        recipients: Vec<String>,
+        now: i64,
+    ) -> Result<(), AppError> {
+        if recipients.is_empty() {
+            return Ok(());
+        }
+        let payload = serde_json::to_string(event)
+            .map_err(|error| AppError::internal("encoding an event", error))?;
+        let id =
+            repo::insert_event(db, &self.room, event.name(), &payload, &recipients, now).await?;
+        self.events.push(Arc::new(StoredEvent {
+            id,
+            name: event.name(),
+            payload,
+            recipients: recipients.into_iter().collect(),
+        }));
+        Ok(())
+    }
+
+    /// Publishes the recorded events; call after the transaction committed.
+    pub fn publish(self, bus: &dyn EventBus) {
+        if !self.events.is_empty() {
+            bus.publish(&self.room, self.events);
+        }
+    }
+}

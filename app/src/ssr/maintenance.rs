@@ -1,0 +1,48 @@
+//! Background work: ejecting participants whose time is up, pruning the event log, and
+//! resuming presence timers after a restart.
+
+use std::time::Duration;
+
+use super::{db::lobby as repo, lobby, presence::Presence, state::AppState, time::now_millis};
+
+/// How long the event log keeps events for replay.
+pub const EVENT_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Starts the background tasks; they end with the runtime.
+pub fn start(state: &AppState) {
+    let resumed = state.clone();
+    tokio::spawn(async move {
+        // Sessions that were waiting or in a call before a restart get the grace period to
+        // reconnect their stream, as if it had just dropped.
+        match repo::present_session_ids(&resumed.db).await {
+            Ok(ids) => Presence::expect(&resumed, ids),
+            Err(error) => tracing::error!(%error, "could not resume presence"),
+        }
+    });
+
+    let ejector = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(error) = lobby::eject_expired(&ejector).await {
+                tracing::warn!(%error, "ejecting expired participants failed");
+            }
+        }
+    });
+
+    let pruner = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let before = now_millis() - i64::try_from(EVENT_RETENTION.as_millis()).unwrap_or(0);
+            match repo::prune_events(&pruner.db, before).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "pruned old events"),
+                Err(error) => tracing::warn!(%error, "pruning events failed"),
+            }
+            pruner.knock_limiter.forget_idle();
+        }
+    });
+}

@@ -1,0 +1,123 @@
+//! Participant sessions for room pages: `GET /<room>?t=<token>` verifies the token, starts a
+//! session (HttpOnly, SameSite=Lax cookie) and redirects to `/<room>` so the token leaves the
+//! address bar; `GET /<room>` without a session starts a tokenless one.
+
+use app::{
+    api::call::cookie,
+    ssr::{db::rooms as rooms_repo, lobby, state::AppState, validate},
+};
+use axum::{
+    extract::{Request, State},
+    http::{HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+/// The room a page path names, if it is `/<valid room name>`.
+fn room_of(path: &str) -> Option<&str> {
+    let name = path.strip_prefix('/')?;
+    validate::room_name("room", name).ok().map(|()| name)
+}
+
+fn token_of(query: Option<&str>) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == "t" && !value.is_empty()).then(|| value.to_owned())
+    })
+}
+
+fn set_cookie(state: &AppState, room: &str, secret: &str) -> Option<HeaderValue> {
+    let secure = if state.config.is_https() {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{}={secret}; Path=/; HttpOnly; SameSite=Lax{secure}",
+        lobby::cookie_name(room)
+    ))
+    .ok()
+}
+
+/// Starts sessions on room pages; every other request passes through untouched.
+pub async fn sessions(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if request.method() != Method::GET {
+        return next.run(request).await;
+    }
+    let Some(room) = room_of(request.uri().path()).map(str::to_owned) else {
+        return next.run(request).await;
+    };
+    let token = token_of(request.uri().query());
+    let room_exists = match rooms_repo::find_by_name(&state.db, &room).await {
+        Ok(found) => found.is_some(),
+        Err(error) => return app::error::AppError::from(error).into_response(),
+    };
+
+    if let Some(token) = token {
+        let mut response = (
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, format!("/{room}"))],
+        )
+            .into_response();
+        if room_exists {
+            match lobby::start_session(&state, &room, Some(&token)).await {
+                Ok(started) => {
+                    if let Some(cookie) = set_cookie(&state, &room, &started.secret) {
+                        response.headers_mut().insert(header::SET_COOKIE, cookie);
+                    }
+                }
+                Err(error) => return error.into_response(),
+            }
+        }
+        return response;
+    }
+
+    let has_session = match cookie(request.headers(), &lobby::cookie_name(&room)) {
+        Some(secret) => matches!(
+            lobby::session_by_secret(&state, &room, &secret).await,
+            Ok(Some(_))
+        ),
+        None => false,
+    };
+    if has_session || !room_exists {
+        return next.run(request).await;
+    }
+    let started = match lobby::start_session(&state, &room, None).await {
+        Ok(started) => started,
+        Err(error) => return error.into_response(),
+    };
+    // The page rendered for this very request must already see the new session.
+    if let Ok(value) =
+        HeaderValue::from_str(&format!("{}={}", lobby::cookie_name(&room), started.secret))
+    {
+        request.headers_mut().append(header::COOKIE, value);
+    }
+    let mut response = next.run(request).await;
+    if let Some(cookie) = set_cookie(&state, &room, &started.secret) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_room_paths_start_sessions() {
+        assert_eq!(room_of("/standup"), Some("standup"));
+        assert_eq!(room_of("/"), None);
+        assert_eq!(room_of("/v1"), None);
+        assert_eq!(room_of("/dashboard"), None);
+        assert_eq!(room_of("/a/b"), None);
+        assert_eq!(room_of("/favicon.ico"), None);
+    }
+
+    #[test]
+    fn the_token_is_read_from_t() {
+        assert_eq!(token_of(Some("t=abc")), Some("abc".into()));
+        assert_eq!(token_of(Some("x=1&t=abc")), Some("abc".into()));
+        assert_eq!(token_of(Some("t=")), None);
+        assert_eq!(token_of(None), None);
+    }
+}
