@@ -3,11 +3,11 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{A, Route, Router, Routes},
 };
 
-use crate::pages::home::HomePage;
+use crate::pages::{custom::CustomPage, home::HomePage, room::RoomPage};
 
 /// The document around every page: rendered on the server, hydrated in the browser.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -41,7 +41,11 @@ pub fn App() -> impl IntoView {
         <Title text="Knock"/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=StaticSegment("") view=HomePage/>
+                // Async: the server waits for each page's data and sends complete HTML, so
+                // pages read (and their forms work) without JavaScript.
+                <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                <Route path=ParamSegment("room") view=RoomPage ssr=SsrMode::Async/>
+                <Route path=(StaticSegment("custom"), ParamSegment("room")) view=CustomPage/>
             </Routes>
         </Router>
     }

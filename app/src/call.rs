@@ -4,7 +4,7 @@
 //! keeps the room's event stream open and reconnects by itself, resuming after the last event it
 //! saw, so nothing is missed.
 //!
-//! ```ignore
+//! ```text
 //! let call = CallClient::new("standup");
 //! spawn_local(async move { call.request_access("Ben").await.ok(); });
 //! let waiting = move || call.model.with(|m| m.phase() == Some(Phase::Waiting));

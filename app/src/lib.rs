@@ -4,9 +4,13 @@
 //! Build it with exactly one of `ssr` (inside the `knock` server) or `hydrate` (inside the wasm
 //! `frontend`); never both in one cargo invocation.
 
+// Leptos view types nest deeply; the room page needs more than the default 128.
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod app;
 pub mod call;
+pub mod components;
 pub mod error;
 pub mod model;
 pub mod pages;

@@ -622,6 +622,18 @@ pub struct Decisions {
     pub already_handled: Vec<String>,
 }
 
+/// Everything a room page needs to render on the server: the session's state, and for those in
+/// the call, who else is there and (for admins) who is waiting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSnapshot {
+    /// The session's state.
+    pub state: CallState,
+    /// The others in the call (empty unless in the call).
+    pub participants: Vec<Participant>,
+    /// The lobby (empty unless an admin in the call).
+    pub waiting: Vec<WaitingParticipant>,
+}
+
 /// `POST /v1/rooms/{name}/eject`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]

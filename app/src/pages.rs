@@ -1,3 +1,5 @@
 //! One module per page.
 
+pub mod custom;
 pub mod home;
+pub mod room;

@@ -61,7 +61,9 @@ pub async fn stream(
     let live = state.events.subscribe(&room);
     let backlog = repo::events_since(&state.db, &session.id, after).await?;
     let presence = Presence::connect(&state, &session.id);
+    let shutdown = state.shutdown.subscribe();
     let cursor = Cursor {
+        shutdown,
         state,
         session_id: session.id,
         live,
@@ -74,6 +76,7 @@ pub async fn stream(
 }
 
 struct Cursor {
+    shutdown: tokio::sync::watch::Receiver<bool>,
     state: AppState,
     session_id: String,
     live: Receiver<Arc<StoredEvent>>,
@@ -93,7 +96,12 @@ impl Cursor {
                 }
                 continue;
             }
-            match self.live.recv().await {
+            let received = tokio::select! {
+                // The server is shutting down: end the stream (the client reconnects later).
+                _ = self.shutdown.wait_for(|stopping| *stopping) => return None,
+                received = self.live.recv() => received,
+            };
+            match received {
                 Ok(event) => {
                     if event.id > self.last && event.recipients.contains(&self.session_id) {
                         self.last = event.id;

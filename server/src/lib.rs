@@ -2,6 +2,9 @@
 //! `/v1` REST API and the health check. `main.rs` only reads configuration and calls [`serve`];
 //! tests call [`spawn`] on port 0.
 
+// Leptos view types nest deeply; the room page needs more than the default 128.
+#![recursion_limit = "512"]
+
 pub mod events;
 pub mod rest;
 pub mod session;
@@ -66,6 +69,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     app::ssr::maintenance::start(&state);
+    let streams = state.shutdown.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Event streams never end by themselves; tell them to, or shutdown would wait forever.
+        streams.send_replace(true);
+    };
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -1,6 +1,9 @@
 //! `knock`: reads the configuration, opens the database and serves until SIGTERM or Ctrl-C.
 //! `knock openapi` prints the REST API's OpenAPI document instead.
 
+// Leptos view types nest deeply; the room page needs more than the default 128.
+#![recursion_limit = "512"]
+
 use app::ssr::{config::Config, state::AppState};
 use leptos::config::get_configuration;
 use tracing_subscriber::EnvFilter;

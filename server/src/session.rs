@@ -13,9 +13,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-/// The room a page path names, if it is `/<valid room name>`.
+/// The room a page path names, if it is `/<room>` or `/custom/<room>` (the custom-UI example).
 fn room_of(path: &str) -> Option<&str> {
-    let name = path.strip_prefix('/')?;
+    let name = path
+        .strip_prefix("/custom/")
+        .or_else(|| path.strip_prefix('/'))?;
     validate::room_name("room", name).ok().map(|()| name)
 }
 
@@ -111,6 +113,8 @@ mod tests {
         assert_eq!(room_of("/dashboard"), None);
         assert_eq!(room_of("/a/b"), None);
         assert_eq!(room_of("/favicon.ico"), None);
+        assert_eq!(room_of("/custom/standup"), Some("standup"));
+        assert_eq!(room_of("/custom/a/b"), None);
     }
 
     #[test]

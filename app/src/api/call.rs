@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     error::AppError,
-    model::{CallState, Decisions, WaitingParticipant},
+    model::{CallState, Decisions, RoomSnapshot, WaitingParticipant},
 };
 
 /// One entry of `updateWaitingParticipants`.
@@ -102,6 +102,30 @@ mod server {
 
 #[cfg(feature = "ssr")]
 pub use server::cookie;
+
+/// What the room page renders first: the caller's state, the call and (for admins) the lobby.
+#[server(endpoint = "load_room")]
+pub async fn load_room(room: String) -> Result<RoomSnapshot, AppError> {
+    let result = async {
+        let state = expect_context::<crate::ssr::state::AppState>();
+        let session = server::session(&state, &room).await.ok();
+        crate::ssr::lobby::snapshot(&state, &room, session.as_ref()).await
+    }
+    .await;
+    server::respond(result)
+}
+
+/// Admits or denies everyone waiting (the `Allow all` / `Deny all` buttons, as a plain form).
+#[server(endpoint = "decide_all")]
+pub async fn decide_all(room: String, grant: bool) -> Result<Decisions, AppError> {
+    let updates = HashMap::from([(
+        "*".to_owned(),
+        WaitingUpdate {
+            grant_requested_access: grant,
+        },
+    )]);
+    decide(room, updates).await
+}
 
 /// `preAuth`: the caller's access and phase in `room`.
 #[server(endpoint = "pre_auth")]

@@ -182,12 +182,13 @@ mod tests {
         let not_open = room(Privacy::Public, |p| p.nbf = Some(NOW + 10));
         let ended = room(Privacy::Private, |p| p.exp = Some(NOW));
 
-        let rows: Vec<(
-            &str,
-            Option<&RoomRecord>,
-            Option<Result<&Claims, &TokenRejection>>,
+        type Row<'a> = (
+            &'a str,
+            Option<&'a RoomRecord>,
+            Option<Result<&'a Claims, &'a TokenRejection>>,
             Result<Access, Refusal>,
-        )> = vec![
+        );
+        let rows: Vec<Row> = vec![
             (
                 "public, no token",
                 Some(&public),

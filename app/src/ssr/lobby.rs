@@ -12,16 +12,17 @@ use super::{
         rooms as rooms_repo,
     },
     events::Outbox,
+    presence::Presence,
     state::AppState,
     time::{now, now_millis},
-    tokens::{self, Claims},
+    tokens::{self, Claims, TokenRejection},
     validate,
 };
 use crate::{
     error::AppError,
     model::{
         AccessLevel, AccessState, CallErrorDetail, CallEvent, CallState, Decisions, Level,
-        Participant, Phase, Resolution, WaitingParticipant,
+        Participant, Phase, Resolution, RoomSnapshot, WaitingParticipant,
     },
 };
 
@@ -108,14 +109,20 @@ pub async fn session_by_secret(
     Ok(repo::session_by_secret(&state.db, room, &hash_secret(secret)).await?)
 }
 
-/// The session's access to its room now.
+/// The session's access to its room now. The token is checked for revocation again: a revoked
+/// token opens nothing, not even for a session that started before it was revoked.
 async fn access_of(
     state: &AppState,
     session: &SessionRecord,
 ) -> Result<Result<Access, Refusal>, AppError> {
     let room = rooms_repo::find_by_name(&state.db, &session.room).await?;
+    let revoked = match &session.token_key {
+        Some(key) => super::db::tokens::is_revoked(&state.db, key).await?,
+        None => false,
+    };
     let token = match (&session.claims, &session.refusal) {
         (_, Some(rejection)) => Some(Err(rejection)),
+        (Some(_), None) if revoked => Some(Err(&TokenRejection::Revoked)),
         (Some(claims), None) => Some(Ok(claims)),
         (None, None) => None,
     };
@@ -310,6 +317,8 @@ pub async fn join(
         .await?;
     tx.commit().await?;
     outbox.publish(state.events.as_ref());
+    // Present from now on only while a stream is open: one that never opens leaves after the grace.
+    Presence::expect(state, vec![session.id.clone()]);
     call_state(state, &reload(state, &session.id).await?).await
 }
 
@@ -397,6 +406,7 @@ pub async fn request_access(
     }
     tx.commit().await?;
     outbox.publish(state.events.as_ref());
+    Presence::expect(state, vec![session.id.clone()]);
     call_state(state, &reload(state, &session.id).await?).await
 }
 
@@ -767,4 +777,66 @@ pub async fn room_presence(state: &AppState, room: &str) -> Result<Vec<Participa
         .iter()
         .map(participant_of)
         .collect())
+}
+
+/// What a room page shows when it is (re)loaded. A session that was denied, or left, starts
+/// over at the prejoin page: coming back is knocking again.
+pub async fn snapshot(
+    state: &AppState,
+    room: &str,
+    session: Option<&SessionRecord>,
+) -> Result<RoomSnapshot, AppError> {
+    let Some(session) = session else {
+        // Sessions exist for every existing room a browser opens; without one there is no room.
+        let refusal = Refusal::NoRoom;
+        return Ok(RoomSnapshot {
+            state: CallState {
+                room: room.to_owned(),
+                session_id: String::new(),
+                access: AccessState {
+                    access: Level {
+                        level: AccessLevel::None,
+                    },
+                    awaiting_access: None,
+                },
+                phase: Phase::Prejoin,
+                admin: false,
+                owner: false,
+                user_name: None,
+                host_present: false,
+                refusal: Some(refusal_detail(&refusal)),
+            },
+            participants: Vec::new(),
+            waiting: Vec::new(),
+        });
+    };
+    let mut call = call_state(state, session).await?;
+    if matches!(call.phase, Phase::Denied | Phase::Left) {
+        call.phase = Phase::Prejoin;
+    }
+    let in_call = call.phase == Phase::InCall;
+    let participants = if in_call {
+        repo::sessions_in(&state.db, room, Phase::InCall)
+            .await?
+            .iter()
+            .filter(|other| other.id != session.id)
+            .map(participant_of)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let waiting = if in_call && call.admin {
+        repo::waiting_knocks(&state.db, room)
+            .await?
+            .iter()
+            .map(KnockRecord::participant)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(RoomSnapshot {
+        state: call,
+        participants,
+        waiting,
+    })
 }

@@ -34,6 +34,9 @@ pub struct AppState {
     pub presence: Arc<Presence>,
     /// Knocks per client and room.
     pub knock_limiter: Arc<KnockLimiter>,
+    /// Becomes `true` when the server shuts down, so endless event streams end and graceful
+    /// shutdown can finish.
+    pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -109,6 +112,7 @@ impl AppState {
             events: Arc::new(LocalHub::default()),
             presence,
             knock_limiter: Arc::new(KnockLimiter::default()),
+            shutdown: Arc::new(tokio::sync::watch::channel(false).0),
         };
         Ok(Startup {
             state,

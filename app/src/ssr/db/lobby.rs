@@ -18,6 +18,8 @@ pub struct SessionRecord {
     pub claims: Option<Claims>,
     /// Why the token was refused.
     pub refusal: Option<TokenRejection>,
+    /// Revocation key of the token the session was opened with.
+    pub token_key: Option<String>,
     /// Where the session stands.
     pub phase: Phase,
     /// May decide on knocks.
@@ -38,6 +40,7 @@ struct SessionRow {
     room: String,
     claims: Option<String>,
     refusal: Option<String>,
+    token_key: Option<String>,
     phase: String,
     is_admin: bool,
     is_owner: bool,
@@ -70,6 +73,7 @@ impl TryFrom<SessionRow> for SessionRecord {
             room: row.room,
             claims: decode(row.claims)?,
             refusal: decode(row.refusal)?,
+            token_key: row.token_key,
             phase,
             is_admin: row.is_admin,
             is_owner: row.is_owner,
@@ -80,8 +84,8 @@ impl TryFrom<SessionRow> for SessionRecord {
     }
 }
 
-const SESSION_COLUMNS: &str =
-    "id, room, claims, refusal, phase, is_admin, is_owner, user_name, user_id, joined_at";
+const SESSION_COLUMNS: &str = "id, room, claims, refusal, token_key, phase, is_admin, is_owner, \
+                               user_name, user_id, joined_at";
 
 /// A new session's fields.
 pub struct NewSession<'a> {

@@ -1,0 +1,4 @@
+//! Pieces of the room page.
+
+pub mod admin_alert;
+pub mod participants;
