@@ -1,5 +1,8 @@
 //! The wasm entry point: hydrates the server-rendered page with [`app::App`].
 
+// Leptos view types nest deeply; the room page needs more than the default 128.
+#![recursion_limit = "512"]
+
 /// Called by the script cargo-leptos injects into every page.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
