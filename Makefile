@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 WASM := --target wasm32-unknown-unknown
 
-.PHONY: help tools run watch build test fmt lint unit openapi e2e bench
+.PHONY: help tools run watch build test fmt lint unit openapi e2e bench screenshots
 
 help:
 	@echo "make run    build (debug) and serve on http://127.0.0.1:3000"
@@ -21,6 +21,7 @@ help:
 	@echo "make build  release binary target/release/knock and site target/site"
 	@echo "make bench  performance figures"
 	@echo "make watch  cargo leptos watch (rebuilds and reloads on change)"
+	@echo "make screenshots  the README's screenshots, from the real app"
 
 tools:
 	scripts/install-tools.sh all
@@ -60,6 +61,12 @@ e2e:
 	cargo leptos build
 	cd end2end && KNOCK_BIN="$(TARGET_DIR)/debug/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
 		npx playwright test
+
+# The README's screenshots, taken from the real app in Chromium.
+screenshots: tools
+	cargo leptos build
+	cd end2end && KNOCK_BIN="$(TARGET_DIR)/debug/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
+		npx playwright test --config playwright.screenshots.config.ts
 
 bench: build
 	@echo "Benchmarks arrive with the performance work; the release build above is what they will measure."

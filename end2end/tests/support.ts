@@ -1,0 +1,167 @@
+// Shared helpers for the lobby journeys: the REST API (rooms, tokens, the lobby), one browser
+// context per person, and the page steps every journey repeats (prejoin, join, knock).
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+
+/** The server global-setup.ts started. */
+export const base = () => process.env.KNOCK_URL!;
+const apiKey = () => process.env.KNOCK_API_KEY!;
+
+/** A room name no other test uses (all tests share one server). */
+export function uniqueRoom(prefix = 'room'): string {
+  return `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+/** One REST call with the API key; fails the test on a non-2xx answer. */
+export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${base()}${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${apiKey()}`,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Creates a private room (knocking on unless told otherwise) and returns its name. */
+export async function createRoom(
+  options: { knocking?: boolean; privacy?: 'public' | 'private'; prefix?: string } = {},
+): Promise<string> {
+  const name = uniqueRoom(options.prefix);
+  const knocking = options.knocking ?? true;
+  await api('POST', '/v1/rooms', {
+    name,
+    privacy: options.privacy ?? 'private',
+    properties: knocking ? { enable_knocking: true } : {},
+  });
+  return name;
+}
+
+export type TokenProperties = {
+  is_owner?: boolean;
+  user_name?: string;
+  knocking?: boolean;
+  permissions?: { canAdmin?: boolean | string[] };
+  [property: string]: unknown;
+};
+
+/** Mints a meeting token for `room`. */
+export async function createToken(room: string, properties: TokenProperties = {}): Promise<string> {
+  const { token } = await api<{ token: string }>('POST', '/v1/meeting-tokens', {
+    properties: { room_name: room, ...properties },
+  });
+  return token;
+}
+
+/** The lobby of `room`, as the REST API lists it. */
+export async function waitingList(
+  room: string,
+): Promise<{ total_count: number; data: { id: string; name: string }[] }> {
+  return api('GET', `/v1/rooms/${room}/waiting`);
+}
+
+/** One person: their own browser context and page, and any uncaught page errors. */
+export type Person = { context: BrowserContext; page: Page; errors: string[] };
+
+/**
+ * Opens a new context for one person and goes to the room: with `token`, through
+ * `/<room>?t=<token>` (the server redirects to `/<room>`); without, as a guest. Waits for
+ * hydration unless JavaScript is off.
+ */
+export async function openRoom(
+  browser: Browser,
+  room: string,
+  options: { token?: string; javaScriptEnabled?: boolean } = {},
+): Promise<Person> {
+  const javaScriptEnabled = options.javaScriptEnabled ?? true;
+  const context = await browser.newContext({ javaScriptEnabled });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  const url = options.token
+    ? `${base()}/${room}?t=${encodeURIComponent(options.token)}`
+    : `${base()}/${room}`;
+  await page.goto(url);
+  if (javaScriptEnabled) await hydrated(page);
+  return { context, page, errors };
+}
+
+/** Waits until the wasm has hydrated the page. */
+export async function hydrated(page: Page): Promise<void> {
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+/** The prejoin page, with the button it should offer. */
+export async function expectPrejoin(page: Page, button: 'Join' | 'Ask to join'): Promise<void> {
+  await expect(page.getByRole('heading', { name: 'Ready to join?' })).toBeVisible();
+  await expect(page.getByRole('textbox', { name: 'Your name' })).toBeVisible();
+  await expect(page.getByRole('button', { name: button, exact: true })).toBeVisible();
+  const other = button === 'Join' ? 'Ask to join' : 'Join';
+  await expect(page.getByRole('button', { name: other, exact: true })).toHaveCount(0);
+}
+
+/** The `Participants` list. */
+export const participants = (page: Page) => page.getByRole('list', { name: 'Participants' });
+
+/** Fills the name, clicks `Join`, and waits to be in the call. */
+export async function joinAs(page: Page, room: string, name: string): Promise<void> {
+  await expectPrejoin(page, 'Join');
+  await page.getByRole('textbox', { name: 'Your name' }).fill(name);
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+  await expectInCall(page, room, name);
+}
+
+/**
+ * In the call: the room heading, `Leave`, and oneself (`(you)`) in `Participants`. The own name
+ * is a soft check, so a missing name is reported without hiding what the journey does next.
+ */
+export async function expectInCall(page: Page, room: string, name: string): Promise<void> {
+  await expect(page.getByRole('heading', { level: 1, name: room, exact: true })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Leave', exact: true })).toBeVisible();
+  const me = participants(page).getByRole('listitem').filter({ hasText: '(you)' });
+  await expect(me).toHaveCount(1);
+  await expect.soft(me, `own name "${name}" in Participants`).toContainText(name);
+}
+
+/** `Participants` on `page` shows `name` (a soft check: see expectInCall). */
+export async function expectListed(page: Page, name: string, owner?: boolean): Promise<void> {
+  const entry = participants(page).getByRole('listitem').filter({ hasText: name });
+  await expect.soft(entry, `"${name}" in Participants`).toHaveCount(1);
+  if (owner === true) await expect.soft(entry, `"${name}" marked Owner`).toContainText('Owner');
+  if (owner === false) await expect.soft(entry, `"${name}" not marked Owner`).not.toContainText('Owner');
+}
+
+/** Fills the name, clicks `Ask to join`, and waits in the lobby. */
+export async function knockAs(page: Page, name: string): Promise<void> {
+  await expectPrejoin(page, 'Ask to join');
+  await page.getByRole('textbox', { name: 'Your name' }).fill(name);
+  await page.getByRole('button', { name: 'Ask to join', exact: true }).click();
+  await expectWaiting(page);
+}
+
+/** The lobby page: `Waiting to be let in` and `Cancel request`. */
+export async function expectWaiting(page: Page): Promise<void> {
+  await expect(page.getByRole('heading', { name: 'Waiting to be let in' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Cancel request' })).toBeVisible();
+}
+
+/** The admin alert's text for one knocker. */
+export const knockAlert = (page: Page, name: string) =>
+  page.getByText(`${name} would like to join the call`, { exact: true });
+
+/** Any admin-alert text at all (used to check a non-admin never sees one). */
+export const anyKnockText = (page: Page) => page.getByText('would like to join the call');
+
+/** The `Denied` page: `Request denied` and the `Knock again` link. */
+export async function expectDenied(page: Page): Promise<void> {
+  await expect(page.getByRole('heading', { name: 'Request denied' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Knock again' })).toBeVisible();
+}
+
+/** Closes every person's context. */
+export async function closeAll(...people: Person[]): Promise<void> {
+  for (const person of people) await person.context.close();
+}
