@@ -7,7 +7,7 @@ use leptos_router::{
     components::{A, Route, Router, Routes},
 };
 
-use crate::pages::{custom::CustomPage, home::HomePage, room::RoomPage};
+use crate::pages::{custom::CustomPage, dashboard::DashboardPage, home::HomePage, room::RoomPage};
 
 /// The document around every page: rendered on the server, hydrated in the browser.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -44,6 +44,7 @@ pub fn App() -> impl IntoView {
                 // Async: the server waits for each page's data and sends complete HTML, so
                 // pages read (and their forms work) without JavaScript.
                 <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                <Route path=StaticSegment("dashboard") view=DashboardPage ssr=SsrMode::Async/>
                 <Route path=ParamSegment("room") view=RoomPage ssr=SsrMode::Async/>
                 <Route path=(StaticSegment("custom"), ParamSegment("room")) view=CustomPage/>
             </Routes>

@@ -19,7 +19,7 @@ use crate::{
     error::AppError,
     model::{
         AccessLevel, CallErrorDetail, CallEvent, CallState, Decisions, Participant, Phase,
-        Resolution, WaitingParticipant,
+        Resolution, RoomSnapshot, WaitingParticipant,
     },
 };
 
@@ -125,20 +125,23 @@ impl CallModel {
 #[derive(Clone, Copy)]
 pub struct CallClient {
     room: StoredValue<String>,
+    streaming: StoredValue<bool>,
     /// Everything known about the call; updated by operations and events.
     pub model: RwSignal<CallModel>,
 }
 
 impl CallClient {
-    /// A client for `room`. In the browser it opens the room's event stream, and closes it when
-    /// the owning reactive scope is cleaned up.
+    /// A client for `room`. The first state it learns (from any operation, or [`Self::start`])
+    /// opens the room's event stream right after that state, so nothing is missed or applied
+    /// twice; the stream closes when the owning reactive scope is cleaned up.
     pub fn new(room: &str) -> Self {
         let client = Self {
             room: StoredValue::new(room.to_owned()),
+            streaming: StoredValue::new(false),
             model: RwSignal::new(CallModel::default()),
         };
         #[cfg(feature = "hydrate")]
-        stream::open(client);
+        client.refresh_on_entering();
         client
     }
 
@@ -147,10 +150,76 @@ impl CallClient {
         self.room.get_value()
     }
 
+    /// Starts from a page's snapshot: the state, the call and the lobby.
+    pub fn start(&self, snapshot: RoomSnapshot) {
+        let RoomSnapshot {
+            state,
+            participants,
+            waiting,
+        } = snapshot;
+        let after = state.last_event_id;
+        self.model.update(|model| {
+            model.set_state(state);
+            model.participants = participants;
+            model.waiting = waiting;
+        });
+        self.stream_after(after);
+    }
+
+    /// Reloads the snapshot (after entering the call or the lobby, to learn who is there).
+    pub async fn refresh(&self) -> Result<(), AppError> {
+        let snapshot = ops::load_room(self.room()).await?;
+        self.model.update(|model| {
+            model.participants = snapshot.participants;
+            model.waiting = snapshot.waiting;
+            if let Some(state) = &mut model.state {
+                state.user_name = snapshot.state.user_name;
+                state.host_present = snapshot.state.host_present;
+                state.admin = snapshot.state.admin;
+                state.owner = snapshot.state.owner;
+            }
+        });
+        Ok(())
+    }
+
+    fn stream_after(&self, after: i64) {
+        if self.streaming.get_value() {
+            return;
+        }
+        self.streaming.set_value(true);
+        #[cfg(feature = "hydrate")]
+        stream::open(*self, after);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = after;
+    }
+
+    /// Entering the call (or the lobby) by an event or an answer: fetch who is there, and the
+    /// name the server recorded.
+    #[cfg(feature = "hydrate")]
+    fn refresh_on_entering(&self) {
+        let client = *self;
+        Effect::new(move |previous: Option<Option<Phase>>| {
+            let phase = client.model.with(CallModel::phase);
+            let entered = matches!(phase, Some(Phase::InCall | Phase::Waiting));
+            if let Some(previous) = previous
+                && previous.is_some()
+                && previous != phase
+                && entered
+            {
+                leptos::task::spawn_local(async move {
+                    let _ = client.refresh().await;
+                });
+            }
+            phase
+        });
+    }
+
     fn take(&self, result: Result<CallState, AppError>) -> Result<CallState, AppError> {
         if let Ok(state) = &result {
             let state = state.clone();
+            let after = state.last_event_id;
             self.model.update(|model| model.set_state(state));
+            self.stream_after(after);
         }
         result
     }
@@ -237,10 +306,11 @@ mod stream {
         "error",
     ];
 
-    /// Opens the stream; the browser resumes it by itself with `Last-Event-ID`, and when it
-    /// gives up (the server answered an error), this reopens it after a pause.
-    pub fn open(client: CallClient) {
-        let last_id = StoredValue::new(String::new());
+    /// Opens the stream after event `after`; the browser resumes it by itself with
+    /// `Last-Event-ID`, and when it gives up (the server answered an error), this reopens it
+    /// after a pause.
+    pub fn open(client: CallClient, after: i64) {
+        let last_id = StoredValue::new(after.to_string());
         let current: StoredValue<Option<EventSource>, LocalStorage> = StoredValue::new_local(None);
         connect(client, last_id, current);
         on_cleanup(move || {
@@ -255,12 +325,11 @@ mod stream {
         last_id: StoredValue<String>,
         current: StoredValue<Option<EventSource>, LocalStorage>,
     ) {
-        let resume = last_id.get_value();
-        let url = if resume.is_empty() {
-            format!("/api/events/{}", client.room())
-        } else {
-            format!("/api/events/{}?lastEventId={resume}", client.room())
-        };
+        let url = format!(
+            "/api/events/{}?lastEventId={}",
+            client.room(),
+            last_id.get_value()
+        );
         let Ok(source) = EventSource::new(&url) else {
             return;
         };
@@ -320,6 +389,7 @@ mod tests {
             user_name: None,
             host_present: false,
             refusal: None,
+            last_event_id: 0,
         }
     }
 

@@ -563,6 +563,10 @@ pub struct CallState {
     pub host_present: bool,
     /// Why the session cannot enter, when it cannot: (daily-js error type, sentence).
     pub refusal: Option<CallErrorDetail>,
+    /// The id of the last event written for this session: this state includes everything up
+    /// to it, so a stream opened with this `Last-Event-ID` continues exactly from here.
+    #[serde(default)]
+    pub last_event_id: i64,
 }
 
 /// Where a session stands in a room.
@@ -632,6 +636,28 @@ pub struct RoomSnapshot {
     pub participants: Vec<Participant>,
     /// The lobby (empty unless an admin in the call).
     pub waiting: Vec<WaitingParticipant>,
+}
+
+/// A room as the dashboard lists it: the room and its live counts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DashboardRoom {
+    /// The room.
+    pub room: Room,
+    /// People in the call now.
+    pub in_call: i64,
+    /// Knocks waiting now.
+    pub waiting: i64,
+}
+
+/// A token minted in the dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MintedToken {
+    /// The token.
+    pub token: String,
+    /// `<public url>/<room>?t=<token>`.
+    pub link: String,
+    /// What it grants.
+    pub properties: TokenProperties,
 }
 
 /// `POST /v1/rooms/{name}/eject`.

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod events;
 pub mod input;

@@ -114,6 +114,9 @@ export async function joinAs(page: Page, room: string, name: string): Promise<vo
   await expectInCall(page, room, name);
 }
 
+/** How long a soft check waits: it runs after a hard check showed the page is in place. */
+const SOFT = 5_000;
+
 /**
  * In the call: the room heading, `Leave`, and oneself (`(you)`) in `Participants`. The own name
  * is a soft check, so a missing name is reported without hiding what the journey does next.
@@ -123,15 +126,16 @@ export async function expectInCall(page: Page, room: string, name: string): Prom
   await expect(page.getByRole('button', { name: 'Leave', exact: true })).toBeVisible();
   const me = participants(page).getByRole('listitem').filter({ hasText: '(you)' });
   await expect(me).toHaveCount(1);
-  await expect.soft(me, `own name "${name}" in Participants`).toContainText(name);
+  await expect.soft(me, `own name "${name}" in Participants`).toContainText(name, { timeout: SOFT });
 }
 
 /** `Participants` on `page` shows `name` (a soft check: see expectInCall). */
 export async function expectListed(page: Page, name: string, owner?: boolean): Promise<void> {
   const entry = participants(page).getByRole('listitem').filter({ hasText: name });
-  await expect.soft(entry, `"${name}" in Participants`).toHaveCount(1);
-  if (owner === true) await expect.soft(entry, `"${name}" marked Owner`).toContainText('Owner');
-  if (owner === false) await expect.soft(entry, `"${name}" not marked Owner`).not.toContainText('Owner');
+  await expect.soft(entry, `"${name}" in Participants`).toHaveCount(1, { timeout: SOFT });
+  if ((await entry.count()) !== 1) return;
+  if (owner === true) await expect.soft(entry, `"${name}" marked Owner`).toContainText('Owner', { timeout: SOFT });
+  if (owner === false) await expect.soft(entry, `"${name}" not marked Owner`).not.toContainText('Owner', { timeout: SOFT });
 }
 
 /** Fills the name, clicks `Ask to join`, and waits in the lobby. */

@@ -6,11 +6,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use super::action_error;
 use crate::{
     api::call::{Cancel, Join, Leave, RequestAccess, load_room},
     call::CallClient,
     components::{admin_alert::AdminAlert, participants::ParticipantList},
-    model::{AccessLevel, CallErrorDetail, CallState, Phase, RoomSnapshot},
+    model::{AccessLevel, CallErrorDetail, CallState, Phase},
 };
 
 /// The room page.
@@ -29,12 +30,7 @@ pub fn RoomPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match snapshot.await {
                     Ok(snapshot) => {
-                        let RoomSnapshot { state, participants, waiting } = snapshot;
-                        call.model.update(|model| {
-                            model.set_state(state);
-                            model.participants = participants;
-                            model.waiting = waiting;
-                        });
+                        call.start(snapshot);
                         view! { <Room call/> }.into_any()
                     }
                     Err(error) => view! {
@@ -99,22 +95,6 @@ where
     });
 }
 
-/// An action's error, as a sentence to show.
-fn error_of<A>(action: ServerAction<A>) -> impl Fn() -> Option<String> + Copy
-where
-    A: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
-    A::Output: Clone + Send + Sync + 'static,
-    A::Error: Clone + Send + Sync + std::fmt::Display + 'static,
-{
-    move || {
-        action
-            .value()
-            .get()
-            .and_then(|result| result.err())
-            .map(|error| error.to_string())
-    }
-}
-
 /// `Ready to join?`: name, then `Join` (full access) or `Ask to join` (lobby).
 #[component]
 fn Prejoin(call: CallClient, state: CallState) -> impl IntoView {
@@ -134,8 +114,8 @@ fn Prejoin(call: CallClient, state: CallState) -> impl IntoView {
     let knock = ServerAction::<RequestAccess>::new();
     follow(call, join);
     follow(call, knock);
-    let join_error = error_of(join);
-    let knock_error = error_of(knock);
+    let join_error = action_error(join);
+    let knock_error = action_error(knock);
     let error = move || join_error().or_else(knock_error);
     let pending = move || join.pending().get() || knock.pending().get();
     let fields = move || {

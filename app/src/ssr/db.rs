@@ -1,5 +1,6 @@
 //! The SQLite database: connecting, migrating, and one repository module per table group.
 
+pub mod dashboard;
 pub mod lobby;
 pub mod rooms;
 pub mod settings;

@@ -146,6 +146,9 @@ fn refused(refusal: &Refusal) -> AppError {
 
 /// `preAuth`: where the session stands and what it may do.
 pub async fn call_state(state: &AppState, session: &SessionRecord) -> Result<CallState, AppError> {
+    // Read first: everything this state reflects is at or before this event, and anything
+    // later is replayed to a stream opened after it (duplicates are harmless).
+    let last_event_id = repo::last_event_id(&state.db, &session.id).await?;
     let access = access_of(state, session).await?;
     let host_present = repo::admin_present(&state.db, &session.room).await?;
     let (level, admin, owner, refusal) = match &access {
@@ -180,6 +183,7 @@ pub async fn call_state(state: &AppState, session: &SessionRecord) -> Result<Cal
         user_name: session.user_name.clone(),
         host_present,
         refusal,
+        last_event_id,
     })
 }
 
@@ -229,7 +233,6 @@ fn ejection_deadline(
 /// Puts `session` in the call inside `tx`, recording `participant-joined` for the others and,
 /// for an admin, `waiting-participant-added` for everyone already waiting.
 async fn enter(
-    state: &AppState,
     tx: &mut sqlx::SqliteConnection,
     outbox: &mut Outbox,
     session: &SessionRecord,
@@ -262,7 +265,6 @@ async fn enter(
                 .await?;
         }
     }
-    let _ = state;
     Ok(())
 }
 
@@ -300,7 +302,7 @@ pub async fn join(
     }
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     let mut outbox = Outbox::new(&session.room);
-    enter(state, &mut tx, &mut outbox, session, &name).await?;
+    enter(&mut tx, &mut outbox, session, &name).await?;
     let access_event = CallEvent::AccessStateUpdated {
         access: Level {
             level: AccessLevel::Full,
@@ -574,7 +576,7 @@ pub async fn decide(
             .await?
             .ok_or_else(|| AppError::internal("deciding a knock", "knock without session"))?;
         if grant {
-            enter(state, &mut tx, &mut outbox, &guest, &knock.name).await?;
+            enter(&mut tx, &mut outbox, &guest, &knock.name).await?;
             let event = CallEvent::AccessStateUpdated {
                 access: Level {
                     level: AccessLevel::Full,
@@ -805,6 +807,7 @@ pub async fn snapshot(
                 user_name: None,
                 host_present: false,
                 refusal: Some(refusal_detail(&refusal)),
+                last_event_id: 0,
             },
             participants: Vec::new(),
             waiting: Vec::new(),

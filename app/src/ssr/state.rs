@@ -9,6 +9,7 @@ use sqlx::SqlitePool;
 
 use super::{
     config::{Config, Secret},
+    dashboard::SignInLimiter,
     db::{self, settings},
     events::{EventBus, LocalHub},
     limits::KnockLimiter,
@@ -34,6 +35,8 @@ pub struct AppState {
     pub presence: Arc<Presence>,
     /// Knocks per client and room.
     pub knock_limiter: Arc<KnockLimiter>,
+    /// Dashboard sign-in attempts per client.
+    pub sign_in_limiter: Arc<SignInLimiter>,
     /// Becomes `true` when the server shuts down, so endless event streams end and graceful
     /// shutdown can finish.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
@@ -112,6 +115,7 @@ impl AppState {
             events: Arc::new(LocalHub::default()),
             presence,
             knock_limiter: Arc::new(KnockLimiter::default()),
+            sign_in_limiter: Arc::new(SignInLimiter::default()),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
         };
         Ok(Startup {

@@ -527,6 +527,16 @@ pub async fn events_since(
     .await
 }
 
+/// The id of the last event written for a session (0 when none).
+pub async fn last_event_id(db: &SqlitePool, session_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COALESCE(MAX(event_id), 0) FROM event_recipients WHERE session_id = ?",
+    )
+    .bind(session_id)
+    .fetch_one(db)
+    .await
+}
+
 /// Deletes events older than `before` (unix milliseconds); how many.
 pub async fn prune_events(db: &SqlitePool, before: i64) -> Result<u64, sqlx::Error> {
     let result = sqlx::query("DELETE FROM events WHERE created_at < ?")

@@ -1,0 +1,358 @@
+//! `/dashboard`: sign in with the API key, then rooms (with live counts) and meeting tokens.
+//! Every form is a real form, so the page works before hydration; once hydrated, the counts
+//! refresh by themselves.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::action_error;
+use crate::{
+    api::dashboard::{
+        DashboardCreateToken, DashboardDeleteRoom, DashboardRevokeToken, DashboardSaveRoom,
+        DashboardSignIn, DashboardSignOut, dashboard_rooms,
+    },
+    model::{DashboardRoom, Privacy},
+};
+
+/// The dashboard page.
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let sign_in = ServerAction::<DashboardSignIn>::new();
+    let sign_out = ServerAction::<DashboardSignOut>::new();
+    // Reloaded only when signing in or out; the table then follows `rows`, which is refreshed
+    // in place (so open forms and minted links stay where they are).
+    let first = Resource::new(
+        move || (sign_in.version().get(), sign_out.version().get()),
+        |_| dashboard_rooms(),
+    );
+    let rows = RwSignal::new(Vec::<DashboardRoom>::new());
+
+    view! {
+        <Title text="Dashboard · Knock"/>
+        <main class="page dashboard">
+            <h1>"Dashboard"</h1>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match first.await {
+                        Ok(None) => view! { <SignIn action=sign_in/> }.into_any(),
+                        Ok(Some(rooms)) => {
+                            rows.set(rooms);
+                            view! {
+                                <ActionForm action=sign_out>
+                                    <button type="submit" class="secondary">"Sign out"</button>
+                                </ActionForm>
+                                <Rooms rows/>
+                            }
+                            .into_any()
+                        }
+                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }
+                            .into_any(),
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+/// Reloads the rooms into `rows` now, after every action, and every few seconds.
+fn keep_fresh(rows: RwSignal<Vec<DashboardRoom>>, versions: impl Fn() -> usize + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        let reload = move || {
+            leptos::task::spawn_local(async move {
+                if let Ok(Some(rooms)) = dashboard_rooms().await {
+                    rows.set(rooms);
+                }
+            });
+        };
+        Effect::new(move |previous: Option<usize>| {
+            let now = versions();
+            if previous.is_some() {
+                reload();
+            }
+            now
+        });
+        if let Ok(handle) = set_interval_with_handle(reload, std::time::Duration::from_secs(3)) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (rows, versions);
+}
+
+/// The create form and the rooms table.
+#[component]
+fn Rooms(rows: RwSignal<Vec<DashboardRoom>>) -> impl IntoView {
+    let save = ServerAction::<DashboardSaveRoom>::new();
+    let delete = ServerAction::<DashboardDeleteRoom>::new();
+    let create_token = ServerAction::<DashboardCreateToken>::new();
+    let revoke = ServerAction::<DashboardRevokeToken>::new();
+    keep_fresh(rows, move || {
+        save.version().get() + delete.version().get() + revoke.version().get()
+    });
+    view! {
+        <RoomForm action=save/>
+        <RoomTable rows delete save create_token revoke/>
+    }
+}
+
+#[component]
+fn SignIn(action: ServerAction<DashboardSignIn>) -> impl IntoView {
+    let error = action_error(action);
+    view! {
+        <section class="card narrow">
+            <h2>"Sign in"</h2>
+            <ActionForm action>
+                <label for="api-key">"API key"</label>
+                <input id="api-key" name="api_key" type="password" required autocomplete="current-password"
+                    aria-describedby="sign-in-error"/>
+                <button type="submit">"Sign in"</button>
+            </ActionForm>
+            <p id="sign-in-error" class="error" role="alert">{error}</p>
+        </section>
+    }
+}
+
+/// Which field an error from the rooms service is about.
+fn field_of(message: &str) -> &'static str {
+    if message.starts_with("name") || message.starts_with("a room named") {
+        "name"
+    } else if message.starts_with("properties.exp") || message.starts_with("properties.nbf") {
+        "expires"
+    } else if message.starts_with("properties.max_participants") {
+        "max"
+    } else {
+        "form"
+    }
+}
+
+#[component]
+fn RoomForm(action: ServerAction<DashboardSaveRoom>) -> impl IntoView {
+    let error = action_error(action);
+    let at =
+        move |field: &'static str| move || error().filter(|message| field_of(message) == field);
+    view! {
+        <section class="card">
+            <h2>"Create a room"</h2>
+            <ActionForm action>
+                <input type="hidden" name="existing" value=""/>
+                <label for="room-name">"Name"</label>
+                <input id="room-name" name="name" type="text" placeholder="random when empty"
+                    aria-describedby="room-name-error"/>
+                <p id="room-name-error" class="error" role="alert">{at("name")}</p>
+                <label for="room-privacy">"Privacy"</label>
+                <select id="room-privacy" name="privacy">
+                    <option value="public">"public"</option>
+                    <option value="private">"private"</option>
+                </select>
+                <label class="check"><input type="checkbox" name="knocking" value="on"/>" Knocking"</label>
+                <label for="room-expires">"Expires (UTC, optional)"</label>
+                <input id="room-expires" name="expires" type="datetime-local" aria-describedby="room-expires-error"/>
+                <p id="room-expires-error" class="error" role="alert">{at("expires")}</p>
+                <label for="room-max">"Maximum participants (optional)"</label>
+                <input id="room-max" name="max_participants" type="number" min="1" max="200"
+                    aria-describedby="room-max-error"/>
+                <p id="room-max-error" class="error" role="alert">{at("max")}</p>
+                <button type="submit">"Create room"</button>
+                <p class="error" role="alert">{at("form")}</p>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn RoomTable(
+    rows: RwSignal<Vec<DashboardRoom>>,
+    delete: ServerAction<DashboardDeleteRoom>,
+    save: ServerAction<DashboardSaveRoom>,
+    create_token: ServerAction<DashboardCreateToken>,
+    revoke: ServerAction<DashboardRevokeToken>,
+) -> impl IntoView {
+    view! {
+        <Show when=move || rows.with(|rows| rows.is_empty())>
+            <p>"No rooms yet."</p>
+        </Show>
+        <table class="rooms" class:hidden=move || rows.with(|rows| rows.is_empty())>
+            <caption>"Rooms"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Privacy"</th>
+                    <th scope="col">"Knocking"</th>
+                    <th scope="col">"Created"</th>
+                    <th scope="col">"In call"</th>
+                    <th scope="col">"Waiting"</th>
+                    <th scope="col">"Actions"</th>
+                </tr>
+            </thead>
+            <tbody>
+                // Keyed by what a row shows, so a refresh only touches rows that changed.
+                <For
+                    each=move || rows.get()
+                    key=|row| {
+                        format!(
+                            "{} {} {:?}",
+                            row.room.name,
+                            row.room.privacy.as_str(),
+                            row.room.config
+                        )
+                    }
+                    children=move |row| view! { <RoomRow row rows delete save create_token revoke/> }
+                />
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn RoomRow(
+    row: DashboardRoom,
+    rows: RwSignal<Vec<DashboardRoom>>,
+    delete: ServerAction<DashboardDeleteRoom>,
+    save: ServerAction<DashboardSaveRoom>,
+    create_token: ServerAction<DashboardCreateToken>,
+    revoke: ServerAction<DashboardRevokeToken>,
+) -> impl IntoView {
+    let room = row.room;
+    let name = room.name.clone();
+    let knocking = room
+        .config
+        .get("enable_knocking")
+        .and_then(|value| value.as_bool())
+        .unwrap_or(false);
+    let private = room.privacy == Privacy::Private;
+    let (edit_name, delete_name, token_name) = (name.clone(), name.clone(), name.clone());
+    let count = {
+        let name = name.clone();
+        move |waiting: bool| {
+            rows.with(|rows| {
+                rows.iter()
+                    .find(|row| row.room.name == name)
+                    .map(|row| if waiting { row.waiting } else { row.in_call })
+                    .unwrap_or_default()
+            })
+        }
+    };
+    let in_call = count.clone();
+    view! {
+        <tr data-room=name.clone()>
+            <th scope="row"><a href=format!("/{name}")>{name.clone()}</a></th>
+            <td>{room.privacy.as_str()}</td>
+            <td>{if knocking { "on" } else { "off" }}</td>
+            <td>{room.created_at.get(..16).unwrap_or_default().replace('T', " ")}</td>
+            <td data-testid="in-call">{move || in_call(false)}</td>
+            <td data-testid="waiting">{move || count(true)}</td>
+            <td class="actions">
+                <details>
+                    <summary>"Edit"</summary>
+                    <ActionForm action=save>
+                        <input type="hidden" name="existing" value=edit_name.clone()/>
+                        <input type="hidden" name="name" value=edit_name.clone()/>
+                        <input type="hidden" name="expires" value=""/>
+                        <input type="hidden" name="max_participants" value=""/>
+                        <label>"Privacy "
+                            <select name="privacy">
+                                <option value="public" selected=!private>"public"</option>
+                                <option value="private" selected=private>"private"</option>
+                            </select>
+                        </label>
+                        <label class="check">
+                            <input type="checkbox" name="knocking" value="on" checked=knocking/>
+                            " Knocking"
+                        </label>
+                        <button type="submit">"Save changes"</button>
+                    </ActionForm>
+                </details>
+                <details>
+                    <summary>"Tokens"</summary>
+                    <TokenForm room=token_name create=create_token revoke/>
+                </details>
+                <details>
+                    <summary>"Delete"</summary>
+                    <ActionForm action=delete>
+                        <input type="hidden" name="name" value=delete_name.clone()/>
+                        <p>"Everyone in the call and its lobby will be removed."</p>
+                        <button type="submit" class="danger">{format!("Delete {delete_name}")}</button>
+                    </ActionForm>
+                </details>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn TokenForm(
+    room: String,
+    create: ServerAction<DashboardCreateToken>,
+    revoke: ServerAction<DashboardRevokeToken>,
+) -> impl IntoView {
+    let error = action_error(create);
+    let revoke_error = action_error(revoke);
+    let this_room = room.clone();
+    // The page shares one action for all rows; show what was minted for this room only.
+    let minted = move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .filter(|minted| minted.properties.room_name.as_deref() == Some(this_room.as_str()))
+    };
+    let revoked = move || revoke.value().get().is_some_and(|result| result.is_ok());
+    let id = format!("token-{room}");
+    view! {
+        <ActionForm action=create>
+            <input type="hidden" name="room" value=room.clone()/>
+            <label class="check"><input type="checkbox" name="owner" value="on"/>" Owner"</label>
+            <label for=format!("{id}-user")>"User name"</label>
+            <input id=format!("{id}-user") name="user_name" type="text" maxlength="64"/>
+            <label for=format!("{id}-expires")>"Expires (UTC, optional)"</label>
+            <input id=format!("{id}-expires") name="expires" type="datetime-local"/>
+            <button type="submit">"Create token"</button>
+        </ActionForm>
+        <p class="error" role="alert">{error}</p>
+        {move || minted().map(|minted| {
+            let link = minted.link.clone();
+            let summary = format!(
+                "{}{}{}",
+                if minted.properties.is_owner == Some(true) { "Owner" } else { "Participant" },
+                minted.properties.user_name.as_ref().map(|name| format!(", named {name}")).unwrap_or_default(),
+                minted.properties.exp.map(|exp| format!(", expires at unix time {exp}")).unwrap_or_default(),
+            );
+            view! {
+                <div class="minted">
+                    <label for=format!("link-{}", minted.token.len())>"Join link"</label>
+                    <input id=format!("link-{}", minted.token.len()) type="text" readonly value=link.clone()
+                        data-testid="join-link"/>
+                    <button type="button" class="secondary" on:click=move |_| copy(&link)>"Copy link"</button>
+                    <p class="hint">{summary}</p>
+                    <ActionForm action=revoke>
+                        <input type="hidden" name="token" value=minted.token.clone()/>
+                        <button type="submit" class="danger">"Revoke token"</button>
+                    </ActionForm>
+                    <p role="status">{move || revoked().then_some("Revoked: this link no longer opens the room.")}</p>
+                    <p class="error" role="alert">{revoke_error}</p>
+                </div>
+            }
+        })}
+    }
+}
+
+/// Copies text to the clipboard (no-op on the server).
+fn copy(text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let navigator = window.navigator();
+        if let Ok(clipboard) = js_sys::Reflect::get(&navigator, &"clipboard".into())
+            && let Ok(write) = js_sys::Reflect::get(&clipboard, &"writeText".into())
+            && let Ok(write) = write.dyn_into::<js_sys::Function>()
+        {
+            let _ = write.call1(&clipboard, &text.into());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}

@@ -1,0 +1,100 @@
+//! The dashboard's sign-in (with the API key) and its overview. Rooms and tokens themselves
+//! go through the same services as the REST API.
+
+use std::num::NonZeroU32;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::{
+    db::dashboard as repo,
+    rooms::{self, ListQuery},
+    state::AppState,
+    time::now,
+};
+use crate::{error::AppError, model::DashboardRoom};
+
+/// The dashboard's cookie.
+pub const COOKIE: &str = "knock-dashboard";
+/// How long a sign-in lasts.
+pub const SIGN_IN_SECONDS: i64 = 12 * 60 * 60;
+
+/// Sign-in attempts per client: 5 at once, then one every 12 s.
+pub struct SignInLimiter {
+    limiter: DefaultKeyedRateLimiter<String>,
+}
+
+impl Default for SignInLimiter {
+    fn default() -> Self {
+        let quota = Quota::with_period(std::time::Duration::from_secs(12))
+            .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN));
+        Self {
+            limiter: RateLimiter::keyed(quota),
+        }
+    }
+}
+
+fn hash(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Checks the API key and starts a dashboard session; returns the cookie secret.
+pub async fn sign_in(state: &AppState, key: &str, client: &str) -> Result<String, AppError> {
+    if state
+        .sign_in_limiter
+        .limiter
+        .check_key(&client.to_owned())
+        .is_err()
+    {
+        return Err(AppError::RateLimited(
+            "Too many sign-in attempts; wait a minute and try again.".into(),
+        ));
+    }
+    if !state.api_key.matches(key.trim()) {
+        return Err(AppError::Authentication(
+            "That API key is not right. It was printed when the server first started.".into(),
+        ));
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    let now = now();
+    repo::insert_session(&state.db, &hash(&secret), now, now + SIGN_IN_SECONDS).await?;
+    Ok(secret)
+}
+
+/// Whether `secret` is a valid sign-in.
+pub async fn signed_in(state: &AppState, secret: Option<&str>) -> Result<bool, AppError> {
+    match secret {
+        Some(secret) => Ok(repo::session_valid(&state.db, &hash(secret), now()).await?),
+        None => Ok(false),
+    }
+}
+
+/// Ends a sign-in.
+pub async fn sign_out(state: &AppState, secret: &str) -> Result<(), AppError> {
+    Ok(repo::delete_session(&state.db, &hash(secret)).await?)
+}
+
+/// The rooms with their live counts, newest first.
+pub async fn rooms(state: &AppState) -> Result<Vec<DashboardRoom>, AppError> {
+    let list = rooms::list(state, ListQuery::default(), now()).await?;
+    let counts = repo::live_counts(&state.db).await?;
+    Ok(list
+        .data
+        .into_iter()
+        .map(|room| {
+            let (in_call, waiting) = counts.get(&room.name).copied().unwrap_or_default();
+            DashboardRoom {
+                room,
+                in_call,
+                waiting,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,66 @@
+// Journey 9: a non-owner whose token has canAdmin ["participants"] is an admin of the lobby.
+import { expect, test } from '@playwright/test';
+import {
+  closeAll,
+  createRoom,
+  createToken,
+  expectInCall,
+  expectListed,
+  joinAs,
+  knockAlert,
+  knockAs,
+  openRoom,
+  participants,
+} from './support';
+
+test('a canAdmin participant who is not an owner admits a guest', async ({ browser }) => {
+  const room = await createRoom();
+  const cam = await openRoom(browser, room, {
+    token: await createToken(room, { user_name: 'Cam', permissions: { canAdmin: ['participants'] } }),
+  });
+  await joinAs(cam.page, room, 'Cam');
+  // Not an owner: no badge.
+  await expect(participants(cam.page).getByRole('listitem').filter({ hasText: '(you)' })).not.toContainText('Owner');
+
+  const ben = await openRoom(browser, room);
+  await knockAs(ben.page, 'Ben');
+  // An admin is in the call, so the guest is not told that no host is here.
+  await expect(ben.page.getByText('No host is here yet')).toHaveCount(0);
+
+  await expect(knockAlert(cam.page, 'Ben')).toBeVisible();
+  await expect(cam.page).toHaveTitle(`(1) ${room} · Knock`);
+  await cam.page.getByRole('button', { name: 'Allow', exact: true }).click();
+
+  await expectInCall(ben.page, room, 'Ben');
+  await expectListed(cam.page, 'Ben', false);
+  await expectListed(ben.page, 'Cam', false);
+
+  for (const person of [cam, ben]) expect(person.errors).toEqual([]);
+  await closeAll(cam, ben);
+});
+
+test('when one admin decides, the other admin sees who let the guest in', async ({ browser }) => {
+  const room = await createRoom();
+  const ana = await openRoom(browser, room, {
+    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
+  });
+  await joinAs(ana.page, room, 'Ana');
+  const cam = await openRoom(browser, room, {
+    token: await createToken(room, { user_name: 'Cam', permissions: { canAdmin: ['participants'] } }),
+  });
+  await joinAs(cam.page, room, 'Cam');
+
+  const ben = await openRoom(browser, room);
+  await knockAs(ben.page, 'Ben');
+  await expect(knockAlert(ana.page, 'Ben')).toBeVisible();
+  await expect(knockAlert(cam.page, 'Ben')).toBeVisible();
+
+  await cam.page.getByRole('button', { name: 'Allow', exact: true }).click();
+  await expectInCall(ben.page, room, 'Ben');
+  await expect(ana.page.getByText('Cam allowed Ben', { exact: true })).toBeVisible();
+  await expect(knockAlert(ana.page, 'Ben')).toHaveCount(0);
+  await expect(knockAlert(cam.page, 'Ben')).toHaveCount(0);
+
+  for (const person of [ana, cam, ben]) expect(person.errors).toEqual([]);
+  await closeAll(ana, cam, ben);
+});

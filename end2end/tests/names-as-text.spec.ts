@@ -1,0 +1,41 @@
+// Journey 8: names are text, never HTML: an <img onerror> name runs nothing on either side.
+import { expect, test } from '@playwright/test';
+import { closeAll, createRoom, createToken, expectInCall, joinAs, knockAlert, knockAs, openRoom, participants } from './support';
+
+const evil = '<img src=x onerror="window.__xss=1">';
+
+test('a knocker named like HTML is shown as text to the owner and in the call', async ({ browser }) => {
+  const room = await createRoom();
+  const ana = await openRoom(browser, room, {
+    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
+  });
+  await joinAs(ana.page, room, 'Ana');
+
+  const guest = await openRoom(browser, room);
+  await knockAs(guest.page, evil);
+
+  await expect(knockAlert(ana.page, evil)).toBeVisible();
+  await expect(ana.page.locator('img')).toHaveCount(0);
+
+  // A reload renders the alert on the server: still text.
+  await ana.page.reload();
+  await expect(knockAlert(ana.page, evil)).toBeVisible();
+  await expect(ana.page.locator('img')).toHaveCount(0);
+
+  await ana.page.getByRole('button', { name: 'Allow', exact: true }).click();
+  await expectInCall(guest.page, room, evil);
+  await expect(participants(ana.page).getByText(evil, { exact: true })).toBeVisible();
+
+  // Server-rendered participant lists, too.
+  await guest.page.reload();
+  await expect(participants(guest.page).getByText(evil, { exact: true })).toBeVisible();
+  await ana.page.reload();
+  await expect(participants(ana.page).getByText(evil, { exact: true })).toBeVisible();
+
+  for (const { page } of [ana, guest]) {
+    await expect(page.locator('img')).toHaveCount(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  }
+  for (const person of [ana, guest]) expect(person.errors).toEqual([]);
+  await closeAll(ana, guest);
+});
