@@ -1,7 +1,7 @@
 // The dashboard: sign in with the API key, create / edit / delete a room, mint an owner token
 // whose link joins directly, and revoke it.
 import { expect, test } from '@playwright/test';
-import { api, base, hydrated, joinAs, uniqueRoom } from './support';
+import { api, base, expectListed, hydrated, joinAs, uniqueRoom } from './support';
 
 test('the dashboard manages rooms and tokens', async ({ browser }) => {
   const admin = await browser.newContext();
@@ -61,6 +61,7 @@ test('the dashboard manages rooms and tokens', async ({ browser }) => {
   await ownerPage.goto(link);
   await hydrated(ownerPage);
   await joinAs(ownerPage, room, 'Dana');
+  await expectListed(ownerPage, 'Dana', true);
   await expect(row.getByTestId('in-call')).toHaveText('1');
 
   // Revoke it: the link no longer works.

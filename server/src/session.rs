@@ -56,11 +56,9 @@ pub async fn sessions(State(state): State<AppState>, mut request: Request, next:
     };
 
     if let Some(token) = token {
-        let mut response = (
-            StatusCode::SEE_OTHER,
-            [(header::LOCATION, format!("/{room}"))],
-        )
-            .into_response();
+        // Back to the same page (`/<room>` or `/custom/<room>`), without the token.
+        let page = request.uri().path().to_owned();
+        let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, page)]).into_response();
         if room_exists {
             match lobby::start_session(&state, &room, Some(&token)).await {
                 Ok(started) => {

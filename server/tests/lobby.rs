@@ -9,7 +9,9 @@ use std::{
 };
 
 use app::ssr::config::Config;
-use common::{Api, EVENT_TIMEOUT, Event, EventStream, Person, QUIET, TestApp, spawn_app_with};
+use common::{
+    Api, EVENT_TIMEOUT, Event, EventStream, Person, QUIET, TestApp, spawn_app, spawn_app_with,
+};
 use futures_util::{StreamExt, future::join_all};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -1400,4 +1402,91 @@ async fn a_private_room_without_knocking_refuses_tokenless_visitors() {
         api.waiting("board").await,
         json!({"total_count": 0, "data": []})
     );
+}
+
+#[tokio::test]
+async fn session_cookies_are_http_only_lax_and_secure_only_behind_https() {
+    for (public_url, secure) in [(None, false), (Some("https://knock.example.com"), true)] {
+        let app = spawn_app_with(|config| {
+            if let Some(url) = public_url {
+                *config = config.clone().with_public_url(url);
+            }
+        })
+        .await;
+        let api = app.api();
+        let room = api.knocking_room("standup").await;
+        let token = api
+            .token(json!({"room_name": room, "is_owner": true}))
+            .await;
+        let response = app
+            .client
+            .get(app.url(&format!("/{room}?t={token}")))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 303);
+        assert_eq!(response.headers()["location"], format!("/{room}").as_str());
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(cookie.starts_with(&format!("knock-{room}=")), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        assert_eq!(
+            cookie.contains("Secure"),
+            secure,
+            "{public_url:?}: {cookie}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_expiring_token_ejects_its_holder_with_exp_token() {
+    let room = Room::knocking().await;
+    let ana = room.owner("Ana").await;
+    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 2;
+    let (mia, _) = room
+        .with_token(json!({"user_name": "Mia", "exp": exp, "eject_at_token_exp": true}))
+        .await;
+    let mut mia_events = mia.enter("Mia").await.named("Mia");
+    ana_events
+        .expect_event("participant-joined", EVENT_TIMEOUT)
+        .await;
+    let error = mia_events.expect_event("error", EVENT_TIMEOUT).await;
+    assert_eq!(error.data["error"]["type"], "exp-token", "{error:?}");
+    let left = ana_events
+        .expect_event("participant-left", EVENT_TIMEOUT)
+        .await;
+    assert_eq!(left.data["participant"]["user_name"], "Mia");
+}
+
+#[tokio::test]
+async fn an_expiring_room_ejects_everyone_with_exp_room() {
+    let app = spawn_app().await;
+    let api = app.api();
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 2;
+    let (status, body) = api
+        .call(
+            Method::POST,
+            "/v1/rooms",
+            Some(json!({"name": "brief", "properties": {"exp": exp, "eject_at_room_exp": true}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let guest = app.person("brief", None).await;
+    let mut events = guest.enter("Ben").await.named("Ben");
+    let error = events.expect_event("error", EVENT_TIMEOUT).await;
+    assert_eq!(error.data["error"]["type"], "exp-room", "{error:?}");
 }

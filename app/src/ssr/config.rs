@@ -123,6 +123,13 @@ impl Config {
         self
     }
 
+    /// Sets `KNOCK_PUBLIC_URL` (as if configured; it survives [`Self::bound_to`]).
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = url.trim_end_matches('/').to_owned();
+        self.public_url_configured = true;
+        self
+    }
+
     /// Whether links are served over https (cookies then get `Secure`).
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
