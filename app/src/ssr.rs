@@ -12,6 +12,7 @@ pub mod lobby;
 pub mod maintenance;
 pub mod presence;
 pub mod rooms;
+pub mod secrets;
 pub mod state;
 pub mod time;
 pub mod tokens;

@@ -4,12 +4,11 @@
 use std::num::NonZeroU32;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use super::{
     db::dashboard as repo,
     rooms::{self, ListQuery},
+    secrets::{random_secret, sha256_hex},
     state::AppState,
     time::now,
 };
@@ -36,13 +35,6 @@ impl Default for SignInLimiter {
     }
 }
 
-fn hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
 /// Checks the API key and starts a dashboard session; returns the cookie secret.
 pub async fn sign_in(state: &AppState, key: &str, client: &str) -> Result<String, AppError> {
     if state
@@ -60,25 +52,23 @@ pub async fn sign_in(state: &AppState, key: &str, client: &str) -> Result<String
             "That API key is not right. It was printed when the server first started.".into(),
         ));
     }
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    let secret = random_secret();
     let now = now();
-    repo::insert_session(&state.db, &hash(&secret), now, now + SIGN_IN_SECONDS).await?;
+    repo::insert_session(&state.db, &sha256_hex(&secret), now, now + SIGN_IN_SECONDS).await?;
     Ok(secret)
 }
 
 /// Whether `secret` is a valid sign-in.
 pub async fn signed_in(state: &AppState, secret: Option<&str>) -> Result<bool, AppError> {
     match secret {
-        Some(secret) => Ok(repo::session_valid(&state.db, &hash(secret), now()).await?),
+        Some(secret) => Ok(repo::session_valid(&state.db, &sha256_hex(secret), now()).await?),
         None => Ok(false),
     }
 }
 
 /// Ends a sign-in.
 pub async fn sign_out(state: &AppState, secret: &str) -> Result<(), AppError> {
-    Ok(repo::delete_session(&state.db, &hash(secret)).await?)
+    Ok(repo::delete_session(&state.db, &sha256_hex(secret)).await?)
 }
 
 /// The rooms with their live counts, newest first.

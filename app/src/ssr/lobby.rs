@@ -2,9 +2,6 @@
 //! server functions), the REST API and the presence timers all call these functions; each
 //! state change and its events commit in one transaction, and the events are published after.
 
-use rand::RngCore;
-use sha2::{Digest, Sha256};
-
 use super::{
     access::{self, Access, Refusal},
     db::{
@@ -13,6 +10,7 @@ use super::{
     },
     events::Outbox,
     presence::Presence,
+    secrets::{random_secret, sha256_hex},
     state::AppState,
     time::{now, now_millis},
     tokens::{self, Claims, TokenRejection},
@@ -52,13 +50,6 @@ pub fn cookie_name(room: &str) -> String {
     format!("knock-{room}")
 }
 
-fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
 /// Starts a session in `room`, with the token from `?t=` when there is one. A refused token is
 /// remembered with its reason: the visitor is told why, never let in without it.
 pub async fn start_session(
@@ -66,9 +57,7 @@ pub async fn start_session(
     room: &str,
     token: Option<&str>,
 ) -> Result<StartedSession, AppError> {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    let secret = random_secret();
     let id = uuid::Uuid::new_v4().to_string();
     let verified = match token {
         Some(token) => Some((token, tokens::verify(state, token, now(), false).await?)),
@@ -88,7 +77,7 @@ pub async fn start_session(
         &state.db,
         NewSession {
             id: &id,
-            secret_hash: &hash_secret(&secret),
+            secret_hash: &sha256_hex(&secret),
             room,
             claims,
             token_key: token_key.as_deref(),
@@ -106,7 +95,7 @@ pub async fn session_by_secret(
     room: &str,
     secret: &str,
 ) -> Result<Option<SessionRecord>, AppError> {
-    Ok(repo::session_by_secret(&state.db, room, &hash_secret(secret)).await?)
+    Ok(repo::session_by_secret(&state.db, room, &sha256_hex(secret)).await?)
 }
 
 /// The session's access to its room now. The token is checked for revocation again: a revoked

@@ -4,7 +4,6 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::{db::tokens as repo, state::AppState, time::now_millis, validate};
 use crate::{
@@ -271,16 +270,7 @@ pub fn check_times(claims: &Claims, now: i64, ignore_nbf: bool) -> Result<(), To
 pub fn revocation_key(token: &str, claims: &Claims) -> String {
     match &claims.jti {
         Some(jti) => format!("jti:{jti}"),
-        None => {
-            let digest = Sha256::digest(token.as_bytes());
-            format!(
-                "sha256:{}",
-                digest
-                    .iter()
-                    .map(|byte| format!("{byte:02x}"))
-                    .collect::<String>()
-            )
-        }
+        None => format!("sha256:{}", super::secrets::sha256_hex(token)),
     }
 }
 
