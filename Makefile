@@ -56,9 +56,11 @@ openapi:
 	cargo run --quiet -p server --bin knock -- openapi > "$(TARGET_DIR)/openapi.json"
 	"$${KNOCK_VENV:-$$HOME/.cache/knock-tools/venv}/bin/openapi-spec-validator" "$(TARGET_DIR)/openapi.json"
 
-# Builds the server and the wasm bundle (debug), then runs Playwright against that binary.
+# Builds the server and the wasm bundle (debug), fuzzes the REST API through its OpenAPI
+# document (no 5xx), then runs Playwright against that binary.
 e2e:
 	cargo leptos build
+	scripts/fuzz-api.sh "$(TARGET_DIR)/debug/knock"
 	cd end2end && KNOCK_BIN="$(TARGET_DIR)/debug/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
 		npx playwright test
 

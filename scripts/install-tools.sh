@@ -72,18 +72,24 @@ node_packages() {
   fi
 }
 
-# A Python virtualenv outside the clone, kept between runs, with the OpenAPI validator.
+# A Python virtualenv outside the clone, kept between runs: the OpenAPI validator and the
+# schemathesis API fuzzer.
 VENV=${KNOCK_VENV:-$HOME/.cache/knock-tools/venv}
 OPENAPI_VALIDATOR_VERSION=0.7.2
+SCHEMATHESIS_VERSION=4.32.5
 
 python_tools() {
-  if [[ $'\n'$(version_of "$VENV/bin/pip" show openapi-spec-validator)$'\n' == *$'\n'"Version: $OPENAPI_VALIDATOR_VERSION"$'\n'* ]]; then
-    log "openapi-spec-validator $OPENAPI_VALIDATOR_VERSION present"
+  local installed
+  installed=$'\n'$(version_of "$VENV/bin/pip" freeze)$'\n'
+  if [[ $installed == *$'\n'"openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION"$'\n'* &&
+        $installed == *$'\n'"schemathesis==$SCHEMATHESIS_VERSION"$'\n'* ]]; then
+    log "openapi-spec-validator $OPENAPI_VALIDATOR_VERSION and schemathesis $SCHEMATHESIS_VERSION present"
     return
   fi
-  log "installing openapi-spec-validator $OPENAPI_VALIDATOR_VERSION into $VENV"
+  log "installing openapi-spec-validator and schemathesis into $VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION"
+  "$VENV/bin/pip" install --quiet "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION" \
+    "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
 chromium() {

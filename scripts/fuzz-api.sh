@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+#! Throws generated and malformed requests at the REST API (schemathesis, driven by
+#! /v1/openapi.json) against a real server with a temporary database: no answer may be a 5xx.
+#
+# Usage: scripts/fuzz-api.sh <path to the knock binary>
+set -euo pipefail
+
+bin=${1:?usage: scripts/fuzz-api.sh <knock binary>}
+venv=${KNOCK_VENV:-$HOME/.cache/knock-tools/venv}
+dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+key="fuzz-$RANDOM$RANDOM"
+
+KNOCK_API_KEY=$key DATABASE_URL="sqlite://$dir/knock.db" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+  RUST_LOG=warn "$bin" >"$dir/server.log" 2>&1 &
+server=$!
+cleanup() {
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 100); do
+  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break
+  sleep 0.1
+done
+
+"$venv/bin/schemathesis" run "http://127.0.0.1:$port/v1/openapi.json" \
+  --url "http://127.0.0.1:$port" \
+  -H "Authorization: Bearer $key" \
+  --checks not_a_server_error \
+  --max-examples 40
