@@ -219,8 +219,13 @@ pub struct RoomPropertiesPatch {
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateRoom {
-    /// `[A-Za-z0-9_-]{1,128}`; 20 random alphanumerics when omitted.
+    /// `[A-Za-z0-9_-]{1,128}`, not one of Knock's own paths; 20 random alphanumerics when
+    /// omitted.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = "^[A-Za-z0-9_-]{1,128}$", example = "standup")
+    )]
     pub name: Option<String>,
     /// Default `public`.
     #[serde(default)]

@@ -44,7 +44,7 @@ pub async fn create(
     operation_id = "listRooms",
     tag = "rooms",
     params(
-        ("limit" = Option<i64>, Query, description = "Page size, 1 to 100 (default 100)"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size, 1 to 100 (default 100)"),
         ("starting_after" = Option<String>, Query, description = "A room id: the rooms after (older than) it"),
         ("ending_before" = Option<String>, Query, description = "A room id: the rooms just before (newer than) it"),
     ),
