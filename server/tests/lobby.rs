@@ -1448,11 +1448,7 @@ async fn an_expiring_token_ejects_its_holder_with_exp_token() {
     let room = Room::knocking().await;
     let ana = room.owner("Ana").await;
     let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-        + 2;
+    let exp = common::now() + 2;
     let (mia, _) = room
         .with_token(json!({"user_name": "Mia", "exp": exp, "eject_at_token_exp": true}))
         .await;
@@ -1472,11 +1468,7 @@ async fn an_expiring_token_ejects_its_holder_with_exp_token() {
 async fn an_expiring_room_ejects_everyone_with_exp_room() {
     let app = spawn_app().await;
     let api = app.api();
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-        + 2;
+    let exp = common::now() + 2;
     let (status, body) = api
         .call(
             Method::POST,

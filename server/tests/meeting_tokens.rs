@@ -3,32 +3,13 @@
 
 mod common;
 
-use std::{
-    collections::BTreeSet,
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::collections::BTreeSet;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::{TestApp, spawn_app};
+use common::{TestApp, authed, mentions, now, send, spawn_app};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use reqwest::{Method, RequestBuilder, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-fn authed(app: &TestApp, method: Method, path: &str) -> RequestBuilder {
-    app.client
-        .request(method, app.url(path))
-        .bearer_auth(&app.api_key)
-}
-
-/// Sends `request`; returns the status and the JSON answer.
-async fn send(request: RequestBuilder) -> (StatusCode, Value) {
-    let response = request.send().await.expect("request");
-    let status = response.status();
-    let text = response.text().await.expect("body");
-    let body = serde_json::from_str(&text)
-        .unwrap_or_else(|error| panic!("{status}: not JSON ({error}): {text}"));
-    (status, body)
-}
 
 async fn post_token(app: &TestApp, body: Value) -> (StatusCode, Value) {
     send(authed(app, Method::POST, "/v1/meeting-tokens").json(&body)).await
@@ -95,21 +76,6 @@ fn sign(claims: &Value, algorithm: Algorithm, secret: &str) -> String {
         &EncodingKey::from_secret(secret.as_bytes()),
     )
     .expect("sign")
-}
-
-fn now() -> i64 {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs();
-    i64::try_from(seconds).expect("seconds fit")
-}
-
-/// Whether `info` names `field` as a word of its own (so "exp" is not found in "expected").
-fn mentions(info: &str, field: &str) -> bool {
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    info.match_indices(field)
-        .any(|(at, _)| !info[..at].ends_with(word) && !info[at + field.len()..].starts_with(word))
 }
 
 /// Asserts a 400 `invalid-request-error` with a non-empty reason; returns the reason.

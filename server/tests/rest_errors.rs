@@ -3,36 +3,12 @@
 
 mod common;
 
-use common::{TestApp, spawn_app};
+use common::{TestApp, authed, send, spawn_app};
 use reqwest::{Method, RequestBuilder, StatusCode, header};
 use serde_json::{Value, json};
 
-/// Sends `request`; checks the answer is JSON and returns it with the status.
-async fn send(request: RequestBuilder) -> (StatusCode, Value) {
-    let response = request.send().await.expect("request");
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let text = response.text().await.expect("body");
-    assert!(
-        content_type.starts_with("application/json"),
-        "{status}: content type {content_type:?}: {text}"
-    );
-    let body = serde_json::from_str(&text)
-        .unwrap_or_else(|error| panic!("{status}: not JSON ({error}): {text}"));
-    (status, body)
-}
-
 fn request(app: &TestApp, method: Method, path: &str) -> RequestBuilder {
     app.client.request(method, app.url(path))
-}
-
-fn authed(app: &TestApp, method: Method, path: &str) -> RequestBuilder {
-    request(app, method, path).bearer_auth(&app.api_key)
 }
 
 /// A raw (possibly broken) JSON body with the API key.

@@ -3,28 +3,11 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use common::{TestApp, spawn_app};
-use reqwest::{Method, RequestBuilder, StatusCode};
+use common::{TestApp, authed, mentions, now, send, spawn_app};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-/// A request to `path` carrying the API key.
-fn authed(app: &TestApp, method: Method, path: &str) -> RequestBuilder {
-    app.client
-        .request(method, app.url(path))
-        .bearer_auth(&app.api_key)
-}
-
-/// Sends `request`; returns the status and the JSON answer.
-async fn send(request: RequestBuilder) -> (StatusCode, Value) {
-    let response = request.send().await.expect("request");
-    let status = response.status();
-    let text = response.text().await.expect("body");
-    let body = serde_json::from_str(&text)
-        .unwrap_or_else(|error| panic!("{status}: not JSON ({error}): {text}"));
-    (status, body)
-}
 
 async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
     send(authed(app, Method::POST, path).json(&body)).await
@@ -60,21 +43,6 @@ fn names(page: &Value) -> Vec<String> {
 
 fn id(room: &Value) -> &str {
     room["id"].as_str().expect("room id is a string")
-}
-
-fn now() -> i64 {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs();
-    i64::try_from(seconds).expect("seconds fit")
-}
-
-/// Whether `info` names `field` as a word of its own (so "exp" is not found in "expected").
-fn mentions(info: &str, field: &str) -> bool {
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    info.match_indices(field)
-        .any(|(at, _)| !info[..at].ends_with(word) && !info[at + field.len()..].starts_with(word))
 }
 
 /// Asserts a 400 `invalid-request-error` whose `info` names every one of `fields`.

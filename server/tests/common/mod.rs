@@ -115,11 +115,22 @@ pub struct Api {
     client: reqwest::Client,
 }
 
-/// Sends `request`; returns the status and the JSON answer (panics on a body that is not JSON).
+/// Sends `request`; returns the status and the JSON answer (panics on an answer that is not
+/// JSON, by content type or body).
 pub async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
     let response = request.send().await.expect("request");
     let status = response.status();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let text = response.text().await.expect("body");
+    assert!(
+        content_type.starts_with("application/json"),
+        "{status}: content type {content_type:?}: {text}"
+    );
     let body = serde_json::from_str(&text)
         .unwrap_or_else(|error| panic!("{status}: not JSON ({error}): {text}"));
     (status, body)
@@ -623,4 +634,27 @@ impl EventStream {
             );
         }
     }
+}
+
+/// A request to `path` on `app` carrying the API key.
+pub fn authed(app: &TestApp, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    app.client
+        .request(method, app.url(path))
+        .bearer_auth(&app.api_key)
+}
+
+/// Now, in unix seconds.
+pub fn now() -> i64 {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    i64::try_from(seconds).expect("seconds fit")
+}
+
+/// Whether `info` names `field` as a word of its own (so "exp" is not found in "expected").
+pub fn mentions(info: &str, field: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    info.match_indices(field)
+        .any(|(at, _)| !info[..at].ends_with(word) && !info[at + field.len()..].starts_with(word))
 }
