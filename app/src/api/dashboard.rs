@@ -32,6 +32,15 @@ mod server {
         }
     }
 
+    /// Runs `operation` for a signed-in caller; an error also sets the response status.
+    pub async fn as_signed_in<T, F>(operation: impl FnOnce(AppState) -> F) -> Result<T, AppError>
+    where
+        F: Future<Output = Result<T, AppError>>,
+    {
+        let result = async { operation(signed_in().await?).await }.await;
+        crate::api::call::respond(result)
+    }
+
     /// Sets a cookie on the response.
     pub fn set_cookie(value: &str) {
         if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
@@ -118,8 +127,7 @@ pub async fn dashboard_save_room(
     max_participants: String,
 ) -> Result<Room, AppError> {
     use crate::model::{CreateRoom, Patch, Privacy, RoomPropertiesPatch, UpdateRoom};
-    let result = async {
-        let state = server::signed_in().await?;
+    server::as_signed_in(|state| async move {
         let privacy = match privacy.as_str() {
             "public" => Privacy::Public,
             "private" => Privacy::Private,
@@ -156,20 +164,17 @@ pub async fn dashboard_save_room(
             };
             crate::ssr::rooms::update(&state, &existing, request, now).await
         }
-    }
-    .await;
-    crate::api::call::respond(result)
+    })
+    .await
 }
 
 /// Deletes a room (everyone in it is ejected).
 #[server(endpoint = "dashboard_delete_room")]
 pub async fn dashboard_delete_room(name: String) -> Result<(), AppError> {
-    let result = async {
-        let state = server::signed_in().await?;
+    server::as_signed_in(|state| async move {
         crate::ssr::rooms::delete(&state, &name).await.map(|_| ())
-    }
-    .await;
-    crate::api::call::respond(result)
+    })
+    .await
 }
 
 /// Mints a meeting token for a room and returns its join link.
@@ -181,8 +186,7 @@ pub async fn dashboard_create_token(
     expires: String,
 ) -> Result<MintedToken, AppError> {
     use crate::model::{CreateToken, TokenProperties};
-    let result = async {
-        let state = server::signed_in().await?;
+    server::as_signed_in(|state| async move {
         let user_name = user_name.trim();
         let properties = TokenProperties {
             room_name: Some(room.clone()),
@@ -205,18 +209,15 @@ pub async fn dashboard_create_token(
             token: created.token,
             properties,
         })
-    }
-    .await;
-    crate::api::call::respond(result)
+    })
+    .await
 }
 
 /// Revokes a token: it opens nothing any more, and whoever uses it is ejected.
 #[server(endpoint = "dashboard_revoke_token")]
 pub async fn dashboard_revoke_token(token: String) -> Result<TokenRevoked, AppError> {
-    let result = async {
-        let state = server::signed_in().await?;
-        crate::ssr::tokens::revoke(&state, token.trim()).await
-    }
-    .await;
-    crate::api::call::respond(result)
+    server::as_signed_in(
+        |state| async move { crate::ssr::tokens::revoke(&state, token.trim()).await },
+    )
+    .await
 }
