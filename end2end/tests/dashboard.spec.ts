@@ -30,20 +30,21 @@ test('the dashboard manages rooms and tokens', async ({ browser }) => {
   await form.getByLabel('Name', { exact: true }).fill(room);
   await form.getByLabel('Privacy').selectOption('private');
   await form.getByLabel('Knocking').check();
+  await form.getByLabel('Maximum participants (optional)').fill('12');
   await form.getByRole('button', { name: 'Create room' }).click();
   const row = page.locator(`tr[data-room="${room}"]`);
   await expect(row).toBeVisible();
   const created = await api('GET', `/v1/rooms/${room}`);
   expect(created.privacy).toBe('private');
-  expect(created.config).toEqual({ enable_knocking: true });
+  expect(created.config).toEqual({ enable_knocking: true, max_participants: 12 });
 
-  // Edit it: knocking off.
+  // Edit it: knocking off; what the edit form does not show (the maximum) is kept.
   await row.getByText('Edit').click();
   await row.getByLabel('Knocking').uncheck();
   await row.getByRole('button', { name: 'Save changes' }).click();
   await expect(async () => {
     const edited = await api('GET', `/v1/rooms/${room}`);
-    expect(edited.config).toEqual({});
+    expect(edited.config).toEqual({ max_participants: 12 });
     expect(edited.privacy).toBe('private');
   }).toPass();
 

@@ -144,8 +144,10 @@ pub async fn dashboard_save_room(
         };
         let properties = RoomPropertiesPatch {
             enable_knocking: Patch::Value(knocking.is_some()),
-            exp: exp.map_or(Patch::Null, Patch::Value),
-            max_participants: max.map_or(Patch::Null, Patch::Value),
+            // An empty field leaves the property as it is (the edit form has no expiry or
+            // maximum, and must not reset them).
+            exp: exp.map_or(Patch::Absent, Patch::Value),
+            max_participants: max.map_or(Patch::Absent, Patch::Value),
             ..RoomPropertiesPatch::default()
         };
         let now = crate::ssr::time::now();
