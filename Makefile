@@ -70,5 +70,8 @@ screenshots: tools
 	cd end2end && KNOCK_BIN="$(TARGET_DIR)/debug/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
 		npx playwright test --config playwright.screenshots.config.ts
 
+# Builds the release binary and site, then drives that binary (a child process on a free port,
+# temporary database) and prints the table of figures (README, Performance). About 5 minutes.
 bench: build
-	@echo "Benchmarks arrive with the performance work; the release build above is what they will measure."
+	cargo bench -p server --bench knock -- \
+		--knock "$(CURDIR)/target/release/knock" --site "$(CURDIR)/target/site"

@@ -1,0 +1,100 @@
+//! Figure e: what a browser downloads (the release wasm, raw and gzipped) and how long the
+//! server takes to render the prejoin page for a visitor who already has a session.
+
+use std::{io::Write, path::Path, time::Instant};
+
+use crate::{
+    client::{Api, Person, Result, fail, loopback},
+    process::Knock,
+    stats::{Row, Verdict, median, ms, percentile},
+};
+
+/// The gzip goal for the wasm, in KiB.
+const WASM_GZIP_GOAL_KIB: f64 = 250.0;
+/// Rounds of prejoin renders, and renders per round.
+const ROUNDS: usize = 3;
+const RENDERS: usize = 300;
+
+/// The largest `.wasm` in `<site>/pkg`: its name, raw size and gzip (level 9) size in bytes.
+fn wasm_sizes(site: &Path) -> Result<(String, u64, u64)> {
+    let pkg = site.join("pkg");
+    let mut largest: Option<(u64, std::path::PathBuf)> = None;
+    for entry in std::fs::read_dir(&pkg).map_err(|error| format!("{}: {error}", pkg.display()))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|ext| ext == "wasm") {
+            let size = std::fs::metadata(&path)?.len();
+            if largest.as_ref().is_none_or(|(best, _)| size > *best) {
+                largest = Some((size, path));
+            }
+        }
+    }
+    let Some((raw, path)) = largest else {
+        return fail(format!("no .wasm in {}", pkg.display()));
+    };
+    let bytes = std::fs::read(&path)?;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&bytes)?;
+    let gzip = encoder.finish()?.len() as u64;
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((name, raw, gzip))
+}
+
+/// The wasm row.
+pub fn wasm(site: &Path) -> Result<Row> {
+    let (name, raw, gzip) = wasm_sizes(site)?;
+    let kib = |bytes: u64| bytes as f64 / 1024.0;
+    Ok(Row::new(
+        "e. release wasm size",
+        format!("{:.0} KiB gzip ({:.0} KiB raw)", kib(gzip), kib(raw)),
+        format!("<= {WASM_GZIP_GOAL_KIB:.0} KiB gzip"),
+        Verdict::goal(kib(gzip) <= WASM_GZIP_GOAL_KIB),
+        format!(
+            "{}/pkg/{name} as built by `cargo leptos build --release` (wasm-opt -Oz), gzip level 9 in the bench",
+            site.display()
+        ),
+    ))
+}
+
+/// The prejoin render rows.
+pub async fn prejoin(knock: &Knock, api: &Api) -> Result<Vec<Row>> {
+    let room = "bench-prejoin";
+    api.knocking_room(room).await?;
+    let guest = Person::arrive(&knock.base_url, loopback(9, 0, 1), room, None).await?;
+    let (mut p50s, mut p99s) = (Vec::new(), Vec::new());
+    let mut bytes = 0;
+    for _ in 0..ROUNDS {
+        let mut times = Vec::with_capacity(RENDERS);
+        for _ in 0..RENDERS {
+            let started = Instant::now();
+            let (status, page) = guest.page().await?;
+            times.push(ms(started.elapsed()));
+            if status != 200 || !page.contains("Ready to join?") {
+                return fail(format!(
+                    "GET /{room} answered {status} without the prejoin page"
+                ));
+            }
+            bytes = page.len();
+        }
+        p50s.push(percentile(&mut times, 50.0));
+        p99s.push(percentile(&mut times, 99.0));
+    }
+    api.delete_room(room).await?;
+    Ok(vec![Row::new(
+        "e. prejoin page render",
+        format!(
+            "p50 {:.2} ms, p99 {:.2} ms",
+            median(&mut p50s),
+            median(&mut p99s)
+        ),
+        "-",
+        Verdict::Info,
+        format!(
+            "GET /<room> (private, knocking) with a session cookie, one after another; request sent to \
+             the last byte of the {:.0} KiB page read; median over {ROUNDS} rounds of {RENDERS} of each round's p50 / p99",
+            bytes as f64 / 1024.0
+        ),
+    )])
+}
