@@ -6,7 +6,14 @@
     reason = "each test binary uses a different part of the helper"
 )]
 
-use std::{collections::VecDeque, net::SocketAddr, path::PathBuf, pin::Pin, time::Duration};
+use std::{
+    collections::{BTreeMap, VecDeque},
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    path::{Path, PathBuf},
+    pin::Pin,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
 
 use app::ssr::{
     config::{Config, Secret},
@@ -87,6 +94,25 @@ pub fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("http client")
+}
+
+/// Like [`client`], connecting from `ip` (any of 127/8 is loopback on Linux): the server sees
+/// a client of its own, e.g. for the knock limit, which counts per client address.
+pub fn client_at(ip: Ipv4Addr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(IpAddr::V4(ip))
+        .build()
+        .expect("http client")
+}
+
+/// A distinct loopback address for each `n` below 62 500: `127.<block>.<n / 250>.<1 + n % 250>`
+/// (a test picks its own `block`).
+pub fn loopback(block: u8, n: usize) -> Ipv4Addr {
+    let high = u8::try_from(n / 250).expect("fewer than 62 500 addresses");
+    let low = u8::try_from(n % 250 + 1).expect("below 251");
+    Ipv4Addr::new(127, block, high, low)
 }
 
 impl TestApp {
@@ -277,16 +303,33 @@ impl Person {
         }
     }
 
-    /// `POST /api/<operation>` with the room and `fields` form-encoded.
-    pub async fn call(&self, operation: &str, fields: &[(&str, &str)]) -> (StatusCode, Value) {
+    /// The request `POST /api/<operation>` with the room and `fields` form-encoded.
+    fn operation(&self, operation: &str, fields: &[(&str, &str)]) -> reqwest::RequestBuilder {
         let mut form = vec![("room", self.room.as_str())];
         form.extend_from_slice(fields);
-        send(
-            self.client
-                .post(format!("{}/api/{operation}", self.base_url))
-                .form(&form),
-        )
-        .await
+        self.client
+            .post(format!("{}/api/{operation}", self.base_url))
+            .form(&form)
+    }
+
+    /// `POST /api/<operation>` with the room and `fields` form-encoded.
+    pub async fn call(&self, operation: &str, fields: &[(&str, &str)]) -> (StatusCode, Value) {
+        send(self.operation(operation, fields)).await
+    }
+
+    /// `POST /api/<operation>` like [`Person::call`], but a request that gets no complete
+    /// answer (the server died meanwhile) is `None` instead of a panic.
+    pub async fn try_call(
+        &self,
+        operation: &str,
+        fields: &[(&str, &str)],
+    ) -> Option<(StatusCode, Value)> {
+        let response = self.operation(operation, fields).send().await.ok()?;
+        let status = response.status();
+        let text = response.text().await.ok()?;
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|error| panic!("{operation}: {status}: not JSON ({error}): {text}"));
+        Some((status, body))
     }
 
     /// `preAuth`, which must succeed: the session's `CallState`.
@@ -657,4 +700,194 @@ pub fn mentions(info: &str, field: &str) -> bool {
     let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
     info.match_indices(field)
         .any(|(at, _)| !info[..at].ends_with(word) && !info[at + field.len()..].starts_with(word))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real binary, for tests that kill it; and the database as rows, for tests that compare it.
+// ---------------------------------------------------------------------------------------------
+
+/// A `knock` process; killed (SIGKILL) when dropped, so a failing test never leaves it behind.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:<port>` (a new port at every start).
+    pub base_url: String,
+}
+
+impl Server {
+    /// Starts the binary on a free port with its database in `dir`, and waits until it is healthy.
+    pub async fn start(dir: &Path) -> Self {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_knock"))
+            // No stray `.env` from the working directory.
+            .current_dir(dir)
+            .env("KNOCK_API_KEY", API_KEY)
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", dir.join("knock.db").display()),
+            )
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_OUTPUT_NAME", "knock")
+            .env("RUST_LOG", "warn")
+            .env_remove("KNOCK_PUBLIC_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start knock");
+        let mut server = Self {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+        };
+        server.wait_until_healthy().await;
+        server
+    }
+
+    async fn wait_until_healthy(&mut self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                panic!("knock exited before it was healthy: {status}");
+            }
+            let health = client
+                .get(format!("{}/healthz", self.base_url))
+                .timeout(Duration::from_secs(1))
+                .send()
+                .await;
+            if health.is_ok_and(|response| response.status() == 200) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "knock was not healthy within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGTERM, then waits (up to `limit`) for the process to exit; whether it did, and how.
+    pub fn terminate(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("send SIGTERM");
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// SIGKILL: no graceful shutdown, no chance to flush anything.
+    pub fn crash(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Already dead after `crash`; then both calls fail harmlessly.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// Every row of every table, each value as SQLite's `quote()` writes it, rows sorted.
+pub type Snapshot = BTreeMap<String, Vec<Vec<String>>>;
+
+/// A read-only connection to a test server's SQLite file, beside the server's own.
+pub struct Database {
+    connection: sqlx::SqliteConnection,
+}
+
+impl Database {
+    /// Opens `path` read-only (the server keeps writing it; WAL lets both work).
+    pub async fn open_read_only(path: &Path) -> Self {
+        use sqlx::{ConnectOptions, sqlite::SqliteConnectOptions};
+        let connection = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .connect()
+            .await
+            .expect("open the database read-only");
+        Self { connection }
+    }
+
+    /// All rows of all tables, read in one transaction (one consistent state).
+    pub async fn snapshot(&mut self) -> Snapshot {
+        use sqlx::{Acquire, Row};
+        let mut tx = self.connection.begin().await.expect("begin a read");
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                .fetch_all(&mut *tx)
+                .await
+                .expect("list tables");
+        let mut snapshot = Snapshot::new();
+        for table in tables {
+            let columns: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+                    .bind(&table)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .expect("list columns");
+            let quoted: Vec<String> = columns
+                .iter()
+                .map(|column| format!("quote(\"{}\")", column.replace('"', "\"\"")))
+                .collect();
+            let query = format!(
+                "SELECT {} FROM \"{}\"",
+                quoted.join(", "),
+                table.replace('"', "\"\"")
+            );
+            let mut rows: Vec<Vec<String>> = sqlx::query(&query)
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap_or_else(|error| panic!("read {table}: {error}"))
+                .iter()
+                .map(|row| {
+                    (0..columns.len())
+                        .map(|at| row.get::<String, _>(at))
+                        .collect()
+                })
+                .collect();
+            rows.sort();
+            snapshot.insert(table, rows);
+        }
+        tx.commit().await.expect("end the read");
+        snapshot
+    }
+}
+
+/// What differs between two snapshots, table by table (rows only in `before` with `-`, only in
+/// `after` with `+`); empty when they are equal.
+pub fn snapshot_diff(before: &Snapshot, after: &Snapshot) -> String {
+    let mut diff = String::new();
+    let tables: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    for table in tables {
+        let (old, new) = (
+            before.get(table).cloned().unwrap_or_default(),
+            after.get(table).cloned().unwrap_or_default(),
+        );
+        if old == new {
+            continue;
+        }
+        diff.push_str(&format!("table {table}:\n"));
+        for row in old.iter().filter(|row| !new.contains(row)) {
+            diff.push_str(&format!("  - {}\n", row.join(" | ")));
+        }
+        for row in new.iter().filter(|row| !old.contains(row)) {
+            diff.push_str(&format!("  + {}\n", row.join(" | ")));
+        }
+    }
+    diff
 }
