@@ -25,6 +25,9 @@ pub enum AppError {
     /// The thing asked for does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The route exists but not with this HTTP method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// The caller may not do this.
     #[error("{0}")]
     Forbidden(String),
@@ -44,6 +47,7 @@ impl AppError {
             Self::Authentication(_) => 401,
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
+            Self::MethodNotAllowed(_) => 405,
             Self::PayloadTooLarge(_) => 413,
             Self::RateLimited(_) => 429,
             Self::Server => 500,
@@ -56,7 +60,9 @@ impl AppError {
             Self::AuthorizationHeader(_) => "authorization-header-error",
             Self::Authentication(_) => "authentication-error",
             Self::JsonParsing(_) => "json-parsing-error",
-            Self::InvalidRequest(_) | Self::PayloadTooLarge(_) => "invalid-request-error",
+            Self::InvalidRequest(_) | Self::PayloadTooLarge(_) | Self::MethodNotAllowed(_) => {
+                "invalid-request-error"
+            }
             Self::NotFound(_) => "not-found",
             Self::Forbidden(_) => "forbidden-error",
             Self::RateLimited(_) => "rate-limit-error",
@@ -164,6 +170,11 @@ mod tests {
                 "invalid-request-error",
             ),
             (AppError::NotFound("x".into()), 404, "not-found"),
+            (
+                AppError::MethodNotAllowed("x".into()),
+                405,
+                "invalid-request-error",
+            ),
             (AppError::Forbidden("x".into()), 403, "forbidden-error"),
             (AppError::RateLimited("x".into()), 429, "rate-limit-error"),
             (AppError::Server, 500, "server-error"),

@@ -34,12 +34,37 @@ pub fn router(state: AppState) -> Router {
             move || shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::map_response(server_fn_error_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::sessions,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A server function whose arguments do not parse never runs, and Leptos answers its error
+/// with 500; the error itself (an [`app::error::AppError`]) knows the right status, e.g. 400.
+async fn server_fn_error_status(
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    if response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return axum::response::Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let status = serde_json::from_slice::<app::error::AppError>(&bytes)
+        .ok()
+        .and_then(|error| axum::http::StatusCode::from_u16(error.status()).ok());
+    response = axum::response::Response::from_parts(parts, axum::body::Body::from(bytes));
+    if let Some(status) = status {
+        *response.status_mut() = status;
+    }
+    response
 }
 
 /// `GET /healthz`: answers `ok` while the server can reach its database.

@@ -53,23 +53,46 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(authenticated)
         .route("/v1/{*rest}", axum::routing::any(not_found))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
-        // Outside the limit layer, so its plain-text 413 is seen here and answered in JSON.
-        .layer(middleware::map_response(json_payload_too_large))
+        // Outside every layer and extractor, so their plain-text refusals (413 from the limit,
+        // 405 from the router, 400 from a path that is not UTF-8) are answered in JSON too.
+        .layer(middleware::map_response(json_errors))
 }
 
 async fn not_found() -> AppError {
     AppError::not_found("there is no such API route; see /v1/openapi.json")
 }
 
-async fn json_payload_too_large(response: Response) -> Response {
+/// Re-answers a plain-text error from axum or tower-http as `{"error", "info"}`.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
     let is_json = response
         .headers()
         .get(CONTENT_TYPE)
         .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
-    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        return payload_too_large().into_response();
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
     }
-    response
+    let text = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .unwrap_or_default();
+    let error = match status.as_u16() {
+        413 => payload_too_large(),
+        405 => AppError::MethodNotAllowed(
+            "this API route does not take that HTTP method; see /v1/openapi.json".into(),
+        ),
+        404 => AppError::not_found("there is no such API route; see /v1/openapi.json"),
+        400..=499 if !text.is_empty() => AppError::invalid(text),
+        400..=499 => AppError::invalid("the request is malformed"),
+        _ => AppError::internal("an API layer failed", text),
+    };
+    let mut answer = error.into_response();
+    if answer.status() != status
+        && let Ok(original) = axum::http::StatusCode::from_u16(status.as_u16())
+    {
+        *answer.status_mut() = original;
+    }
+    answer
 }
 
 fn payload_too_large() -> AppError {
