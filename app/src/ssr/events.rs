@@ -115,8 +115,22 @@ impl Outbox {
         Ok(())
     }
 
+    /// Commits `tx`, then publishes the recorded events. Publishing in commit order matters:
+    /// a stream remembers the last id it delivered and skips anything older, so an event
+    /// published after a newer one would be lost to live streams.
+    pub async fn commit(
+        self,
+        tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+        state: &super::state::AppState,
+    ) -> Result<(), AppError> {
+        let _order = state.commit_order.lock().await;
+        tx.commit().await?;
+        self.publish(state.events.as_ref());
+        Ok(())
+    }
+
     /// Publishes the recorded events; call after the transaction committed.
-    pub fn publish(self, bus: &dyn EventBus) {
+    fn publish(self, bus: &dyn EventBus) {
         if !self.events.is_empty() {
             bus.publish(&self.room, self.events);
         }

@@ -306,8 +306,7 @@ pub async fn join(
             now_millis(),
         )
         .await?;
-    tx.commit().await?;
-    outbox.publish(state.events.as_ref());
+    outbox.commit(tx, state).await?;
     // Present from now on only while a stream is open: one that never opens leaves after the grace.
     Presence::expect(state, vec![session.id.clone()]);
     call_state(state, &reload(state, &session.id).await?).await
@@ -395,8 +394,7 @@ pub async fn request_access(
             .record(&mut tx, &access_event, vec![session.id.clone()], at)
             .await?;
     }
-    tx.commit().await?;
-    outbox.publish(state.events.as_ref());
+    outbox.commit(tx, state).await?;
     Presence::expect(state, vec![session.id.clone()]);
     call_state(state, &reload(state, &session.id).await?).await
 }
@@ -443,8 +441,7 @@ pub async fn cancel(state: &AppState, session: &SessionRecord) -> Result<CallSta
             .record(&mut tx, &event, vec![session.id.clone()], now_millis())
             .await?;
     }
-    tx.commit().await?;
-    outbox.publish(state.events.as_ref());
+    outbox.commit(tx, state).await?;
     call_state(state, &reload(state, &session.id).await?).await
 }
 
@@ -469,8 +466,7 @@ pub async fn leave(state: &AppState, session: &SessionRecord) -> Result<CallStat
         }
         _ => {}
     }
-    tx.commit().await?;
-    outbox.publish(state.events.as_ref());
+    outbox.commit(tx, state).await?;
     call_state(state, &reload(state, &session.id).await?).await
 }
 
@@ -593,8 +589,7 @@ pub async fn decide(
         outbox.record(&mut tx, &event, admins, at).await?;
         answer.ids.push(id);
     }
-    tx.commit().await?;
-    outbox.publish(state.events.as_ref());
+    outbox.commit(tx, state).await?;
     Ok(answer)
 }
 
@@ -640,8 +635,7 @@ pub async fn eject_sessions(
             .await?;
         ejected.push(id.clone());
     }
-    tx.commit().await?;
-    outbox.publish(state.events.as_ref());
+    outbox.commit(tx, state).await?;
     Ok(ejected)
 }
 

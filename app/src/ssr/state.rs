@@ -31,6 +31,9 @@ pub struct AppState {
     pub domain_id: String,
     /// Delivers committed events to open streams.
     pub events: Arc<dyn EventBus>,
+    /// Held from a transaction's commit until its events are published, so events reach the
+    /// streams in the order they were committed (their ids' order).
+    pub commit_order: Arc<tokio::sync::Mutex<()>>,
     /// Open streams per session.
     pub presence: Arc<Presence>,
     /// Knocks per client and room.
@@ -113,6 +116,7 @@ impl AppState {
             api_key,
             domain_id,
             events: Arc::new(LocalHub::default()),
+            commit_order: Arc::new(tokio::sync::Mutex::new(())),
             presence,
             knock_limiter: Arc::new(KnockLimiter::default()),
             sign_in_limiter: Arc::new(SignInLimiter::default()),
