@@ -3,3 +3,4 @@
 pub mod call;
 pub mod dashboard;
 pub mod deployment;
+pub mod media;

@@ -19,9 +19,24 @@ use crate::{
     error::AppError,
     model::{
         AccessLevel, CallErrorDetail, CallEvent, CallState, Decisions, Participant, Phase,
-        Resolution, RoomSnapshot, WaitingParticipant,
+        Resolution, RoomSnapshot, SignalMessage, WaitingParticipant,
     },
 };
+
+/// Receives WebRTC signaling: the sender's session id and its messages, in order.
+pub type SignalHandler = std::sync::Arc<dyn Fn(String, Vec<SignalMessage>) + Send + Sync>;
+
+/// Signaling that arrived while no handler was set is kept (up to this many deliveries) for the
+/// handler that comes next: a participant's offer may arrive before the local mesh is ready.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const MAX_PENDING_SIGNALS: usize = 256;
+
+/// Where signaling from the stream goes: the media mesh's handler, or a queue until it is set.
+#[derive(Default)]
+struct SignalInbox {
+    handler: Option<SignalHandler>,
+    pending: std::collections::VecDeque<(String, Vec<SignalMessage>)>,
+}
 
 /// What the client knows about the call: applied from operation answers and events.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -104,6 +119,17 @@ impl CallModel {
                 self.participants
                     .retain(|known| known.session_id != participant.session_id);
             }
+            CallEvent::ParticipantUpdated { participant } => {
+                if let Some(known) = self
+                    .participants
+                    .iter_mut()
+                    .find(|known| known.session_id == participant.session_id)
+                {
+                    *known = participant;
+                }
+            }
+            // Signaling is not state: the stream hands it to the media mesh (see `on_signal`).
+            CallEvent::Signal { .. } => {}
             CallEvent::Error { error, .. } => {
                 if let Some(state) = &mut self.state {
                     state.phase = if error.kind == "not-allowed" {
@@ -126,6 +152,8 @@ impl CallModel {
 pub struct CallClient {
     room: StoredValue<String>,
     streaming: StoredValue<bool>,
+    // Thread-safe storage: the page is also rendered on the server's worker threads.
+    signals: StoredValue<SignalInbox>,
     /// Everything known about the call; updated by operations and events.
     pub model: RwSignal<CallModel>,
 }
@@ -138,6 +166,7 @@ impl CallClient {
         let client = Self {
             room: StoredValue::new(room.to_owned()),
             streaming: StoredValue::new(false),
+            signals: StoredValue::new(SignalInbox::default()),
             model: RwSignal::new(CallModel::default()),
         };
         #[cfg(feature = "hydrate")]
@@ -180,6 +209,45 @@ impl CallClient {
             }
         });
         Ok(())
+    }
+
+    /// Hands every `signal` event to `handler` from now on, starting with any that arrived
+    /// before it was set.
+    pub fn on_signal(&self, handler: SignalHandler) {
+        let pending = self
+            .signals
+            .try_update_value(|inbox| {
+                inbox.handler = Some(handler.clone());
+                std::mem::take(&mut inbox.pending)
+            })
+            .unwrap_or_default();
+        for (from, messages) in pending {
+            handler(from, messages);
+        }
+    }
+
+    /// Stops handing signaling to the handler (the mesh closed); what was queued is dropped.
+    pub fn clear_signal_handler(&self) {
+        self.signals
+            .update_value(|inbox| *inbox = SignalInbox::default());
+    }
+
+    /// Delivers one `signal` event to the handler, or queues it.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn deliver_signal(&self, from: String, messages: Vec<SignalMessage>) {
+        let handler = self
+            .signals
+            .try_with_value(|inbox| inbox.handler.clone())
+            .flatten();
+        match handler {
+            Some(handler) => handler(from, messages),
+            None => self.signals.update_value(|inbox| {
+                if inbox.pending.len() == MAX_PENDING_SIGNALS {
+                    inbox.pending.pop_front();
+                }
+                inbox.pending.push_back((from, messages));
+            }),
+        }
     }
 
     fn stream_after(&self, after: i64) {
@@ -296,13 +364,15 @@ mod stream {
     use super::CallClient;
     use crate::model::CallEvent;
 
-    const EVENTS: [&str; 7] = [
+    const EVENTS: [&str; 9] = [
         "access-state-updated",
         "waiting-participant-added",
         "waiting-participant-updated",
         "waiting-participant-removed",
         "participant-joined",
         "participant-left",
+        "participant-updated",
+        "signal",
         "error",
     ];
 
@@ -338,8 +408,10 @@ mod stream {
             let Some(data) = message.data().as_string() else {
                 return;
             };
-            if let Ok(event) = serde_json::from_str::<CallEvent>(&data) {
-                client.model.update(|model| model.apply(event));
+            match serde_json::from_str::<CallEvent>(&data) {
+                Ok(CallEvent::Signal { from, messages }) => client.deliver_signal(from, messages),
+                Ok(event) => client.model.update(|model| model.apply(event)),
+                Err(_) => {}
             }
         });
         for name in EVENTS {
@@ -423,6 +495,53 @@ mod tests {
             awaiting_access: None,
         });
         assert_eq!(model.phase(), Some(Phase::InCall));
+    }
+
+    #[test]
+    fn signaling_waits_for_its_handler_and_then_arrives_in_order() {
+        use std::sync::{Arc, Mutex};
+        Owner::new().with(|| {
+            let client = CallClient::new("r");
+            client.deliver_signal("a".into(), Vec::new());
+            client.deliver_signal("b".into(), Vec::new());
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let sink = seen.clone();
+            client.on_signal(Arc::new(move |from, _| {
+                sink.lock().expect("not poisoned").push(from);
+            }));
+            client.deliver_signal("c".into(), Vec::new());
+            assert_eq!(*seen.lock().expect("not poisoned"), ["a", "b", "c"]);
+            client.clear_signal_handler();
+            client.deliver_signal("d".into(), Vec::new());
+            let count = seen.lock().expect("not poisoned").len();
+            assert_eq!(count, 3, "no handler after the mesh closed");
+        });
+    }
+
+    #[test]
+    fn a_camera_turned_off_updates_the_participant() {
+        let mut model = CallModel::default();
+        let ana = Participant {
+            session_id: "a".into(),
+            user_name: "Ana".into(),
+            user_id: None,
+            owner: true,
+            joined_at: 1,
+            video: true,
+            audio: true,
+        };
+        model.apply(CallEvent::ParticipantJoined {
+            participant: ana.clone(),
+        });
+        model.apply(CallEvent::ParticipantUpdated {
+            participant: Participant {
+                video: false,
+                ..ana
+            },
+        });
+        assert_eq!(model.participants.len(), 1);
+        assert!(!model.participants[0].video);
+        assert!(model.participants[0].audio);
     }
 
     #[test]

@@ -444,6 +444,12 @@ pub struct Participant {
     pub owner: bool,
     /// Joined at, unix milliseconds.
     pub joined_at: i64,
+    /// Sending video (camera on), as their browser last said.
+    #[serde(default)]
+    pub video: bool,
+    /// Sending audio (microphone on), as their browser last said.
+    #[serde(default)]
+    pub audio: bool,
 }
 
 /// How a knock was settled, told to the other admins.
@@ -511,6 +517,19 @@ pub enum CallEvent {
         /// Who.
         participant: Participant,
     },
+    /// Someone in the call turned their camera or microphone on or off.
+    ParticipantUpdated {
+        /// Who, as they are now.
+        participant: Participant,
+    },
+    /// WebRTC signaling from another participant in the call (Knock's addition to daily-js):
+    /// session descriptions and ICE candidates, in the order they were sent.
+    Signal {
+        /// The sender's session id.
+        from: String,
+        /// What they sent.
+        messages: Vec<SignalMessage>,
+    },
     /// Something ended the local participant's stay.
     Error {
         /// A sentence, e.g. `Join request rejected`.
@@ -531,6 +550,8 @@ impl CallEvent {
             Self::WaitingParticipantRemoved { .. } => "waiting-participant-removed",
             Self::ParticipantJoined { .. } => "participant-joined",
             Self::ParticipantLeft { .. } => "participant-left",
+            Self::ParticipantUpdated { .. } => "participant-updated",
+            Self::Signal { .. } => "signal",
             Self::Error { .. } => "error",
         }
     }
@@ -545,6 +566,66 @@ impl CallEvent {
             },
         }
     }
+}
+
+/// The most signaling messages one `signal` call may carry.
+pub const MAX_SIGNAL_MESSAGES: usize = 64;
+
+/// One WebRTC signaling message, shaped like the browser's own objects: `{"description":
+/// {"type", "sdp"}}` or `{"candidate": {"candidate", "sdpMid", "sdpMLineIndex"}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum SignalMessage {
+    /// An offer or an answer.
+    Description(SessionDescription),
+    /// An ICE candidate.
+    Candidate(IceCandidate),
+}
+
+/// An `RTCSessionDescriptionInit`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionDescription {
+    /// `offer` or `answer`.
+    #[serde(rename = "type")]
+    pub kind: SdpKind,
+    /// The SDP text.
+    pub sdp: String,
+}
+
+/// The kinds of session description that travel between peers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SdpKind {
+    /// Proposes a session.
+    Offer,
+    /// Accepts one.
+    Answer,
+}
+
+/// An `RTCIceCandidateInit`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceCandidate {
+    /// The candidate line.
+    pub candidate: String,
+    /// The media stream it belongs to.
+    #[serde(rename = "sdpMid", default)]
+    pub sdp_mid: Option<String>,
+    /// The index of that media section.
+    #[serde(rename = "sdpMLineIndex", default)]
+    pub sdp_m_line_index: Option<u16>,
+}
+
+/// A STUN or TURN server for the browsers, in the `RTCIceServer` shape (`KNOCK_ICE_SERVERS`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    /// `stun:` / `turn:` / `turns:` URLs.
+    pub urls: Vec<String>,
+    /// TURN user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// TURN credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
 }
 
 /// What `preAuth` and `join` answer: the session's state in the room.
@@ -709,6 +790,10 @@ pub struct PresenceEntry {
     pub join_time: String,
     /// Seconds in the call so far.
     pub duration: i64,
+    /// Camera on (Knock's addition).
+    pub video: bool,
+    /// Microphone on (Knock's addition).
+    pub audio: bool,
 }
 
 /// One room's call.

@@ -10,6 +10,7 @@ pub mod input;
 pub mod limits;
 pub mod lobby;
 pub mod maintenance;
+pub mod media;
 pub mod presence;
 pub mod rooms;
 pub mod secrets;

@@ -101,7 +101,7 @@ mod server {
 }
 
 #[cfg(feature = "ssr")]
-pub use server::{client as client_address, cookie, respond};
+pub use server::{client as client_address, cookie, respond, with_session};
 
 /// What the room page renders first: the caller's state, the call and (for admins) the lobby.
 #[server(endpoint = "load_room")]

@@ -2,6 +2,10 @@
 
 use std::{fmt, net::SocketAddr};
 
+use serde::Deserialize;
+
+use crate::model::IceServer;
+
 /// The address served when `LEPTOS_SITE_ADDR` is unset.
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 /// The database used when `DATABASE_URL` is unset.
@@ -55,6 +59,77 @@ pub struct Config {
     /// How long a session may be without an event stream before it has left (30 s; tests
     /// shorten it).
     pub presence_grace: std::time::Duration,
+    /// `KNOCK_ICE_SERVERS`: STUN and TURN servers handed to browsers in the call.
+    pub ice_servers: IceServers,
+}
+
+/// The configured ICE servers. Their debug form lists only the URLs: TURN credentials never
+/// reach a log.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct IceServers(pub Vec<IceServer>);
+
+impl fmt::Debug for IceServers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|server| &server.urls))
+            .finish()
+    }
+}
+
+impl IceServers {
+    /// Parses `KNOCK_ICE_SERVERS`: a JSON array of `RTCIceServer`s (`urls` a string or a list;
+    /// `turn:`/`turns:` servers need `username` and `credential`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Urls {
+            One(String),
+            Many(Vec<String>),
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Entry {
+            urls: Urls,
+            username: Option<String>,
+            credential: Option<String>,
+        }
+        let entries: Vec<Entry> = serde_json::from_str(text).map_err(|error| {
+            format!(
+                "must be a JSON array like [{{\"urls\": \"stun:stun.example.com:3478\"}}]: {error}"
+            )
+        })?;
+        let mut servers = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let urls = match entry.urls {
+                Urls::One(url) => vec![url],
+                Urls::Many(urls) => urls,
+            };
+            if urls.is_empty() {
+                return Err("every server needs at least one URL in `urls`".into());
+            }
+            for url in &urls {
+                let scheme = url.split(':').next().unwrap_or_default();
+                match scheme {
+                    "stun" | "stuns" => {}
+                    "turn" | "turns" if entry.username.is_none() || entry.credential.is_none() => {
+                        return Err(format!("`{url}` needs a `username` and a `credential`"));
+                    }
+                    "turn" | "turns" => {}
+                    _ => {
+                        return Err(format!(
+                            "`{url}` must start with stun:, stuns:, turn: or turns:"
+                        ));
+                    }
+                }
+            }
+            servers.push(IceServer {
+                urls,
+                username: entry.username,
+                credential: entry.credential,
+            });
+        }
+        Ok(Self(servers))
+    }
 }
 
 /// A configuration value that cannot be used.
@@ -103,6 +178,13 @@ impl Config {
             }
             None => format!("http://{site_addr}"),
         };
+        let ice_servers = match non_empty("KNOCK_ICE_SERVERS") {
+            Some(text) => IceServers::parse(&text).map_err(|reason| ConfigError {
+                variable: "KNOCK_ICE_SERVERS",
+                reason,
+            })?,
+            None => IceServers::default(),
+        };
         Ok(Self {
             api_key,
             database_url,
@@ -110,6 +192,7 @@ impl Config {
             public_url,
             public_url_configured,
             presence_grace: std::time::Duration::from_secs(30),
+            ice_servers,
         })
     }
 
@@ -187,6 +270,44 @@ mod tests {
         assert!(error.to_string().starts_with("LEPTOS_SITE_ADDR"));
         let error = parse(&[("KNOCK_PUBLIC_URL", "knock.example.com")]).expect_err("invalid");
         assert!(error.to_string().starts_with("KNOCK_PUBLIC_URL"));
+    }
+
+    #[test]
+    fn ice_servers_take_the_rtc_ice_server_shape() {
+        assert!(parse(&[]).expect("valid").ice_servers.0.is_empty());
+        let config = parse(&[(
+            "KNOCK_ICE_SERVERS",
+            r#"[{"urls": "stun:stun.example.com:3478"},
+                {"urls": ["turn:turn.example.com:3478?transport=udp", "turns:turn.example.com:5349"],
+                 "username": "knock", "credential": "hunter2"}]"#,
+        )])
+        .expect("valid");
+        let servers = &config.ice_servers.0;
+        assert_eq!(servers.len(), 2);
+        assert_eq!(servers[0].urls, ["stun:stun.example.com:3478"]);
+        assert_eq!(servers[1].credential.as_deref(), Some("hunter2"));
+        assert!(
+            !format!("{config:?}").contains("hunter2"),
+            "credentials never print"
+        );
+    }
+
+    #[test]
+    fn bad_ice_servers_are_refused_with_a_reason() {
+        for bad in [
+            "stun:stun.example.com",
+            r#"{"urls": "stun:x"}"#,
+            r#"[{"urls": []}]"#,
+            r#"[{"urls": "http://example.com"}]"#,
+            r#"[{"urls": "turn:turn.example.com"}]"#,
+            r#"[{"urls": "stun:x", "password": "p"}]"#,
+        ] {
+            let error = parse(&[("KNOCK_ICE_SERVERS", bad)]).expect_err(bad);
+            assert!(
+                error.to_string().starts_with("KNOCK_ICE_SERVERS: "),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -183,10 +183,12 @@ fn participant(session: &SessionRecord, user_name: &str, joined_at: i64) -> Part
         user_id: session.user_id.clone(),
         owner: session.is_owner,
         joined_at,
+        video: session.video,
+        audio: session.audio,
     }
 }
 
-fn participant_of(session: &SessionRecord) -> Participant {
+pub(crate) fn participant_of(session: &SessionRecord) -> Participant {
     participant(
         session,
         session.user_name.as_deref().unwrap_or("Guest"),
@@ -240,8 +242,13 @@ async fn enter(
         .into_iter()
         .filter(|id| *id != session.id)
         .collect();
+    // Camera and microphone start off at every join until the browser says otherwise.
     let event = CallEvent::ParticipantJoined {
-        participant: participant(session, user_name, joined_at),
+        participant: Participant {
+            video: false,
+            audio: false,
+            ..participant(session, user_name, joined_at)
+        },
     };
     outbox.record(tx, &event, others, joined_at).await?;
     if session.is_admin {

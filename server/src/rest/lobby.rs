@@ -33,6 +33,8 @@ fn entry(room: &str, participant: Participant, now: i64) -> PresenceEntry {
         user_name: participant.user_name,
         join_time: rfc3339_millis(participant.joined_at),
         duration: (now - participant.joined_at).max(0) / 1000,
+        video: participant.video,
+        audio: participant.audio,
     }
 }
 

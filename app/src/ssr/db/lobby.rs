@@ -32,6 +32,10 @@ pub struct SessionRecord {
     pub user_id: Option<String>,
     /// Joined the call at, unix milliseconds.
     pub joined_at: Option<i64>,
+    /// Camera on, as the browser last said.
+    pub video: bool,
+    /// Microphone on, as the browser last said.
+    pub audio: bool,
 }
 
 #[derive(FromRow)]
@@ -47,6 +51,8 @@ struct SessionRow {
     user_name: Option<String>,
     user_id: Option<String>,
     joined_at: Option<i64>,
+    video: bool,
+    audio: bool,
 }
 
 fn decode<T: serde::de::DeserializeOwned>(json: Option<String>) -> Result<Option<T>, sqlx::Error> {
@@ -80,12 +86,14 @@ impl TryFrom<SessionRow> for SessionRecord {
             user_name: row.user_name,
             user_id: row.user_id,
             joined_at: row.joined_at,
+            video: row.video,
+            audio: row.audio,
         })
     }
 }
 
 const SESSION_COLUMNS: &str = "id, room, claims, refusal, token_key, phase, is_admin, is_owner, \
-                               user_name, user_id, joined_at";
+                               user_name, user_id, joined_at, video, audio";
 
 /// A new session's fields.
 pub struct NewSession<'a> {
@@ -261,7 +269,7 @@ pub async fn enter_call(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE sessions SET phase = 'in_call', user_name = ?, joined_at = ?, eject_at = ?,
-                             eject_type = ?
+                             eject_type = ?, video = 0, audio = 0
          WHERE id = ?",
     )
     .bind(user_name)
@@ -272,6 +280,23 @@ pub async fn enter_call(
     .execute(db)
     .await
     .map(|_| ())
+}
+
+/// Records whether a session in the call sends video and audio; whether it is in the call.
+pub async fn set_media(
+    db: &mut SqliteConnection,
+    id: &str,
+    video: bool,
+    audio: bool,
+) -> Result<bool, sqlx::Error> {
+    let result =
+        sqlx::query("UPDATE sessions SET video = ?, audio = ? WHERE id = ? AND phase = 'in_call'")
+            .bind(video)
+            .bind(audio)
+            .bind(id)
+            .execute(db)
+            .await?;
+    Ok(result.rows_affected() == 1)
 }
 
 /// Sets the name a session goes by.

@@ -1,0 +1,174 @@
+//! The media service: what a call's browsers need to see and hear each other. Signaling
+//! (offers, answers, ICE candidates) is relayed only between two sessions that are both in the
+//! call, through the same event log as everything else, so the lobby's rules guard the media:
+//! a knocking, waiting or denied guest can neither send nor receive it.
+
+use super::{
+    db::lobby::{self as repo, SessionRecord},
+    events::Outbox,
+    lobby::participant_of,
+    state::AppState,
+    time::now_millis,
+};
+use crate::{
+    error::AppError,
+    model::{CallEvent, IceServer, MAX_SIGNAL_MESSAGES, Participant, Phase, SignalMessage},
+};
+
+/// The longest session description accepted (real ones are a few kilobytes).
+pub const MAX_SDP_BYTES: usize = 32 * 1024;
+/// The longest ICE candidate line accepted.
+pub const MAX_CANDIDATE_BYTES: usize = 1024;
+
+fn not_in_call() -> AppError {
+    AppError::Forbidden("only participants in the call can send or receive its media".into())
+}
+
+/// Checks the messages' shape and size before anything is stored.
+fn validate(messages: &[SignalMessage]) -> Result<(), AppError> {
+    if messages.is_empty() || messages.len() > MAX_SIGNAL_MESSAGES {
+        return Err(AppError::InvalidRequest(format!(
+            "messages: send between 1 and {MAX_SIGNAL_MESSAGES} signaling messages at a time"
+        )));
+    }
+    for message in messages {
+        match message {
+            SignalMessage::Description(description) if description.sdp.len() > MAX_SDP_BYTES => {
+                return Err(AppError::InvalidRequest(format!(
+                    "messages: a session description may be at most {MAX_SDP_BYTES} bytes"
+                )));
+            }
+            SignalMessage::Candidate(candidate)
+                if candidate.candidate.len() > MAX_CANDIDATE_BYTES =>
+            {
+                return Err(AppError::InvalidRequest(format!(
+                    "messages: an ICE candidate may be at most {MAX_CANDIDATE_BYTES} bytes"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Relays `messages` from `session` to the session `to`; both must be in the same call.
+pub async fn signal(
+    state: &AppState,
+    session: &SessionRecord,
+    to: &str,
+    messages: Vec<SignalMessage>,
+) -> Result<(), AppError> {
+    validate(&messages)?;
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let sender = repo::session(&mut *tx, &session.id)
+        .await?
+        .filter(|sender| sender.phase == Phase::InCall)
+        .ok_or_else(not_in_call)?;
+    let receiver = repo::session(&mut *tx, to)
+        .await?
+        .filter(|receiver| {
+            receiver.room == sender.room
+                && receiver.phase == Phase::InCall
+                && receiver.id != sender.id
+        })
+        .ok_or_else(|| {
+            AppError::Forbidden(format!("{to} is not another participant in this call"))
+        })?;
+    let mut outbox = Outbox::new(&sender.room);
+    let event = CallEvent::Signal {
+        from: sender.id.clone(),
+        messages,
+    };
+    outbox
+        .record(&mut tx, &event, vec![receiver.id], now_millis())
+        .await?;
+    outbox.commit(tx, state).await?;
+    Ok(())
+}
+
+/// Records that `session` sends video and/or audio, and tells the others in the call.
+pub async fn set_media(
+    state: &AppState,
+    session: &SessionRecord,
+    video: bool,
+    audio: bool,
+) -> Result<Participant, AppError> {
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    if !repo::set_media(&mut tx, &session.id, video, audio).await? {
+        return Err(not_in_call());
+    }
+    let current = repo::session(&mut *tx, &session.id)
+        .await?
+        .ok_or_else(not_in_call)?;
+    let participant = participant_of(&current);
+    let others: Vec<String> = repo::in_call_ids(&mut tx, &current.room, false)
+        .await?
+        .into_iter()
+        .filter(|id| *id != current.id)
+        .collect();
+    let mut outbox = Outbox::new(&current.room);
+    let event = CallEvent::ParticipantUpdated {
+        participant: participant.clone(),
+    };
+    outbox.record(&mut tx, &event, others, now_millis()).await?;
+    outbox.commit(tx, state).await?;
+    Ok(participant)
+}
+
+/// The STUN/TURN servers for a participant in the call (TURN credentials are not handed to the
+/// lobby).
+pub async fn ice_servers(
+    state: &AppState,
+    session: &SessionRecord,
+) -> Result<Vec<IceServer>, AppError> {
+    let in_call = repo::session(&state.db, &session.id)
+        .await?
+        .is_some_and(|current| current.phase == Phase::InCall);
+    if !in_call {
+        return Err(not_in_call());
+    }
+    Ok(state.config.ice_servers.0.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{IceCandidate, SdpKind, SessionDescription};
+
+    fn offer(bytes: usize) -> SignalMessage {
+        SignalMessage::Description(SessionDescription {
+            kind: SdpKind::Offer,
+            sdp: "v".repeat(bytes),
+        })
+    }
+
+    #[test]
+    fn messages_are_bounded_in_number_and_size() {
+        assert!(validate(&[offer(3000)]).is_ok());
+        assert!(validate(&[]).is_err(), "nothing to send");
+        assert!(validate(&vec![offer(10); MAX_SIGNAL_MESSAGES + 1]).is_err());
+        assert!(validate(&[offer(MAX_SDP_BYTES + 1)]).is_err());
+        let candidate = |len| {
+            SignalMessage::Candidate(IceCandidate {
+                candidate: "c".repeat(len),
+                sdp_mid: Some("0".into()),
+                sdp_m_line_index: Some(0),
+            })
+        };
+        assert!(validate(&[candidate(200)]).is_ok());
+        assert!(validate(&[candidate(MAX_CANDIDATE_BYTES + 1)]).is_err());
+    }
+
+    #[test]
+    fn messages_have_the_browser_shape() {
+        let json = serde_json::json!([
+            {"description": {"type": "answer", "sdp": "v=0"}},
+            {"candidate": {"candidate": "candidate:1 1 udp 1 127.0.0.1 5000 typ host",
+                           "sdpMid": "0", "sdpMLineIndex": 0}}
+        ]);
+        let messages: Vec<SignalMessage> = serde_json::from_value(json.clone()).expect("parses");
+        assert_eq!(serde_json::to_value(&messages).expect("encodes"), json);
+        let rollback = serde_json::json!([{"description": {"type": "rollback", "sdp": ""}}]);
+        assert!(serde_json::from_value::<Vec<SignalMessage>>(rollback).is_err());
+    }
+}
