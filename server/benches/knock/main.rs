@@ -143,6 +143,7 @@ async fn bench(args: &Args, files: u64) -> Result<Vec<Row>> {
         .await;
     }
     let mut knock = Knock::start(&args.knock, &args.site).await?;
+    eprintln!("[bench] knock is pid {} at {}", knock.pid, knock.base_url);
     let api = Api::new(&knock.base_url, API_KEY)?;
     type Figure<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Row>>> + 'a>>;
     let figures: [(char, &str, Figure); 5] = [
