@@ -1,4 +1,5 @@
 //! Pieces of the room page.
 
 pub mod admin_alert;
+pub mod media;
 pub mod participants;

@@ -12,6 +12,7 @@ pub mod app;
 pub mod call;
 pub mod components;
 pub mod error;
+pub mod media;
 pub mod model;
 pub mod pages;
 

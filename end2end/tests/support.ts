@@ -74,10 +74,11 @@ export type Person = { context: BrowserContext; page: Page; errors: string[] };
 export async function openRoom(
   browser: Browser,
   room: string,
-  options: { token?: string; javaScriptEnabled?: boolean } = {},
+  options: { token?: string; javaScriptEnabled?: boolean; watchPeers?: boolean } = {},
 ): Promise<Person> {
   const javaScriptEnabled = options.javaScriptEnabled ?? true;
   const context = await browser.newContext({ javaScriptEnabled });
+  if (options.watchPeers) await context.addInitScript(watchPeers);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -87,6 +88,22 @@ export async function openRoom(
   await page.goto(url);
   if (javaScriptEnabled) await hydrated(page);
   return { context, page, errors };
+}
+
+/**
+ * Runs in the page before its own scripts: keeps every RTCPeerConnection the page creates in
+ * `window.knockPeers`, so a test can read their statistics (or see that none exists).
+ */
+function watchPeers() {
+  const Native = window.RTCPeerConnection;
+  const peers: RTCPeerConnection[] = [];
+  (window as any).knockPeers = peers;
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
+      super(...args);
+      peers.push(this);
+    }
+  } as typeof RTCPeerConnection;
 }
 
 /** Waits until the wasm has hydrated the page. */

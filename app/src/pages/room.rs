@@ -9,8 +9,13 @@ use leptos_router::hooks::use_params_map;
 use super::action_error;
 use crate::{
     api::call::{Cancel, Join, Leave, RequestAccess, load_room},
-    call::CallClient,
-    components::{admin_alert::AdminAlert, participants::ParticipantList},
+    call::{CallClient, CallModel},
+    components::{
+        admin_alert::AdminAlert,
+        media::{CameraPreview, MediaToggles, VideoTiles},
+        participants::ParticipantList,
+    },
+    media::{LocalMedia, RemoteMedia},
     model::{AccessLevel, CallErrorDetail, CallState, Phase},
 };
 
@@ -46,37 +51,75 @@ pub fn RoomPage() -> impl IntoView {
     }
 }
 
-/// Chooses the view for the session's phase; follows the call client live.
+/// Which screen the room page shows. Only what decides the screen is in here, so a change
+/// elsewhere in the model (a participant's camera, a new event id) never rebuilds the screen,
+/// and the call's connections live as long as the call screen does.
+#[derive(Clone, Debug, PartialEq)]
+enum Screen {
+    Loading,
+    Prejoin(AccessLevel, Option<String>),
+    Waiting(Option<String>),
+    InCall,
+    Denied,
+    Refused(CallErrorDetail),
+}
+
+fn screen_of(model: &CallModel) -> Screen {
+    let Some(state) = &model.state else {
+        return Screen::Loading;
+    };
+    if let Some(error) = &model.error {
+        if state.phase == Phase::Denied {
+            return Screen::Denied;
+        }
+        return Screen::Refused(error.clone());
+    }
+    if let Some(refusal) = &state.refusal
+        && state.phase != Phase::InCall
+    {
+        return Screen::Refused(refusal.clone());
+    }
+    match state.phase {
+        Phase::InCall => Screen::InCall,
+        Phase::Waiting => Screen::Waiting(state.user_name.clone()),
+        Phase::Denied => Screen::Denied,
+        Phase::Ejected => Screen::Refused(CallErrorDetail {
+            kind: "ejected".into(),
+            msg: "You were removed from the call.".into(),
+        }),
+        Phase::Prejoin | Phase::Left => {
+            Screen::Prejoin(state.access.access.level, state.user_name.clone())
+        }
+    }
+}
+
+/// Chooses the screen for the session's phase; follows the call client live. The camera and
+/// microphone live here, so what the prejoin page started carries into the call.
 #[component]
 fn Room(call: CallClient) -> impl IntoView {
+    let media = LocalMedia::new();
+    let screen = Memo::new(move |_| call.model.with(screen_of));
     let view_of = move || {
-        let model = call.model.get();
-        let Some(state) = model.state.clone() else {
+        let screen = screen.get();
+        let Some(state) = call.model.with_untracked(|model| model.state.clone()) else {
             return view! { <main class="page narrow"><p>"Loading…"</p></main> }.into_any();
         };
-        if let Some(error) = &model.error {
-            if state.phase == Phase::Denied {
-                return view! { <Denied room=state.room.clone()/> }.into_any();
+        match screen {
+            Screen::Loading => {
+                view! { <main class="page narrow"><p>"Loading…"</p></main> }.into_any()
             }
-            return view! { <Refused detail=error.clone()/> }.into_any();
-        }
-        if let Some(refusal) = state.refusal.clone()
-            && state.phase != Phase::InCall
-        {
-            return view! { <Refused detail=refusal/> }.into_any();
-        }
-        match state.phase {
-            Phase::InCall => view! { <InCall call/> }.into_any(),
-            Phase::Waiting => view! { <Waiting call state/> }.into_any(),
-            Phase::Denied => view! { <Denied room=state.room.clone()/> }.into_any(),
-            Phase::Ejected => view! {
-                <Refused detail=CallErrorDetail {
-                    kind: "ejected".into(),
-                    msg: "You were removed from the call.".into(),
-                }/>
+            Screen::InCall => view! { <InCall call media/> }.into_any(),
+            Screen::Waiting(_) => view! { <Waiting call state media/> }.into_any(),
+            Screen::Prejoin(..) => view! { <Prejoin call state media/> }.into_any(),
+            Screen::Denied => {
+                // Turned away: the camera and microphone are released.
+                media.stop();
+                view! { <Denied room=state.room.clone()/> }.into_any()
             }
-            .into_any(),
-            Phase::Prejoin | Phase::Left => view! { <Prejoin call state/> }.into_any(),
+            Screen::Refused(detail) => {
+                media.stop();
+                view! { <Refused detail/> }.into_any()
+            }
         }
     };
     view! { <div class="room">{view_of}</div> }
@@ -95,9 +138,17 @@ where
     });
 }
 
-/// `Ready to join?`: name, then `Join` (full access) or `Ask to join` (lobby).
+/// Starts the camera and microphone once the page runs in a browser.
+fn start_media(media: LocalMedia) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| media.start());
+    #[cfg(not(feature = "hydrate"))]
+    let _ = media;
+}
+
+/// `Ready to join?`: your camera, name, then `Join` (full access) or `Ask to join` (lobby).
 #[component]
-fn Prejoin(call: CallClient, state: CallState) -> impl IntoView {
+fn Prejoin(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoView {
     let room = state.room.clone();
     let name = state.user_name.clone().unwrap_or_default();
     if state.access.access.level == AccessLevel::None {
@@ -110,6 +161,11 @@ fn Prejoin(call: CallClient, state: CallState) -> impl IntoView {
         }
         .into_any();
     }
+    start_media(media);
+    let preview_name = Signal::derive({
+        let name = name.clone();
+        move || name.clone()
+    });
     let join = ServerAction::<Join>::new();
     let knock = ServerAction::<RequestAccess>::new();
     follow(call, join);
@@ -157,6 +213,7 @@ fn Prejoin(call: CallClient, state: CallState) -> impl IntoView {
         <main class="page narrow card">
             <p class="room-name">{state.room.clone()}</p>
             <h1>"Ready to join?"</h1>
+            <CameraPreview media name=preview_name/>
             {form}
             <p id="prejoin-error" class="error" role="alert">{error}</p>
         </main>
@@ -164,9 +221,9 @@ fn Prejoin(call: CallClient, state: CallState) -> impl IntoView {
     .into_any()
 }
 
-/// `Waiting to be let in`, with `Cancel request`.
+/// `Waiting to be let in`, with `Cancel request` (and your own preview: nobody else sees it).
 #[component]
-fn Waiting(call: CallClient, state: CallState) -> impl IntoView {
+fn Waiting(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoView {
     let cancel = ServerAction::<Cancel>::new();
     follow(call, cancel);
     let host_present = move || {
@@ -183,6 +240,7 @@ fn Waiting(call: CallClient, state: CallState) -> impl IntoView {
             <Show when=move || !host_present()>
                 <p class="notice">"No host is here yet. Your request stays open until one arrives."</p>
             </Show>
+            <CameraPreview media name=Signal::derive(String::new)/>
             <ActionForm action=cancel>
                 <input type="hidden" name="room" value=state.room.clone()/>
                 <button type="submit" class="secondary">"Cancel request"</button>
@@ -221,9 +279,13 @@ fn watch_for_host(call: CallClient) {
     let _ = call;
 }
 
-/// In the call: the room, who is here, `Leave`, and for admins the knock alert.
+/// In the call: the video tiles, your toggles, who is here, `Leave`, and for admins the knock
+/// alert.
 #[component]
-fn InCall(call: CallClient) -> impl IntoView {
+fn InCall(call: CallClient, media: LocalMedia) -> impl IntoView {
+    let remote = RemoteMedia::new();
+    start_media(media);
+    connect_media(call, media, remote);
     let leave = ServerAction::<Leave>::new();
     follow(call, leave);
     let state = move || call.model.with(|model| model.state.clone());
@@ -251,9 +313,61 @@ fn InCall(call: CallClient) -> impl IntoView {
             <Show when=admin>
                 <AdminAlert call/>
             </Show>
+            <VideoTiles call media remote/>
+            <MediaToggles media/>
+            <p class="notice" role="status">{move || media.notice.get()}</p>
             <ParticipantList call/>
         </main>
     }
+}
+
+/// In the browser: the WebRTC mesh to the others for as long as the call view lives, and the
+/// camera and microphone state told to them whenever it changes.
+fn connect_media(call: CallClient, media: LocalMedia, remote: RemoteMedia) {
+    #[cfg(feature = "hydrate")]
+    {
+        use std::{cell::Cell, rc::Rc};
+
+        use send_wrapper::SendWrapper;
+
+        let mesh = crate::media::mesh::Mesh::start(call, media, remote);
+        let mesh = SendWrapper::new(mesh);
+        on_cleanup(move || mesh.close());
+
+        // One request at a time, always ending with the latest state.
+        let sent: Rc<Cell<Option<(bool, bool)>>> = Rc::new(Cell::new(None));
+        let busy = Rc::new(Cell::new(false));
+        let (sent, busy) = (SendWrapper::new(sent), SendWrapper::new(busy));
+        Effect::new(move |_| {
+            media.video.track();
+            media.audio.track();
+            if busy.replace(true) {
+                return;
+            }
+            let (sent, busy) = ((*sent).clone(), (*busy).clone());
+            let room = call.room();
+            leptos::task::spawn_local(async move {
+                loop {
+                    let want = (
+                        media.video.try_get_untracked().unwrap_or_default(),
+                        media.audio.try_get_untracked().unwrap_or_default(),
+                    );
+                    if sent.get() == Some(want) {
+                        break;
+                    }
+                    let answer =
+                        crate::api::media::update_media(room.clone(), want.0, want.1).await;
+                    if answer.is_err() {
+                        break;
+                    }
+                    sent.set(Some(want));
+                }
+                busy.set(false);
+            });
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (call, media, remote);
 }
 
 /// `Request denied`, with `Knock again`.

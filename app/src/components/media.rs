@@ -1,0 +1,191 @@
+//! The camera preview, the `Camera` / `Microphone` toggles, and the call's video tiles.
+
+use leptos::{html, prelude::*};
+
+use crate::{
+    call::CallClient,
+    media::{LocalMedia, RemoteMedia},
+    model::Participant,
+};
+
+/// Your own camera, mirrored (hidden while it is off); follows the local tracks.
+#[component]
+fn LocalVideo(media: LocalMedia, #[prop(optional)] label: Option<&'static str>) -> impl IntoView {
+    let video = NodeRef::<html::Video>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        media.tracks.track();
+        if let Some(element) = video.get() {
+            element.set_src_object(media.stream().as_ref());
+        }
+    });
+    view! {
+        <video
+            node_ref=video
+            class="mirrored"
+            autoplay
+            playsinline
+            muted
+            aria-label=label
+            hidden=move || !media.video.get()
+        ></video>
+    }
+}
+
+/// The `Camera` and `Microphone` toggle buttons (pressed = on).
+#[component]
+pub fn MediaToggles(media: LocalMedia) -> impl IntoView {
+    let starting = move || media.starting.get();
+    view! {
+        <div class="toggles" role="group" aria-label="Camera and microphone">
+            <button
+                type="button"
+                class="toggle"
+                aria-pressed=move || media.video.get().to_string()
+                disabled=starting
+                on:click=move |_| media.toggle_camera()
+            >
+                "Camera"
+                <span class="state">{move || if media.video.get() { " on" } else { " off" }}</span>
+            </button>
+            <button
+                type="button"
+                class="toggle"
+                aria-pressed=move || media.audio.get().to_string()
+                on:click=move |_| media.toggle_microphone()
+            >
+                "Microphone"
+                <span class="state">{move || if media.audio.get() { " on" } else { " off" }}</span>
+            </button>
+        </div>
+    }
+}
+
+/// The prejoin page's live preview of your camera, with the toggles and, when the devices
+/// cannot be used, why (joining works without them).
+#[component]
+pub fn CameraPreview(media: LocalMedia, name: Signal<String>) -> impl IntoView {
+    let placeholder = move || {
+        if media.starting.get() {
+            "Starting your camera…".to_owned()
+        } else {
+            let name = name.get();
+            if name.trim().is_empty() {
+                "Your camera is off".to_owned()
+            } else {
+                name
+            }
+        }
+    };
+    view! {
+        <section class="preview" aria-label="Your camera">
+            <div class="tile local" class:camera-off=move || !media.video.get()>
+                <LocalVideo media label="Your camera preview"/>
+                <p class="tile-name" hidden=move || media.video.get()>{placeholder}</p>
+            </div>
+            <MediaToggles media/>
+            <p class="notice" role="status">{move || media.notice.get()}</p>
+        </section>
+    }
+}
+
+/// One tile per participant: live video, or their name when their camera is off; a speaking
+/// ring and a muted mark. Your own tile comes first, mirrored.
+#[component]
+pub fn VideoTiles(call: CallClient, media: LocalMedia, remote: RemoteMedia) -> impl IntoView {
+    let my_name = move || {
+        call.model.with(|model| {
+            model
+                .state
+                .as_ref()
+                .and_then(|state| state.user_name.clone())
+                .unwrap_or_default()
+        })
+    };
+    let others = move || call.model.with(|model| model.participants.clone());
+    view! {
+        <section class="tiles" aria-label="Video">
+            <figure
+                class="tile local"
+                class:camera-off=move || !media.video.get()
+                class:speaking=move || media.speaking.get() && media.audio.get()
+                data-you="true"
+            >
+                <LocalVideo media/>
+                <p class="tile-name" aria-hidden="true" hidden=move || media.video.get()>{my_name}</p>
+                <figcaption>
+                    {my_name} " (you)"
+                    <Show when=move || !media.audio.get()>
+                        <span class="muted">" Muted"</span>
+                    </Show>
+                </figcaption>
+            </figure>
+            <For
+                each=others
+                key=|participant| participant.session_id.clone()
+                children=move |participant| view! { <RemoteTile call participant remote/> }
+            />
+        </section>
+    }
+}
+
+/// Another participant's tile: their video and audio as the mesh receives them.
+#[component]
+fn RemoteTile(call: CallClient, participant: Participant, remote: RemoteMedia) -> impl IntoView {
+    let video = NodeRef::<html::Video>::new();
+    let audio = NodeRef::<html::Audio>::new();
+    let id = participant.session_id.clone();
+    #[cfg(feature = "hydrate")]
+    {
+        let id = id.clone();
+        Effect::new(move |_| {
+            remote.version.track();
+            let stream = remote.stream(&id);
+            if let Some(element) = video.get() {
+                element.set_src_object(stream.as_ref());
+            }
+            if let Some(element) = audio.get() {
+                element.set_src_object(stream.as_ref());
+            }
+        });
+    }
+    // Camera and microphone follow `participant-updated` events.
+    let sends = Memo::new({
+        let id = id.clone();
+        move |_| {
+            call.model.with(|model| {
+                model
+                    .participants
+                    .iter()
+                    .find(|known| known.session_id == id)
+                    .map_or((false, false), |known| (known.video, known.audio))
+            })
+        }
+    });
+    let camera_on = move || sends.get().0;
+    let microphone_on = move || sends.get().1;
+    let speaking = {
+        let id = id.clone();
+        move || microphone_on() && remote.is_speaking(&id)
+    };
+    let name = participant.user_name.clone();
+    view! {
+        <figure
+            class="tile"
+            class:camera-off=move || !camera_on()
+            class:speaking=speaking
+            data-session-id=id
+        >
+            <video autoplay playsinline muted node_ref=video hidden=move || !camera_on()></video>
+            <audio autoplay node_ref=audio></audio>
+            <p class="tile-name" aria-hidden="true" hidden=camera_on>{name.clone()}</p>
+            <figcaption>
+                {name}
+                {participant.owner.then(|| view! { <span class="badge">"Owner"</span> })}
+                <Show when=move || !microphone_on()>
+                    <span class="muted">" Muted"</span>
+                </Show>
+            </figcaption>
+        </figure>
+    }
+}
