@@ -8,130 +8,13 @@ use std::{
     time::Duration,
 };
 
-use app::ssr::config::Config;
 use common::{
-    Api, EVENT_TIMEOUT, Event, EventStream, Person, QUIET, TestApp, spawn_app, spawn_app_with,
+    EVENT_TIMEOUT, Event, EventStream, Person, QUIET, Room, assert_error, spawn_app,
+    spawn_app_with, strings,
 };
 use futures_util::{StreamExt, future::join_all};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// A test server with one private room where tokenless visitors knock.
-struct Room {
-    app: TestApp,
-    api: Api,
-    name: String,
-}
-
-impl Room {
-    /// A fresh server (default configuration) and the room `standup`.
-    async fn knocking() -> Self {
-        Self::knocking_with(|_| {}).await
-    }
-
-    /// A fresh server with an adjusted configuration and the room `standup`.
-    async fn knocking_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let app = spawn_app_with(adjust).await;
-        let api = app.api();
-        let name = api.knocking_room("standup").await;
-        Self { app, api, name }
-    }
-
-    /// Someone opening the room's link with a token of `properties` (plus the room's name).
-    async fn with_token(&self, mut properties: Value) -> (Person, String) {
-        properties["room_name"] = json!(self.name);
-        let token = self.api.token(properties).await;
-        (self.app.person(&self.name, Some(&token)).await, token)
-    }
-
-    /// An owner (`is_owner`) named `name`, not yet in the call.
-    async fn owner(&self, name: &str) -> Person {
-        self.with_token(json!({"is_owner": true, "user_name": name}))
-            .await
-            .0
-    }
-
-    /// A non-owner admin (`canAdmin: ["participants"]`) named `name`, not yet in the call.
-    async fn admin(&self, name: &str) -> Person {
-        self.with_token(json!({
-            "user_name": name,
-            "permissions": {"canAdmin": ["participants"]},
-        }))
-        .await
-        .0
-    }
-
-    /// A member (a plain token: joins directly, administers nothing), not yet in the call.
-    async fn member(&self, name: &str) -> Person {
-        self.with_token(json!({"user_name": name})).await.0
-    }
-
-    /// A tokenless visitor.
-    async fn guest(&self) -> Person {
-        self.app.person(&self.name, None).await
-    }
-
-    /// A tokenless visitor who has opened their stream and knocked as `name`; the stream has
-    /// seen the access update to `lobby`.
-    async fn knocker(&self, name: &str) -> (Person, EventStream) {
-        let guest = self.guest().await;
-        let mut events = guest.events().await.named(name);
-        let state = guest.knocked(name).await;
-        assert_eq!(state["access"]["access"]["level"], "lobby", "{state}");
-        assert_eq!(
-            state["access"]["awaitingAccess"]["level"], "full",
-            "{state}"
-        );
-        let access = events
-            .expect_event("access-state-updated", EVENT_TIMEOUT)
-            .await;
-        assert_eq!(access.data["access"]["level"], "lobby", "{access:?}");
-        assert_eq!(access.data["awaitingAccess"]["level"], "full", "{access:?}");
-        (guest, events)
-    }
-
-    /// `GET /v1/rooms/{room}/waiting`.
-    async fn waiting(&self) -> Value {
-        self.api.waiting(&self.name).await
-    }
-
-    /// The ids in the REST lobby, oldest knock first.
-    async fn waiting_ids(&self) -> Vec<String> {
-        strings(&self.waiting().await["data"], "id")
-    }
-
-    /// `GET /v1/rooms/{room}/presence`.
-    async fn presence(&self) -> Value {
-        self.api
-            .get(&format!("/v1/rooms/{}/presence", self.name))
-            .await
-    }
-
-    /// `POST /v1/rooms/{room}/waiting` with `body`; status and answer.
-    async fn rest_decide(&self, body: Value) -> (reqwest::StatusCode, Value) {
-        self.api
-            .call(
-                Method::POST,
-                &format!("/v1/rooms/{}/waiting", self.name),
-                Some(body),
-            )
-            .await
-    }
-}
-
-/// `field` of every object in the JSON list `list`.
-fn strings(list: &Value, field: &str) -> Vec<String> {
-    list.as_array()
-        .unwrap_or_else(|| panic!("not a list: {list}"))
-        .iter()
-        .map(|item| {
-            item[field]
-                .as_str()
-                .unwrap_or_else(|| panic!("no {field} in {item}"))
-                .to_owned()
-        })
-        .collect()
-}
 
 /// The JSON list `list` of strings, sorted.
 fn sorted(list: &Value) -> Vec<String> {
@@ -169,15 +52,6 @@ fn find<'a>(events: &'a [Event], name: &str) -> &'a Event {
         .unwrap_or_else(|| panic!("no {name} in {events:?}"));
     assert!(found.next().is_none(), "two {name} in {events:?}");
     event
-}
-
-/// Asserts a `{"<Variant>": "<sentence>"}` error answer.
-fn assert_error(status: reqwest::StatusCode, body: &Value, expected: u16, variant: &str) {
-    assert_eq!(status.as_u16(), expected, "{body}");
-    let sentence = body[variant]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected {{\"{variant}\": ...}}, got {body}"));
-    assert!(sentence.len() > 10, "a sentence, not {sentence:?}");
 }
 
 /// Checks a decision answer: exactly `ids` decided and `handled` already handled.

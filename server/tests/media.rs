@@ -7,176 +7,12 @@
 
 mod common;
 
-use std::time::Duration;
-
-use app::ssr::config::{Config, IceServers};
+use app::ssr::config::IceServers;
 use common::{
-    Api, Database, EVENT_TIMEOUT, Event, EventStream, Person, QUIET, Snapshot, TestApp,
-    snapshot_diff, spawn_app_with,
+    EVENT_TIMEOUT, Event, EventStream, Person, QUIET, Room, Snapshot, assert_error, snapshot_diff,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// A test server with one private room, `standup`, where tokenless visitors knock.
-struct Room {
-    app: TestApp,
-    api: Api,
-    name: String,
-}
-
-impl Room {
-    /// A fresh server and the room `standup`.
-    async fn knocking() -> Self {
-        Self::knocking_with(|_| {}).await
-    }
-
-    /// A fresh server with an adjusted configuration and the room `standup`. The presence
-    /// grace is an hour, so no background task writes the database while a test compares it.
-    async fn knocking_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let app = spawn_app_with(|config| {
-            config.presence_grace = Duration::from_secs(3600);
-            adjust(config);
-        })
-        .await;
-        let api = app.api();
-        let name = api.knocking_room("standup").await;
-        Self { app, api, name }
-    }
-
-    /// Someone opening `room`'s link with a token of `properties` (plus the room's name).
-    async fn with_token_in(&self, room: &str, mut properties: Value) -> Person {
-        properties["room_name"] = json!(room);
-        let token = self.api.token(properties).await;
-        self.app.person(room, Some(&token)).await
-    }
-
-    /// Like [`Room::with_token_in`], also returning the session's secret (its cookie value).
-    async fn with_token_keeping_secret(
-        &self,
-        room: &str,
-        mut properties: Value,
-    ) -> (Person, String) {
-        properties["room_name"] = json!(room);
-        let token = self.api.token(properties).await;
-        let client = common::client();
-        let response = client
-            .get(self.app.url(&format!("/{room}?t={token}")))
-            .send()
-            .await
-            .expect("open the room");
-        assert_eq!(response.status(), 303, "a token link redirects");
-        let prefix = format!("knock-{room}=");
-        let secret = response
-            .headers()
-            .get_all(reqwest::header::SET_COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .find_map(|value| value.strip_prefix(&prefix))
-            .and_then(|rest| rest.split(';').next())
-            .unwrap_or_else(|| panic!("GET /{room} did not start a session"))
-            .to_owned();
-        let person = Person {
-            client,
-            base_url: self.app.base_url.clone(),
-            room: room.to_owned(),
-        };
-        (person, secret)
-    }
-
-    /// An owner named `name`, not yet in the call.
-    async fn owner(&self, name: &str) -> Person {
-        self.with_token_in(&self.name, json!({"is_owner": true, "user_name": name}))
-            .await
-    }
-
-    /// A member (a plain token: joins directly, administers nothing), not yet in the call.
-    async fn member(&self, name: &str) -> Person {
-        self.with_token_in(&self.name, json!({"user_name": name}))
-            .await
-    }
-
-    /// A tokenless visitor at the door (phase `prejoin`).
-    async fn guest(&self) -> Person {
-        self.app.person(&self.name, None).await
-    }
-
-    /// A tokenless visitor who has opened their stream and knocked as `name`; the stream has
-    /// seen the access update to `lobby`.
-    async fn knocker(&self, name: &str) -> (Person, EventStream) {
-        let guest = self.guest().await;
-        let mut events = guest.events().await.named(name);
-        guest.knocked(name).await;
-        let access = events
-            .expect_event("access-state-updated", EVENT_TIMEOUT)
-            .await;
-        assert_eq!(access.data["access"]["level"], "lobby", "{access:?}");
-        (guest, events)
-    }
-
-    /// The id of the waiting knock of `name` (REST lobby).
-    async fn knock_id(&self, name: &str) -> String {
-        let waiting = self.api.waiting(&self.name).await;
-        waiting["data"]
-            .as_array()
-            .expect("a list")
-            .iter()
-            .find(|knock| knock["name"] == name)
-            .unwrap_or_else(|| panic!("{name} is not waiting: {waiting}"))["id"]
-            .as_str()
-            .expect("knock id")
-            .to_owned()
-    }
-
-    /// A guest who knocked as `name` and whom `admin` (an admin in the call) let in.
-    async fn admitted(&self, admin: &Person, name: &str) -> (Person, EventStream) {
-        let (guest, mut events) = self.knocker(name).await;
-        let id = self.knock_id(name).await;
-        let (status, answer) = admin.decide(&id, true).await;
-        assert_eq!(status, 200, "admit {name}: {answer}");
-        let access = events
-            .expect_event("access-state-updated", EVENT_TIMEOUT)
-            .await;
-        assert_eq!(access.data["access"]["level"], "full", "{access:?}");
-        assert_eq!(guest.phase().await, "in_call");
-        (guest, events)
-    }
-
-    /// A guest who knocked as `name` and whom `admin` turned away.
-    async fn denied(&self, admin: &Person, name: &str) -> (Person, EventStream) {
-        let (guest, mut events) = self.knocker(name).await;
-        let id = self.knock_id(name).await;
-        let (status, answer) = admin.decide(&id, false).await;
-        assert_eq!(status, 200, "deny {name}: {answer}");
-        let error = events.expect_event("error", EVENT_TIMEOUT).await;
-        assert_eq!(error.data["error"]["type"], "not-allowed", "{error:?}");
-        assert_eq!(guest.phase().await, "denied");
-        (guest, events)
-    }
-
-    /// A guest who was let in as `name` and then left the call.
-    async fn gone(&self, admin: &Person, name: &str) -> (Person, EventStream) {
-        let (guest, events) = self.admitted(admin, name).await;
-        let (status, state) = guest.leave().await;
-        assert_eq!(status, 200, "{name} leaves: {state}");
-        assert_eq!(guest.phase().await, "left");
-        (guest, events)
-    }
-
-    /// `GET /v1/rooms/{room}/presence`.
-    async fn presence(&self) -> Value {
-        self.api
-            .get(&format!("/v1/rooms/{}/presence", self.name))
-            .await
-    }
-
-    /// Every row of the database now.
-    async fn snapshot(&self) -> Snapshot {
-        Database::open_read_only(&self.app.database)
-            .await
-            .snapshot()
-            .await
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Requests and messages.
@@ -246,9 +82,23 @@ async fn update_media(person: &Person, video: bool, audio: bool) -> (StatusCode,
         .await
 }
 
+/// `update_media`, which must succeed; the answer.
+async fn update_media_ok(person: &Person, video: bool, audio: bool) -> Value {
+    let (status, answer) = update_media(person, video, audio).await;
+    assert_eq!(status, 200, "{answer}");
+    answer
+}
+
 /// `ice_servers`.
 async fn ice_servers(person: &Person) -> (StatusCode, Value) {
     person.call("ice_servers", &[]).await
+}
+
+/// `admin` lets in the waiting knock of `name`.
+async fn let_in(room: &Room, admin: &Person, name: &str) {
+    let id = room.knock_id(name).await;
+    let (status, answer) = admin.decide(&id, true).await;
+    assert_eq!(status, 200, "{answer}");
 }
 
 /// `load_room`, which must succeed.
@@ -288,16 +138,6 @@ fn an_offer() -> Vec<Value> {
     vec![description("offer", &sdp(1))]
 }
 
-/// Asserts a `{"<Variant>": "<sentence>"}` error answer.
-#[track_caller]
-fn assert_error(status: StatusCode, body: &Value, expected: u16, variant: &str) {
-    assert_eq!(status.as_u16(), expected, "{body}");
-    let sentence = body[variant]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected {{\"{variant}\": ...}}, got {body}"));
-    assert!(sentence.len() > 10, "a sentence, not {sentence:?}");
-}
-
 // ---------------------------------------------------------------------------------------------
 // Streams and the database.
 // ---------------------------------------------------------------------------------------------
@@ -333,6 +173,27 @@ async fn assert_all_quiet(streams: &mut [&mut EventStream]) {
         .await;
 }
 
+/// Drains every stream of `streams`, one after the other (see [`drain`]).
+async fn drain_all(streams: &mut [&mut EventStream]) {
+    for events in streams {
+        drain(events).await;
+    }
+}
+
+/// Asserts a 403 `{"Forbidden": "<sentence>"}` answer; returns its body.
+#[track_caller]
+fn assert_forbidden((status, body): (StatusCode, Value)) -> Value {
+    assert_error(status, &body, 403, "Forbidden");
+    body
+}
+
+/// Like [`assert_forbidden`], naming `what` was refused when the status is not 403.
+#[track_caller]
+fn assert_forbidden_for((status, body): (StatusCode, Value), what: &str) -> Value {
+    assert_eq!(status, 403, "{what}: {body}");
+    assert_forbidden((status, body))
+}
+
 /// Asserts that `event` is a `signal` from `from` carrying exactly `messages`.
 #[track_caller]
 fn assert_signal(event: &Event, from: &str, messages: &[Value]) {
@@ -341,6 +202,25 @@ fn assert_signal(event: &Event, from: &str, messages: &[Value]) {
         event.data,
         json!({"action": "signal", "from": from, "messages": messages}),
         "the signal carries the sender and the messages unchanged"
+    );
+}
+
+/// The next `name` event (a participant joined or updated) on `events`, after checking that
+/// it shows these camera and microphone states.
+async fn expect_media(events: &mut EventStream, name: &str, video: bool, audio: bool) -> Event {
+    let event = events.expect_event(name, EVENT_TIMEOUT).await;
+    assert_eq!(event.data["participant"]["video"], video, "{event:?}");
+    assert_eq!(event.data["participant"]["audio"], audio, "{event:?}");
+    event
+}
+
+/// Asserts that the session's whole log holds none of the `participant-updated` events
+/// (nobody hears about their own camera and microphone).
+async fn assert_no_updates_in_log(person: &Person, who: &str) {
+    let own = whole_log(person).await;
+    assert!(
+        own.iter().all(|event| event.name != "participant-updated"),
+        "{who}'s log: {own:?}"
     );
 }
 
@@ -386,28 +266,25 @@ async fn assert_presence_media(room: &Room, session_id: &str, video: bool, audio
 
 #[tokio::test]
 async fn participants_in_the_call_signal_each_other_in_order_and_only_the_addressee_hears() {
-    let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let room = Room::knocking_long_grace().await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
     let (ben, mut ben_events) = room.admitted(&ana, "Ben").await;
-    let mia = room.member("Mia").await;
-    let mut mia_events = mia.enter("Mia").await.named("Mia");
+    let (mia, mut mia_events) = room.member_in_call("Mia").await;
     // Someone at the door of the same room, and a participant of another room's call.
-    let (kim, mut kim_events) = room.knocker("Kim").await;
+    let (kim, mut kim_events) = room.knocker_in_lobby("Kim").await;
     room.api.knocking_room("retro").await;
-    let oto = room
+    let (oto, _) = room
         .with_token_in("retro", json!({"is_owner": true, "user_name": "Oto"}))
         .await;
     let mut oto_events = oto.enter("Oto").await.named("Oto");
-    for events in [
+    drain_all(&mut [
         &mut ana_events,
         &mut ben_events,
         &mut mia_events,
         &mut kim_events,
         &mut oto_events,
-    ] {
-        drain(events).await;
-    }
+    ])
+    .await;
     let (ana_id, ben_id) = (ana.session_id().await, ben.session_id().await);
 
     // The owner offers to the admitted guest: three calls in a row, several messages in each
@@ -477,15 +354,11 @@ async fn participants_in_the_call_signal_each_other_in_order_and_only_the_addres
 
 #[tokio::test]
 async fn a_signal_between_two_participants_is_not_seen_by_a_third() {
-    let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let mia = room.member("Mia").await;
-    let mut mia_events = mia.enter("Mia").await.named("Mia");
+    let room = Room::knocking_long_grace().await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (mia, mut mia_events) = room.member_in_call("Mia").await;
     let (ben, mut ben_events) = room.admitted(&ana, "Ben").await;
-    for events in [&mut ana_events, &mut mia_events, &mut ben_events] {
-        drain(events).await;
-    }
+    drain_all(&mut [&mut ana_events, &mut mia_events, &mut ben_events]).await;
     let (ana_id, mia_id, ben_id) = (
         ana.session_id().await,
         mia.session_id().await,
@@ -532,16 +405,14 @@ async fn a_signal_between_two_participants_is_not_seen_by_a_third() {
 
 #[tokio::test]
 async fn nobody_outside_the_call_may_signal_update_media_or_get_ice_servers() {
-    let room = Room::knocking_with(|config| {
+    let room = Room::knocking_long_grace_with(|config| {
         config.ice_servers =
             IceServers::parse(r#"[{"urls": "stun:stun.example.com:3478"}]"#).expect("valid");
     })
     .await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let mia = room.member("Mia").await;
-    let mut mia_events = mia.enter("Mia").await.named("Mia");
-    let (ben, mut ben_events) = room.knocker("Ben").await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (mia, mut mia_events) = room.member_in_call("Mia").await;
+    let (ben, mut ben_events) = room.knocker_in_lobby("Ben").await;
     let (dan, mut dan_events) = room.denied(&ana, "Dan").await;
     let (lea, mut lea_events) = room.gone(&ana, "Lea").await;
     let pat = room.guest().await;
@@ -560,7 +431,7 @@ async fn nobody_outside_the_call_may_signal_update_media_or_get_ice_servers() {
     };
     // Oto's secret for `retro`, presented as a `standup` session.
     let forged = forged_session(&room, "retro", &oto_secret);
-    for events in [
+    drain_all(&mut [
         &mut ana_events,
         &mut mia_events,
         &mut ben_events,
@@ -568,9 +439,8 @@ async fn nobody_outside_the_call_may_signal_update_media_or_get_ice_servers() {
         &mut lea_events,
         &mut pat_events,
         &mut oto_events,
-    ] {
-        drain(events).await;
-    }
+    ])
+    .await;
     let (ana_id, mia_id) = (ana.session_id().await, mia.session_id().await);
     let before = room.snapshot().await;
 
@@ -584,24 +454,28 @@ async fn nobody_outside_the_call_may_signal_update_media_or_get_ice_servers() {
     ];
     // Oto is in a call, but in retro's: his signals, in retro's name, reach nobody here.
     for to in [&ana_id, &mia_id] {
-        let (status, body) = signal(&oto, to, &an_offer()).await;
-        assert_eq!(status, 403, "Oto, from retro's call, signals: {body}");
-        assert_error(status, &body, 403, "Forbidden");
+        assert_forbidden_for(
+            signal(&oto, to, &an_offer()).await,
+            "Oto, from retro's call, signals",
+        );
     }
     for (who, person) in outsiders {
         for to in [&ana_id, &mia_id] {
-            let (status, body) = signal(person, to, &an_offer()).await;
-            assert_eq!(status, 403, "{who} signals: {body}");
-            assert_error(status, &body, 403, "Forbidden");
+            assert_forbidden_for(
+                signal(person, to, &an_offer()).await,
+                &format!("{who} signals"),
+            );
         }
         for (video, audio) in [(true, true), (true, false), (false, true), (false, false)] {
-            let (status, body) = update_media(person, video, audio).await;
-            assert_eq!(status, 403, "{who} updates media: {body}");
-            assert_error(status, &body, 403, "Forbidden");
+            assert_forbidden_for(
+                update_media(person, video, audio).await,
+                &format!("{who} updates media"),
+            );
         }
-        let (status, body) = ice_servers(person).await;
-        assert_eq!(status, 403, "{who} asks for ICE servers: {body}");
-        assert_error(status, &body, 403, "Forbidden");
+        let body = assert_forbidden_for(
+            ice_servers(person).await,
+            &format!("{who} asks for ICE servers"),
+        );
         assert!(!body.to_string().contains("stun:"), "{who}: {body}");
     }
 
@@ -638,22 +512,20 @@ async fn nobody_outside_the_call_may_signal_update_media_or_get_ice_servers() {
 
 #[tokio::test]
 async fn a_participant_may_not_signal_anyone_outside_the_call() {
-    let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let mia = room.member("Mia").await;
-    let mut mia_events = mia.enter("Mia").await.named("Mia");
-    let (ben, mut ben_events) = room.knocker("Ben").await;
+    let room = Room::knocking_long_grace().await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (mia, mut mia_events) = room.member_in_call("Mia").await;
+    let (ben, mut ben_events) = room.knocker_in_lobby("Ben").await;
     let (dan, mut dan_events) = room.denied(&ana, "Dan").await;
     let (lea, mut lea_events) = room.gone(&ana, "Lea").await;
     let pat = room.guest().await;
     let mut pat_events = pat.events().await.named("Pat");
     room.api.knocking_room("retro").await;
-    let oto = room
+    let (oto, _) = room
         .with_token_in("retro", json!({"is_owner": true, "user_name": "Oto"}))
         .await;
     let mut oto_events = oto.enter("Oto").await.named("Oto");
-    for events in [
+    drain_all(&mut [
         &mut ana_events,
         &mut mia_events,
         &mut ben_events,
@@ -661,9 +533,8 @@ async fn a_participant_may_not_signal_anyone_outside_the_call() {
         &mut lea_events,
         &mut pat_events,
         &mut oto_events,
-    ] {
-        drain(events).await;
-    }
+    ])
+    .await;
     let ana_id = ana.session_id().await;
     let targets = [
         ("Ben, knocking", &ben),
@@ -680,20 +551,15 @@ async fn a_participant_may_not_signal_anyone_outside_the_call() {
 
     for (who, id) in &target_ids {
         for from in [&ana, &mia] {
-            let (status, body) = signal(from, id, &an_offer()).await;
-            assert_eq!(status, 403, "to {who}: {body}");
-            assert_error(status, &body, 403, "Forbidden");
+            assert_forbidden_for(signal(from, id, &an_offer()).await, &format!("to {who}"));
         }
     }
     // Nor themselves, nor a session that does not exist.
     for to in [ana_id.as_str(), "no-such-session", ""] {
-        let (status, body) = signal(&ana, to, &an_offer()).await;
-        assert_eq!(status, 403, "to {to:?}: {body}");
-        assert_error(status, &body, 403, "Forbidden");
+        assert_forbidden_for(signal(&ana, to, &an_offer()).await, &format!("to {to:?}"));
     }
     // From the other room towards this one, in either room's name.
-    let (status, body) = signal(&oto, &ana_id, &an_offer()).await;
-    assert_error(status, &body, 403, "Forbidden");
+    assert_forbidden(signal(&oto, &ana_id, &an_offer()).await);
 
     assert_unchanged(&before, &room.snapshot().await, "a refused signal");
     assert_all_quiet(&mut [
@@ -714,26 +580,20 @@ async fn a_participant_may_not_signal_anyone_outside_the_call() {
 
 #[tokio::test]
 async fn signaling_follows_a_guest_into_the_call_and_stops_when_they_leave() {
-    let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let (ben, mut ben_events) = room.knocker("Ben").await;
+    let room = Room::knocking_long_grace().await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (ben, mut ben_events) = room.knocker_in_lobby("Ben").await;
     drain(&mut ana_events).await;
     let (ana_id, ben_id) = (ana.session_id().await, ben.session_id().await);
 
     // Knocking: neither way.
-    let (status, body) = signal(&ana, &ben_id, &an_offer()).await;
-    assert_error(status, &body, 403, "Forbidden");
-    let (status, body) = signal(&ben, &ana_id, &an_offer()).await;
-    assert_error(status, &body, 403, "Forbidden");
+    assert_forbidden(signal(&ana, &ben_id, &an_offer()).await);
+    assert_forbidden(signal(&ben, &ana_id, &an_offer()).await);
     assert_all_quiet(&mut [&mut ana_events, &mut ben_events]).await;
 
     // Let in: both ways.
-    let id = room.knock_id("Ben").await;
-    let (status, answer) = ana.decide(&id, true).await;
-    assert_eq!(status, 200, "{answer}");
-    drain(&mut ana_events).await;
-    drain(&mut ben_events).await;
+    let_in(&room, &ana, "Ben").await;
+    drain_all(&mut [&mut ana_events, &mut ben_events]).await;
     assert_eq!(ben.phase().await, "in_call");
     let offer = vec![description("offer", &sdp(21))];
     let (status, body) = signal(&ana, &ben_id, &offer).await;
@@ -750,17 +610,12 @@ async fn signaling_follows_a_guest_into_the_call_and_stops_when_they_leave() {
     let (status, state) = ben.leave().await;
     assert_eq!(status, 200, "{state}");
     assert_eq!(ben.phase().await, "left");
-    drain(&mut ana_events).await;
-    drain(&mut ben_events).await;
+    drain_all(&mut [&mut ana_events, &mut ben_events]).await;
     let before = room.snapshot().await;
-    let (status, body) = signal(&ana, &ben_id, &an_offer()).await;
-    assert_error(status, &body, 403, "Forbidden");
-    let (status, body) = signal(&ben, &ana_id, &an_offer()).await;
-    assert_error(status, &body, 403, "Forbidden");
-    let (status, body) = update_media(&ben, true, true).await;
-    assert_error(status, &body, 403, "Forbidden");
-    let (status, body) = ice_servers(&ben).await;
-    assert_error(status, &body, 403, "Forbidden");
+    assert_forbidden(signal(&ana, &ben_id, &an_offer()).await);
+    assert_forbidden(signal(&ben, &ana_id, &an_offer()).await);
+    assert_forbidden(update_media(&ben, true, true).await);
+    assert_forbidden(ice_servers(&ben).await);
     assert_unchanged(
         &before,
         &room.snapshot().await,
@@ -779,12 +634,10 @@ async fn signaling_follows_a_guest_into_the_call_and_stops_when_they_leave() {
 
 #[tokio::test]
 async fn malformed_or_oversized_signaling_is_refused_with_400_and_delivers_nothing() {
-    let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let room = Room::knocking_long_grace().await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
     let (ben, mut ben_events) = room.admitted(&ana, "Ben").await;
-    drain(&mut ana_events).await;
-    drain(&mut ben_events).await;
+    drain_all(&mut [&mut ana_events, &mut ben_events]).await;
     let ben_id = ben.session_id().await;
     let before = room.snapshot().await;
 
@@ -895,26 +748,14 @@ async fn malformed_or_oversized_signaling_is_refused_with_400_and_delivers_nothi
 
 #[tokio::test]
 async fn media_state_goes_to_the_others_and_shows_in_load_room_and_presence() {
-    let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let mia = room.member("Mia").await;
-    let mut mia_events = mia.enter("Mia").await.named("Mia");
-    let joined = ana_events
-        .expect_event("participant-joined", EVENT_TIMEOUT)
-        .await;
-    assert_eq!(joined.data["participant"]["video"], false, "{joined:?}");
-    assert_eq!(joined.data["participant"]["audio"], false, "{joined:?}");
+    let room = Room::knocking_long_grace().await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (mia, mut mia_events) = room.member_in_call("Mia").await;
+    expect_media(&mut ana_events, "participant-joined", false, false).await;
     let (ben, mut ben_events) = room.admitted(&ana, "Ben").await;
-    let ben_joined = mia_events
-        .expect_event("participant-joined", EVENT_TIMEOUT)
-        .await;
+    let ben_joined = expect_media(&mut mia_events, "participant-joined", false, false).await;
     assert_eq!(ben_joined.data["participant"]["user_name"], "Ben");
-    assert_eq!(ben_joined.data["participant"]["video"], false);
-    assert_eq!(ben_joined.data["participant"]["audio"], false);
-    for events in [&mut ana_events, &mut mia_events, &mut ben_events] {
-        drain(events).await;
-    }
+    drain_all(&mut [&mut ana_events, &mut mia_events, &mut ben_events]).await;
     let (ana_id, mia_id, ben_id) = (
         ana.session_id().await,
         mia.session_id().await,
@@ -924,8 +765,7 @@ async fn media_state_goes_to_the_others_and_shows_in_load_room_and_presence() {
     assert!(joined_at.is_i64(), "{ben_joined:?}");
 
     for (video, audio) in [(true, false), (false, true), (true, true), (false, false)] {
-        let (status, answer) = update_media(&ben, video, audio).await;
-        assert_eq!(status, 200, "{answer}");
+        let answer = update_media_ok(&ben, video, audio).await;
         let expected = json!({
             "session_id": ben_id,
             "user_name": "Ben",
@@ -980,11 +820,7 @@ async fn media_state_goes_to_the_others_and_shows_in_load_room_and_presence() {
         }
     }
     // Replay agrees: Ben's own log holds none of his updates, Mia's all four.
-    let own = whole_log(&ben).await;
-    assert!(
-        own.iter().all(|event| event.name != "participant-updated"),
-        "Ben's log: {own:?}"
-    );
+    assert_no_updates_in_log(&ben, "Ben").await;
     let mia_log = whole_log(&mia).await;
     let updates: Vec<(Value, Value)> = mia_log
         .iter()
@@ -1004,21 +840,14 @@ async fn media_state_goes_to_the_others_and_shows_in_load_room_and_presence() {
 
 #[tokio::test]
 async fn rejoining_turns_camera_and_microphone_off_again() {
-    let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let mia = room.member("Mia").await;
-    let mut mia_events = mia.enter("Mia").await.named("Mia");
+    let room = Room::knocking_long_grace().await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (mia, mut mia_events) = room.member_in_call("Mia").await;
     drain(&mut ana_events).await;
     let mia_id = mia.session_id().await;
 
-    let (status, answer) = update_media(&mia, true, true).await;
-    assert_eq!(status, 200, "{answer}");
-    let updated = ana_events
-        .expect_event("participant-updated", EVENT_TIMEOUT)
-        .await;
-    assert_eq!(updated.data["participant"]["video"], true, "{updated:?}");
-    assert_eq!(updated.data["participant"]["audio"], true, "{updated:?}");
+    update_media_ok(&mia, true, true).await;
+    expect_media(&mut ana_events, "participant-updated", true, true).await;
     assert_presence_media(&room, &mia_id, true, true).await;
 
     let (status, state) = mia.leave().await;
@@ -1028,12 +857,8 @@ async fn rejoining_turns_camera_and_microphone_off_again() {
         .await;
     drop(mia_events);
     mia_events = mia.enter("Mia").await.named("Mia");
-    let joined = ana_events
-        .expect_event("participant-joined", EVENT_TIMEOUT)
-        .await;
+    let joined = expect_media(&mut ana_events, "participant-joined", false, false).await;
     assert_eq!(joined.data["participant"]["session_id"], mia_id.as_str());
-    assert_eq!(joined.data["participant"]["video"], false, "{joined:?}");
-    assert_eq!(joined.data["participant"]["audio"], false, "{joined:?}");
     let snapshot = load_room(&ana).await;
     let seen = entry_of(&snapshot["participants"], "session_id", &mia_id);
     assert_eq!(seen["video"], false, "{snapshot}");
@@ -1041,19 +866,10 @@ async fn rejoining_turns_camera_and_microphone_off_again() {
     assert_presence_media(&room, &mia_id, false, false).await;
 
     // And the camera can be turned on again after the rejoin.
-    let (status, answer) = update_media(&mia, true, false).await;
-    assert_eq!(status, 200, "{answer}");
-    let updated = ana_events
-        .expect_event("participant-updated", EVENT_TIMEOUT)
-        .await;
-    assert_eq!(updated.data["participant"]["video"], true, "{updated:?}");
-    assert_eq!(updated.data["participant"]["audio"], false, "{updated:?}");
+    update_media_ok(&mia, true, false).await;
+    expect_media(&mut ana_events, "participant-updated", true, false).await;
     // Mia never hears about her own updates.
-    let own = whole_log(&mia).await;
-    assert!(
-        own.iter().all(|event| event.name != "participant-updated"),
-        "Mia's log: {own:?}"
-    );
+    assert_no_updates_in_log(&mia, "Mia").await;
     drain(&mut mia_events).await;
 }
 
@@ -1068,13 +884,12 @@ async fn ice_servers_go_to_participants_in_the_call_exactly_as_configured() {
         {"urls": ["turn:turn.example.com:3478?transport=udp", "turns:turn.example.com:5349"],
          "username": "knock-user", "credential": "hunter2-secret"}
     ]"#;
-    let room = Room::knocking_with(|config| {
+    let room = Room::knocking_long_grace_with(|config| {
         config.ice_servers = IceServers::parse(configured).expect("valid");
     })
     .await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let (ben, mut ben_events) = room.knocker("Ben").await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (ben, mut ben_events) = room.knocker_in_lobby("Ben").await;
     drain(&mut ana_events).await;
 
     let expected = json!([
@@ -1087,15 +902,12 @@ async fn ice_servers_go_to_participants_in_the_call_exactly_as_configured() {
     assert_eq!(servers, expected);
 
     // Knocking: refused, and no credential in the refusal.
-    let (status, body) = ice_servers(&ben).await;
-    assert_error(status, &body, 403, "Forbidden");
+    let body = assert_forbidden(ice_servers(&ben).await);
     assert!(!body.to_string().contains("hunter2"), "{body}");
     assert!(!body.to_string().contains("turn:"), "{body}");
 
     // Once let in, the guest gets the same list.
-    let id = room.knock_id("Ben").await;
-    let (status, answer) = ana.decide(&id, true).await;
-    assert_eq!(status, 200, "{answer}");
+    let_in(&room, &ana, "Ben").await;
     ben_events
         .expect_event("access-state-updated", EVENT_TIMEOUT)
         .await;
@@ -1105,7 +917,7 @@ async fn ice_servers_go_to_participants_in_the_call_exactly_as_configured() {
     assert_all_quiet(&mut [&mut ben_events]).await;
 
     // Without KNOCK_ICE_SERVERS the list is empty.
-    let bare = Room::knocking().await;
+    let bare = Room::knocking_long_grace().await;
     let kim = bare.owner("Kim").await;
     let _kim_events = kim.enter("Kim").await;
     let (status, servers) = ice_servers(&kim).await;

@@ -24,6 +24,14 @@ use leptos::config::LeptosOptions;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+mod room;
+
+#[allow(
+    unused_imports,
+    reason = "each test binary uses a different part of the helper"
+)]
+pub use room::{Room, strings};
+
 /// A running Knock server and what a test needs to talk to it.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
@@ -890,4 +898,14 @@ pub fn snapshot_diff(before: &Snapshot, after: &Snapshot) -> String {
         }
     }
     diff
+}
+
+/// Asserts a `{"<Variant>": "<sentence>"}` error answer.
+#[track_caller]
+pub fn assert_error(status: StatusCode, body: &Value, expected: u16, variant: &str) {
+    assert_eq!(status.as_u16(), expected, "{body}");
+    let sentence = body[variant]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected {{\"{variant}\": ...}}, got {body}"));
+    assert!(sentence.len() > 10, "a sentence, not {sentence:?}");
 }
