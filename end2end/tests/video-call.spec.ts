@@ -62,12 +62,31 @@ async function audioPacketsReceived(page: Page): Promise<number> {
   });
 }
 
+/** The page's connections, for a failure message. */
+async function connections(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    JSON.stringify(
+      ((window as any).knockPeers as RTCPeerConnection[]).map((pc) => ({
+        connection: pc.connectionState,
+        signaling: pc.signalingState,
+        ice: pc.iceConnectionState,
+        remoteCandidates: (pc.remoteDescription?.sdp.match(/a=candidate/g) ?? []).length,
+        receivers: pc.getReceivers().map((r) => `${r.track.kind}:${r.track.readyState}:${r.track.muted ? 'muted' : 'live'}`),
+      })),
+    ),
+  );
+}
+
 /** `page` shows `name`'s live video, with frames still arriving two seconds later. */
 async function expectLiveVideo(page: Page, name: string): Promise<void> {
   const tile = tileOf(page, name);
   await expect(tile).toHaveCount(1);
   await expect(tile.locator('video')).toBeVisible({ timeout: 30_000 });
-  await expect.poll(async () => (await videoOf(page, name)).width, { timeout: 30_000 }).toBeGreaterThan(0);
+  try {
+    await expect.poll(async () => (await videoOf(page, name)).width, { timeout: 45_000 }).toBeGreaterThan(0);
+  } catch (error) {
+    throw new Error(`no video from ${name}; connections: ${await connections(page)}\n${error}`);
+  }
   const before = (await videoOf(page, name)).frames;
   await page.waitForTimeout(2_000);
   expect((await videoOf(page, name)).frames, `frames from ${name} keep coming`).toBeGreaterThan(before);

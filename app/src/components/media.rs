@@ -8,6 +8,15 @@ use crate::{
     model::Participant,
 };
 
+/// Plays `stream` in `element`; the same stream again is left alone (assigning it would reload
+/// the element and flash it black).
+#[cfg(feature = "hydrate")]
+fn attach(element: &web_sys::HtmlMediaElement, stream: Option<web_sys::MediaStream>) {
+    if element.src_object() != stream {
+        element.set_src_object(stream.as_ref());
+    }
+}
+
 /// Your own camera, mirrored (hidden while it is off); follows the local tracks.
 #[component]
 fn LocalVideo(media: LocalMedia, #[prop(optional)] label: Option<&'static str>) -> impl IntoView {
@@ -15,6 +24,8 @@ fn LocalVideo(media: LocalMedia, #[prop(optional)] label: Option<&'static str>) 
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         media.tracks.track();
+        // Assigned again on every change of the local tracks, so a camera turned back on (a new
+        // track in the same stream) shows at once.
         if let Some(element) = video.get() {
             element.set_src_object(media.stream().as_ref());
         }
@@ -142,10 +153,10 @@ fn RemoteTile(call: CallClient, participant: Participant, remote: RemoteMedia) -
             remote.version.track();
             let stream = remote.stream(&id);
             if let Some(element) = video.get() {
-                element.set_src_object(stream.as_ref());
+                attach(&element, stream.clone());
             }
             if let Some(element) = audio.get() {
-                element.set_src_object(stream.as_ref());
+                attach(&element, stream);
             }
         });
     }
