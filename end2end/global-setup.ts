@@ -26,7 +26,11 @@ export default async function globalSetup() {
 
   const url = await new Promise<string>((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`knock did not start:\n${seen}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Never leave a server behind: the tests that would have stopped it will not run.
+      server.kill('SIGTERM');
+      reject(new Error(`knock did not start (its log must say "knock is listening"; RUST_LOG below info hides it):\n${seen}`));
+    }, 30_000);
     server.on('exit', (code) => reject(new Error(`knock exited with ${code}:\n${seen}`)));
     server.stdout!.on('data', (chunk: Buffer) => {
       seen += chunk.toString();
