@@ -52,8 +52,8 @@ pub fn wasm(site: &Path) -> Result<Row> {
         format!("<= {WASM_GZIP_GOAL_KIB:.0} KiB gzip"),
         Verdict::goal(kib(gzip) <= WASM_GZIP_GOAL_KIB),
         format!(
-            "{}/pkg/{name} as built by `cargo leptos build --release` (wasm-opt -Oz), gzip level 9 in the bench",
-            site.display()
+            "pkg/{name} of the site as built by `cargo leptos build --release` (wasm-opt -Oz), \
+             gzip level 9 in the bench"
         ),
     ))
 }
