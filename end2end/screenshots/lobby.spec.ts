@@ -1,4 +1,5 @@
-// Takes the README's screenshots: prejoin, waiting, the admin alert, the waiting room, denied.
+// Takes the README's screenshots: prejoin, waiting, the admin alert, the waiting room, denied,
+// and the call.
 import { expect, test } from '@playwright/test';
 import path from 'node:path';
 import { api, createToken, joinAs, knockAs, knockAlert, openRoom } from '../tests/support';
@@ -16,6 +17,8 @@ test('the lobby, step by step', async ({ browser }) => {
 
   const ben = await openRoom(browser, room);
   await ben.page.getByRole('textbox', { name: 'Your name' }).fill('Ben');
+  const preview = ben.page.getByLabel('Your camera preview');
+  await expect.poll(() => preview.evaluate((video: HTMLVideoElement) => video.videoWidth)).toBeGreaterThan(0);
   await ben.page.screenshot({ path: shot('prejoin') });
   await knockAs(ben.page, 'Ben');
   await ben.page.screenshot({ path: shot('waiting') });
@@ -34,6 +37,12 @@ test('the lobby, step by step', async ({ browser }) => {
   await cyRow.getByRole('button', { name: 'Deny' }).click();
   await expect(cy.page.getByRole('heading', { name: 'Request denied' })).toBeVisible();
   await cy.page.screenshot({ path: shot('denied') });
+
+  await owner.page.getByRole('group', { name: 'Decide for Ben' }).first().getByRole('button', { name: 'Allow', exact: true }).click();
+  const benVideo = owner.page.locator('figure.tile:not([data-you]) video');
+  await expect.poll(() => benVideo.evaluate((video: HTMLVideoElement) => video.videoWidth), { timeout: 30_000 }).toBeGreaterThan(0);
+  await owner.page.waitForTimeout(1_000);
+  await owner.page.screenshot({ path: shot('call') });
 
   for (const person of [owner, ben, cy]) await person.context.close();
 });
