@@ -71,10 +71,7 @@ screenshots: tools
 		npx playwright test --config playwright.screenshots.config.ts
 
 # Builds the release binary and site, then drives that binary (a child process on a free port,
-# temporary database) and prints the table of figures (README, Performance); then the WebRTC
-# mesh sizes in Chromium against the same binary (README, Video).
+# temporary database) and prints the table of figures (README, Performance).
 bench: build
 	cargo bench -p server --bench knock -- \
 		--knock "$(CURDIR)/target/release/knock" --site "$(CURDIR)/target/site"
-	cd end2end && KNOCK_BIN="$(CURDIR)/target/release/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
-		npx playwright test --config playwright.bench.config.ts
