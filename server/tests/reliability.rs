@@ -895,7 +895,7 @@ fn error_status(error: &str) -> Option<&'static [u16]> {
     let statuses: &'static [u16] = match error {
         "authorization-header-error" | "json-parsing-error" => &[400],
         "authentication-error" => &[401],
-        "invalid-request-error" => &[400, 413],
+        "invalid-request-error" => &[400, 405, 413],
         "forbidden-error" => &[403],
         "not-found" => &[404],
         "rate-limit-error" => &[429],
