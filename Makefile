@@ -13,13 +13,14 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 WASM := --target wasm32-unknown-unknown
 
-.PHONY: help tools run watch build test fmt lint unit openapi e2e bench screenshots
+.PHONY: help tools run watch build test fmt lint unit openapi e2e bench bench-mesh screenshots
 
 help:
 	@echo "make run    build (debug) and serve on http://127.0.0.1:3000"
 	@echo "make test   formatting, clippy, Rust tests, wasm build, Playwright"
 	@echo "make build  release binary target/release/knock and site target/site"
 	@echo "make bench  performance figures"
+	@echo "make bench-mesh  WebRTC mesh sizes in Chromium (about 5 minutes)"
 	@echo "make watch  cargo leptos watch (rebuilds and reloads on change)"
 	@echo "make screenshots  the README's screenshots, from the real app"
 
@@ -75,3 +76,11 @@ screenshots: tools
 bench: build
 	cargo bench -p server --bench knock -- \
 		--knock "$(CURDIR)/target/release/knock" --site "$(CURDIR)/target/site"
+	scripts/install-tools.sh bench
+	scripts/wasm-profile.py "$(TARGET_DIR)/front/wasm32-unknown-unknown/wasm-release/frontend.wasm"
+
+# How long a WebRTC mesh of 2, 3 and 4 Chromium participants takes to connect, and the frame
+# rate it delivers (README, Video). Apart from `bench`: it needs the machine to itself.
+bench-mesh: build
+	cd end2end && KNOCK_BIN="$(CURDIR)/target/release/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
+		npx playwright test --config playwright.bench.config.ts

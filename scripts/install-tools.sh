@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 #! Installs what building and testing Knock needs, skipping whatever is already present.
 #
-# Usage: scripts/install-tools.sh [rust|wasm|node|python|chromium|all]...
+# Usage: scripts/install-tools.sh [rust|wasm|node|python|chromium|bench|all]...
 # Versions are pinned here and nowhere else; see docs/toolchain.md for why each step is needed.
 set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.11
 # Must equal the `wasm-bindgen` version pinned in the workspace Cargo.toml.
 WASM_BINDGEN_VERSION=0.2.130
+TWIGGY_VERSION=0.8.0
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 log() { printf '[tools] %s\n' "$*" >&2; }
@@ -104,6 +105,16 @@ chromium() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 }
 
+# `make bench` only: twiggy, to say what the release wasm is made of.
+twiggy_tool() {
+  if [[ $(version_of twiggy --version) == *" $TWIGGY_VERSION"* ]]; then
+    log "twiggy $TWIGGY_VERSION present"
+    return
+  fi
+  log "installing twiggy $TWIGGY_VERSION (about 4 minutes)"
+  cargo install twiggy --version "$TWIGGY_VERSION" --locked
+}
+
 [ $# -gt 0 ] || set -- all
 for part in "$@"; do
   case $part in
@@ -112,6 +123,7 @@ for part in "$@"; do
     node) node_packages ;;
     chromium) chromium ;;
     python) python_tools ;;
+    bench) twiggy_tool ;;
     all) wasm_target; cargo_leptos; wasm_bindgen; node_packages; python_tools; chromium ;;
     *) log "unknown part: $part"; exit 2 ;;
   esac
