@@ -13,6 +13,19 @@ export const chromiumArgs = [
   '--no-default-browser-check',
 ];
 
+/** Chromium with its fake camera and microphone (a moving test pattern and a beep) for pages that
+ * use them: video journeys, screenshots, the mesh bench. */
+export const fakeMediaLaunchOptions = {
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: [
+    ...chromiumArgs,
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    '--allow-loopback-in-peer-connection',
+    '--autoplay-policy=no-user-gesture-required',
+  ],
+};
+
 export default defineConfig({
   testDir: './tests',
   globalSetup: './global-setup.ts',

@@ -4,21 +4,10 @@
 // video. Three runs per size; medians are printed, with the machine's core count.
 import { expect, test, type Page } from '@playwright/test';
 import os from 'node:os';
-import { chromiumArgs } from '../playwright.config';
+import { fakeMediaLaunchOptions } from '../playwright.config';
 import { closeAll, createRoom, createToken, joinAs, openRoom, type Person } from '../tests/support';
 
-test.use({
-  launchOptions: {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      ...chromiumArgs,
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  },
-});
+test.use({ launchOptions: fakeMediaLaunchOptions });
 
 const NAMES = ['Ana', 'Ben', 'Cy', 'Dee'];
 const RUNS = 3;

@@ -3,7 +3,7 @@
 // turned off shows the name tile, and whoever leaves disappears from the others' tiles.
 // Chromium runs with its fake camera and microphone (a moving test pattern and a beep).
 import { expect, test, type Page } from '@playwright/test';
-import { chromiumArgs } from '../playwright.config';
+import { fakeMediaLaunchOptions } from '../playwright.config';
 import {
   api,
   base,
@@ -19,18 +19,7 @@ import {
   type Person,
 } from './support';
 
-test.use({
-  launchOptions: {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      ...chromiumArgs,
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  },
-});
+test.use({ launchOptions: fakeMediaLaunchOptions });
 // Three encoders and decoders on two cores take a while to reach their stride.
 test.setTimeout(120_000);
 
