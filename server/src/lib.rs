@@ -43,8 +43,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// A server function whose arguments do not parse never runs, and Leptos answers its error
-/// with 500; the error itself (an [`app::error::AppError`]) knows the right status, e.g. 400.
+/// Leptos answers every server-function error with 500; the error itself (an
+/// [`app::error::AppError`]) knows the right status (400, 403, 429, ...). The one place that
+/// sets it, whether the function ran or its arguments did not even parse.
 async fn server_fn_error_status(
     mut response: axum::response::Response,
 ) -> axum::response::Response {

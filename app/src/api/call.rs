@@ -31,8 +31,8 @@ mod server {
         ssr::{db::lobby::SessionRecord, lobby, state::AppState},
     };
 
-    /// Runs `operation` with the state and the caller's session in `room`; an error also sets
-    /// the HTTP status of the response.
+    /// Runs `operation` with the state and the caller's session in `room`. (An error's HTTP
+    /// status is set from the `AppError` by the server's `server_fn_error_status` layer.)
     pub async fn with_session<T, F>(
         room: &str,
         operation: impl FnOnce(AppState, SessionRecord) -> F,
@@ -40,24 +40,9 @@ mod server {
     where
         F: Future<Output = Result<T, AppError>>,
     {
-        let result = async {
-            let state = leptos::prelude::expect_context::<AppState>();
-            let session = session(&state, room).await?;
-            operation(state, session).await
-        }
-        .await;
-        respond(result)
-    }
-
-    /// Sets the response status for an error, so raw HTTP callers see 403, 429, ...
-    pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(error) = &result
-            && let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
-            && let Ok(status) = axum::http::StatusCode::from_u16(error.status())
-        {
-            options.set_status(status);
-        }
-        result
+        let state = leptos::prelude::expect_context::<AppState>();
+        let session = session(&state, room).await?;
+        operation(state, session).await
     }
 
     /// The caller's session in `room`, from its cookie.
@@ -101,18 +86,14 @@ mod server {
 }
 
 #[cfg(feature = "ssr")]
-pub use server::{client as client_address, cookie, respond, with_session};
+pub use server::{client as client_address, cookie, with_session};
 
 /// What the room page renders first: the caller's state, the call and (for admins) the lobby.
 #[server(endpoint = "load_room")]
 pub async fn load_room(room: String) -> Result<RoomSnapshot, AppError> {
-    let result = async {
-        let state = expect_context::<crate::ssr::state::AppState>();
-        let session = server::session(&state, &room).await.ok();
-        crate::ssr::lobby::snapshot(&state, &room, session.as_ref()).await
-    }
-    .await;
-    server::respond(result)
+    let state = expect_context::<crate::ssr::state::AppState>();
+    let session = server::session(&state, &room).await.ok();
+    crate::ssr::lobby::snapshot(&state, &room, session.as_ref()).await
 }
 
 /// Admits or denies everyone waiting (the `Allow all` / `Deny all` buttons, as a plain form).

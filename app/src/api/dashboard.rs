@@ -32,13 +32,12 @@ mod server {
         }
     }
 
-    /// Runs `operation` for a signed-in caller; an error also sets the response status.
+    /// Runs `operation` for a signed-in caller.
     pub async fn as_signed_in<T, F>(operation: impl FnOnce(AppState) -> F) -> Result<T, AppError>
     where
         F: Future<Output = Result<T, AppError>>,
     {
-        let result = async { operation(signed_in().await?).await }.await;
-        crate::api::call::respond(result)
+        operation(signed_in().await?).await
     }
 
     /// Sets a cookie on the response.
@@ -83,8 +82,7 @@ pub async fn dashboard_sign_in(api_key: String) -> Result<(), AppError> {
     use crate::ssr::{dashboard, state::AppState};
     let state = expect_context::<AppState>();
     let client = crate::api::call::client_address().await;
-    let result = dashboard::sign_in(&state, &api_key, &client).await;
-    let secret = crate::api::call::respond(result)?;
+    let secret = dashboard::sign_in(&state, &api_key, &client).await?;
     let secure = if state.config.is_https() {
         "; Secure"
     } else {
