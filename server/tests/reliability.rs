@@ -582,31 +582,6 @@ fn any_json() -> impl Strategy<Value = Value> {
     })
 }
 
-const ROOM_PROPERTIES: [&str; 7] = [
-    "enable_knocking",
-    "nbf",
-    "exp",
-    "max_participants",
-    "eject_at_room_exp",
-    "enable_prejoin_ui",
-    "lang",
-];
-
-const TOKEN_PROPERTIES: [&str; 12] = [
-    "room_name",
-    "is_owner",
-    "user_name",
-    "user_id",
-    "exp",
-    "nbf",
-    "eject_at_token_exp",
-    "eject_after_elapsed",
-    "knocking",
-    "permissions",
-    "lang",
-    "enable_prejoin_ui",
-];
-
 /// Object keys: the API's own field names, or anything.
 fn any_key() -> impl Strategy<Value = String> {
     let mut known: Vec<&str> = vec![
@@ -621,8 +596,8 @@ fn any_key() -> impl Strategy<Value = String> {
         "*",
         KNOCK_0,
     ];
-    known.extend(ROOM_PROPERTIES);
-    known.extend(TOKEN_PROPERTIES);
+    known.extend(app::model::ROOM_PROPERTY_NAMES);
+    known.extend(app::model::TOKEN_PROPERTY_NAMES);
     prop_oneof![
         3 => prop::sample::select(known).prop_map(str::to_owned),
         1 => ".{0,10}",
