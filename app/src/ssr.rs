@@ -1,10 +1,10 @@
 //! Everything that runs only on the server: configuration, state, the database and the domain
 //! services (rooms, tokens) that the REST API and the server functions share.
 
-pub mod access;
 pub mod config;
 pub mod dashboard;
 pub mod db;
+pub mod domain;
 pub mod events;
 pub mod input;
 pub mod limits;

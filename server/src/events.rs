@@ -8,10 +8,10 @@ use app::{
     api::call::cookie,
     error::AppError,
     ssr::{
-        db::lobby::{self as repo, EventRow},
+        db::events::{self as repo, EventRow},
         events::StoredEvent,
         lobby,
-        presence::{Presence, PresenceGuard},
+        presence::PresenceGuard,
         state::AppState,
     },
 };
@@ -59,8 +59,8 @@ pub async fn stream(
     // Subscribe before reading the log: an event committed in between is in one or the other
     // (or both, and the id check drops the copy).
     let live = state.events.subscribe(&room);
-    let backlog = repo::events_since(&state.db, &session.id, after).await?;
-    let presence = Presence::connect(&state, &session.id);
+    let backlog = repo::since(&state.db, &session.id, after).await?;
+    let presence = state.presence.connect(&session.id);
     let shutdown = state.shutdown.subscribe();
     let cursor = Cursor {
         shutdown,
@@ -111,7 +111,7 @@ impl Cursor {
                 }
                 // Fell behind the channel: the log has everything, read it from there.
                 Err(RecvError::Lagged(_)) => {
-                    match repo::events_since(&self.state.db, &self.session_id, self.last).await {
+                    match repo::since(&self.state.db, &self.session_id, self.last).await {
                         Ok(rows) => self.pending.extend(rows),
                         Err(error) => {
                             tracing::error!(%error, "replaying events after lag");

@@ -72,7 +72,7 @@ async fn server_fn_error_status(
 async fn healthz(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> (axum::http::StatusCode, &'static str) {
-    match sqlx_ping(&state).await {
+    match state.db.ping().await {
         Ok(()) => (axum::http::StatusCode::OK, "ok"),
         Err(error) => {
             tracing::error!(%error, "health check: database unreachable");
@@ -82,10 +82,6 @@ async fn healthz(
             )
         }
     }
-}
-
-async fn sqlx_ping(state: &AppState) -> Result<(), app::ssr::db::Error> {
-    app::ssr::db::ping(&state.db).await
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then finishes the requests in flight.

@@ -28,7 +28,7 @@ mod server {
 
     use crate::{
         error::AppError,
-        ssr::{db::lobby::SessionRecord, lobby, state::AppState},
+        ssr::{db::sessions::SessionRecord, lobby, state::AppState},
     };
 
     /// Runs `operation` with the state and the caller's session in `room`. (An error's HTTP

@@ -9,10 +9,9 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use sqlx::SqliteConnection;
 use tokio::sync::broadcast;
 
-use super::db::lobby as repo;
+use super::db::{self, Tx};
 use crate::{error::AppError, model::CallEvent};
 
 /// An event as it was committed: what streams deliver.
@@ -75,6 +74,35 @@ impl EventBus for LocalHub {
     }
 }
 
+/// The hub the services publish through: a bus, and the order commits are published in.
+pub struct EventHub {
+    bus: Box<dyn EventBus>,
+    /// Held from a transaction's commit until its events are published, so events reach the
+    /// streams in the order they were committed (their ids' order).
+    commit_order: tokio::sync::Mutex<()>,
+}
+
+impl EventHub {
+    /// A hub delivering through `bus`.
+    pub fn new(bus: impl EventBus) -> Self {
+        Self {
+            bus: Box::new(bus),
+            commit_order: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Receives the room's events from now on.
+    pub fn subscribe(&self, room: &str) -> broadcast::Receiver<Arc<StoredEvent>> {
+        self.bus.subscribe(room)
+    }
+}
+
+impl std::fmt::Debug for EventHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventHub").finish_non_exhaustive()
+    }
+}
+
 /// Events written in a transaction, published once it has committed.
 #[derive(Default)]
 pub struct Outbox {
@@ -94,7 +122,7 @@ impl Outbox {
     /// Logs `event` for `recipients` inside the caller's transaction.
     pub async fn record(
         &mut self,
-        db: &mut SqliteConnection,
+        db: &mut Tx,
         event: &CallEvent,
         recipients: Vec<String>,
         now: i64,
@@ -105,7 +133,7 @@ impl Outbox {
         let payload = serde_json::to_string(event)
             .map_err(|error| AppError::internal("encoding an event", error))?;
         let id =
-            repo::insert_event(db, &self.room, event.name(), &payload, &recipients, now).await?;
+            db::events::insert(db, &self.room, event.name(), &payload, &recipients, now).await?;
         self.events.push(Arc::new(StoredEvent {
             id,
             name: event.name(),
@@ -118,21 +146,12 @@ impl Outbox {
     /// Commits `tx`, then publishes the recorded events. Publishing in commit order matters:
     /// a stream remembers the last id it delivered and skips anything older, so an event
     /// published after a newer one would be lost to live streams.
-    pub async fn commit(
-        self,
-        tx: sqlx::Transaction<'_, sqlx::Sqlite>,
-        state: &super::state::AppState,
-    ) -> Result<(), AppError> {
-        let _order = state.commit_order.lock().await;
+    pub async fn commit(self, tx: Tx, hub: &EventHub) -> Result<(), AppError> {
+        let _order = hub.commit_order.lock().await;
         tx.commit().await?;
-        self.publish(state.events.as_ref());
-        Ok(())
-    }
-
-    /// Publishes the recorded events; call after the transaction committed.
-    fn publish(self, bus: &dyn EventBus) {
         if !self.events.is_empty() {
-            bus.publish(&self.room, self.events);
+            hub.bus.publish(&self.room, self.events);
         }
+        Ok(())
     }
 }

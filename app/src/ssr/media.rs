@@ -4,9 +4,10 @@
 //! a knocking, waiting or denied guest can neither send nor receive it.
 
 use super::{
-    db::lobby::{self as repo, SessionRecord},
+    db::sessions::{self as repo, SessionRecord},
+    domain::lobby::Audience,
     events::Outbox,
-    lobby::participant_of,
+    lobby::{participant_of, recipients},
     state::AppState,
     time::now_millis,
 };
@@ -59,12 +60,12 @@ pub async fn signal(
     messages: Vec<SignalMessage>,
 ) -> Result<(), AppError> {
     validate(&messages)?;
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-    let sender = repo::session(&mut *tx, &session.id)
+    let mut tx = state.db.write().await?;
+    let sender = repo::find(&mut tx, &session.id)
         .await?
         .filter(|sender| sender.phase == Phase::InCall)
         .ok_or_else(not_in_call)?;
-    let receiver = repo::session(&mut *tx, to)
+    let receiver = repo::find(&mut tx, to)
         .await?
         .filter(|receiver| {
             receiver.room == sender.room
@@ -82,7 +83,7 @@ pub async fn signal(
     outbox
         .record(&mut tx, &event, vec![receiver.id], now_millis())
         .await?;
-    outbox.commit(tx, state).await?;
+    outbox.commit(tx, &state.events).await?;
     Ok(())
 }
 
@@ -93,25 +94,21 @@ pub async fn set_media(
     video: bool,
     audio: bool,
 ) -> Result<Participant, AppError> {
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = state.db.write().await?;
     if !repo::set_media(&mut tx, &session.id, video, audio).await? {
         return Err(not_in_call());
     }
-    let current = repo::session(&mut *tx, &session.id)
+    let current = repo::find(&mut tx, &session.id)
         .await?
         .ok_or_else(not_in_call)?;
     let participant = participant_of(&current);
-    let others: Vec<String> = repo::in_call_ids(&mut tx, &current.room, false)
-        .await?
-        .into_iter()
-        .filter(|id| *id != current.id)
-        .collect();
+    let others = recipients(&mut tx, &current.room, &current.id, Audience::OthersInCall).await?;
     let mut outbox = Outbox::new(&current.room);
     let event = CallEvent::ParticipantUpdated {
         participant: participant.clone(),
     };
     outbox.record(&mut tx, &event, others, now_millis()).await?;
-    outbox.commit(tx, state).await?;
+    outbox.commit(tx, &state.events).await?;
     Ok(participant)
 }
 
@@ -121,7 +118,7 @@ pub async fn ice_servers(
     state: &AppState,
     session: &SessionRecord,
 ) -> Result<Vec<IceServer>, AppError> {
-    let in_call = repo::session(&state.db, &session.id)
+    let in_call = repo::find(&state.db, &session.id)
         .await?
         .is_some_and(|current| current.phase == Phase::InCall);
     if !in_call {

@@ -5,13 +5,12 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use rand::{Rng, distr::Alphanumeric};
-use sqlx::SqlitePool;
 
 use super::{
     config::{Config, Secret},
     dashboard::SignInLimiter,
-    db::{self, settings},
-    events::{EventBus, LocalHub},
+    db::{Db, settings},
+    events::{EventHub, LocalHub},
     limits::KnockLimiter,
     presence::Presence,
 };
@@ -23,17 +22,14 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The configuration read at start.
     pub config: Config,
-    /// The database pool.
-    pub db: SqlitePool,
+    /// The database.
+    pub db: Db,
     /// The REST API key, also the HS256 secret of meeting tokens.
     pub api_key: Secret,
     /// This deployment's domain id: the `d` claim of its meeting tokens.
     pub domain_id: String,
-    /// Delivers committed events to open streams.
-    pub events: Arc<dyn EventBus>,
-    /// Held from a transaction's commit until its events are published, so events reach the
-    /// streams in the order they were committed (their ids' order).
-    pub commit_order: Arc<tokio::sync::Mutex<()>>,
+    /// Delivers committed events to open streams, in commit order.
+    pub events: Arc<EventHub>,
     /// Open streams per session.
     pub presence: Arc<Presence>,
     /// Knocks per client and room.
@@ -86,7 +82,7 @@ impl AppState {
             url: config.database_url.clone(),
             source,
         };
-        let db = db::connect(&config.database_url).await.map_err(database)?;
+        let db = Db::connect(&config.database_url).await.map_err(database)?;
         let domain_id =
             settings::get_or_insert(&db, "domain_id", &uuid::Uuid::new_v4().to_string())
                 .await
@@ -108,15 +104,14 @@ impl AppState {
                 }
             }
         };
-        let presence = Arc::new(Presence::new(config.presence_grace));
+        let presence = Presence::new(config.presence_grace);
         let state = AppState {
             leptos_options,
             config,
             db,
             api_key,
             domain_id,
-            events: Arc::new(LocalHub::default()),
-            commit_order: Arc::new(tokio::sync::Mutex::new(())),
+            events: Arc::new(EventHub::new(LocalHub::default())),
             presence,
             knock_limiter: Arc::new(KnockLimiter::default()),
             sign_in_limiter: Arc::new(SignInLimiter::default()),

@@ -2,15 +2,15 @@
 
 use std::collections::HashMap;
 
-use sqlx::SqlitePool;
+use super::{Db, Error, Handle};
 
 /// Records a sign-in.
 pub async fn insert_session(
-    db: &SqlitePool,
+    db: impl Handle<'_>,
     secret_hash: &str,
     now: i64,
     expires_at: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Error> {
     sqlx::query(
         "INSERT INTO dashboard_sessions (secret_hash, created_at, expires_at) VALUES (?, ?, ?)",
     )
@@ -24,10 +24,10 @@ pub async fn insert_session(
 
 /// Whether a sign-in is valid at `now`.
 pub async fn session_valid(
-    db: &SqlitePool,
+    db: impl Handle<'_>,
     secret_hash: &str,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, Error> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM dashboard_sessions WHERE secret_hash = ? AND expires_at > ?)",
     )
@@ -38,7 +38,7 @@ pub async fn session_valid(
 }
 
 /// Ends a sign-in.
-pub async fn delete_session(db: &SqlitePool, secret_hash: &str) -> Result<(), sqlx::Error> {
+pub async fn delete_session(db: impl Handle<'_>, secret_hash: &str) -> Result<(), Error> {
     sqlx::query("DELETE FROM dashboard_sessions WHERE secret_hash = ?")
         .bind(secret_hash)
         .execute(db)
@@ -47,7 +47,7 @@ pub async fn delete_session(db: &SqlitePool, secret_hash: &str) -> Result<(), sq
 }
 
 /// Per room: (people in the call, knocks waiting).
-pub async fn live_counts(db: &SqlitePool) -> Result<HashMap<String, (i64, i64)>, sqlx::Error> {
+pub async fn live_counts(db: &Db) -> Result<HashMap<String, (i64, i64)>, Error> {
     let in_call: Vec<(String, i64)> =
         sqlx::query_as("SELECT room, COUNT(*) FROM sessions WHERE phase = 'in_call' GROUP BY room")
             .fetch_all(db)

@@ -1,9 +1,9 @@
 //! Deployment-wide values kept in the database: the generated API key and the domain id.
 
-use sqlx::SqlitePool;
+use super::{Db, Error, Handle};
 
 /// Returns the value stored under `key`, if any.
-pub async fn get(db: &SqlitePool, key: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn get(db: impl Handle<'_>, key: &str) -> Result<Option<String>, Error> {
     sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
         .bind(key)
         .fetch_optional(db)
@@ -12,7 +12,7 @@ pub async fn get(db: &SqlitePool, key: &str) -> Result<Option<String>, sqlx::Err
 
 /// Stores `value` under `key` unless a value is already there, and returns the stored value.
 /// Two processes starting on one fresh database therefore agree on a single value.
-pub async fn get_or_insert(db: &SqlitePool, key: &str, value: &str) -> Result<String, sqlx::Error> {
+pub async fn get_or_insert(db: &Db, key: &str, value: &str) -> Result<String, Error> {
     sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
         .bind(key)
         .bind(value)

@@ -1,14 +1,14 @@
 //! The `meeting_tokens` and `token_revocations` tables.
 
-use sqlx::SqlitePool;
+use super::{Error, Handle};
 
 /// Records a token this server issued.
 pub async fn insert(
-    db: &SqlitePool,
+    db: impl Handle<'_>,
     jti: &str,
     properties_json: &str,
     created_at: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Error> {
     sqlx::query("INSERT INTO meeting_tokens (jti, properties, created_at) VALUES (?, ?, ?)")
         .bind(jti)
         .bind(properties_json)
@@ -19,7 +19,7 @@ pub async fn insert(
 }
 
 /// Marks a token revoked (idempotent).
-pub async fn revoke(db: &SqlitePool, token_key: &str, revoked_at: i64) -> Result<(), sqlx::Error> {
+pub async fn revoke(db: impl Handle<'_>, token_key: &str, revoked_at: i64) -> Result<(), Error> {
     sqlx::query(
         "INSERT INTO token_revocations (token_key, revoked_at) VALUES (?, ?)
          ON CONFLICT (token_key) DO NOTHING",
@@ -32,7 +32,7 @@ pub async fn revoke(db: &SqlitePool, token_key: &str, revoked_at: i64) -> Result
 }
 
 /// Whether a token has been revoked.
-pub async fn is_revoked(db: &SqlitePool, token_key: &str) -> Result<bool, sqlx::Error> {
+pub async fn is_revoked(db: impl Handle<'_>, token_key: &str) -> Result<bool, Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM token_revocations WHERE token_key = ?)")
         .bind(token_key)
         .fetch_one(db)

@@ -1,8 +1,11 @@
 //! Who gets in (PRODUCT.md §3): one pure function from the room, the verified token (or the
 //! reason it was refused) and the clock to an access level or a refusal.
 
-use super::{db::rooms::RoomRecord, tokens::Claims, tokens::TokenRejection};
 use crate::model::{AccessLevel, Privacy};
+use crate::ssr::{
+    db::rooms::RoomRecord,
+    tokens::{Claims, TokenRejection},
+};
 
 /// What a visitor may do in a room.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,111 @@
+//! The `knocks` table: who knocked on which room, and how each knock was settled.
+
+use sqlx::FromRow;
+
+use super::{Error, Handle, Tx};
+use crate::model::{AccessLevel, Level, WaitingParticipant};
+
+/// A knock as stored.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct KnockRecord {
+    /// The knock's id.
+    pub id: String,
+    /// The knocker's session.
+    pub session_id: String,
+    /// The name knocked with.
+    pub name: String,
+    /// Unix milliseconds.
+    pub knocked_at: i64,
+}
+
+impl KnockRecord {
+    /// The knock as admins see it.
+    pub fn participant(&self) -> WaitingParticipant {
+        WaitingParticipant {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            awaiting_access: Level {
+                level: AccessLevel::Full,
+            },
+        }
+    }
+}
+
+/// Records a knock.
+pub async fn insert(db: &mut Tx, knock: &KnockRecord, room: &str) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO knocks (id, session_id, room, name, status, knocked_at)
+         VALUES (?, ?, ?, ?, 'waiting', ?)",
+    )
+    .bind(&knock.id)
+    .bind(&knock.session_id)
+    .bind(room)
+    .bind(&knock.name)
+    .bind(knock.knocked_at)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+/// The waiting knock of a session.
+pub async fn waiting_of(db: &mut Tx, session_id: &str) -> Result<Option<KnockRecord>, Error> {
+    sqlx::query_as(
+        "SELECT id, session_id, name, knocked_at FROM knocks WHERE session_id = ? AND status = 'waiting'",
+    )
+    .bind(session_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Renames a waiting knock.
+pub async fn rename(db: &mut Tx, id: &str, name: &str) -> Result<(), Error> {
+    sqlx::query("UPDATE knocks SET name = ? WHERE id = ? AND status = 'waiting'")
+        .bind(name)
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// The room's lobby, oldest knock first.
+pub async fn waiting(db: impl Handle<'_>, room: &str) -> Result<Vec<KnockRecord>, Error> {
+    sqlx::query_as(
+        "SELECT id, session_id, name, knocked_at FROM knocks
+         WHERE room = ? AND status = 'waiting' ORDER BY knocked_at, id",
+    )
+    .bind(room)
+    .fetch_all(db)
+    .await
+}
+
+/// How many knocks wait in a room.
+pub async fn count_waiting(db: &mut Tx, room: &str) -> Result<i64, Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM knocks WHERE room = ? AND status = 'waiting'")
+        .bind(room)
+        .fetch_one(db)
+        .await
+}
+
+/// Settles a waiting knock: the one conditional write that makes a decision exactly-once.
+/// Returns the knock when this call settled it, `None` when it was no longer waiting.
+pub async fn settle(
+    db: &mut Tx,
+    room: &str,
+    id: &str,
+    status: &str,
+    decided_by: Option<&str>,
+    now: i64,
+) -> Result<Option<KnockRecord>, Error> {
+    sqlx::query_as(
+        "UPDATE knocks SET status = ?, decided_at = ?, decided_by = ?
+         WHERE id = ? AND room = ? AND status = 'waiting'
+         RETURNING id, session_id, name, knocked_at",
+    )
+    .bind(status)
+    .bind(now)
+    .bind(decided_by)
+    .bind(id)
+    .bind(room)
+    .fetch_optional(db)
+    .await
+}

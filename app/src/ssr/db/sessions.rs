@@ -1,0 +1,317 @@
+//! The `sessions` table: participant sessions, the phase each is in, and who is in a call.
+
+use sqlx::FromRow;
+
+use super::{Error, Handle, Tx, decode_json, encode_json};
+use crate::{
+    model::Phase,
+    ssr::tokens::{Claims, TokenRejection},
+};
+
+/// A participant session in one room.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionRecord {
+    /// Public participant id.
+    pub id: String,
+    /// The room's name.
+    pub room: String,
+    /// The verified token's claims.
+    pub claims: Option<Claims>,
+    /// Why the token was refused.
+    pub refusal: Option<TokenRejection>,
+    /// Revocation key of the token the session was opened with.
+    pub token_key: Option<String>,
+    /// Where the session stands.
+    pub phase: Phase,
+    /// May decide on knocks.
+    pub is_admin: bool,
+    /// Holds an owner token.
+    pub is_owner: bool,
+    /// The name given at join or knock (or the token's).
+    pub user_name: Option<String>,
+    /// `user_id` from the token.
+    pub user_id: Option<String>,
+    /// Joined the call at, unix milliseconds.
+    pub joined_at: Option<i64>,
+    /// Camera on, as the browser last said.
+    pub video: bool,
+    /// Microphone on, as the browser last said.
+    pub audio: bool,
+}
+
+#[derive(FromRow)]
+struct SessionRow {
+    id: String,
+    room: String,
+    claims: Option<String>,
+    refusal: Option<String>,
+    token_key: Option<String>,
+    phase: String,
+    is_admin: bool,
+    is_owner: bool,
+    user_name: Option<String>,
+    user_id: Option<String>,
+    joined_at: Option<i64>,
+    video: bool,
+    audio: bool,
+}
+
+impl TryFrom<SessionRow> for SessionRecord {
+    type Error = Error;
+
+    fn try_from(row: SessionRow) -> Result<Self, Self::Error> {
+        let phase = Phase::parse(&row.phase)
+            .ok_or_else(|| Error::Decode(format!("unknown phase {}", row.phase).into()))?;
+        Ok(Self {
+            id: row.id,
+            room: row.room,
+            claims: decode_json(row.claims)?,
+            refusal: decode_json(row.refusal)?,
+            token_key: row.token_key,
+            phase,
+            is_admin: row.is_admin,
+            is_owner: row.is_owner,
+            user_name: row.user_name,
+            user_id: row.user_id,
+            joined_at: row.joined_at,
+            video: row.video,
+            audio: row.audio,
+        })
+    }
+}
+
+const SESSION_COLUMNS: &str = "id, room, claims, refusal, token_key, phase, is_admin, is_owner, \
+                               user_name, user_id, joined_at, video, audio";
+
+/// A new session's fields.
+pub struct NewSession<'a> {
+    /// Public id.
+    pub id: &'a str,
+    /// SHA-256 of the cookie secret.
+    pub secret_hash: &'a str,
+    /// Room name.
+    pub room: &'a str,
+    /// Verified claims.
+    pub claims: Option<&'a Claims>,
+    /// Revocation key of the token.
+    pub token_key: Option<&'a str>,
+    /// Why the token was refused.
+    pub refusal: Option<&'a TokenRejection>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// Stores a new session in the `prejoin` phase.
+pub async fn insert(db: impl Handle<'_>, new: NewSession<'_>) -> Result<(), Error> {
+    let is_admin = new.claims.is_some_and(Claims::is_admin);
+    let is_owner = new.claims.is_some_and(Claims::is_owner);
+    sqlx::query(
+        "INSERT INTO sessions (id, secret_hash, room, claims, token_key, refusal, phase, is_admin,
+                               is_owner, user_name, user_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'prejoin', ?, ?, ?, ?, ?)",
+    )
+    .bind(new.id)
+    .bind(new.secret_hash)
+    .bind(new.room)
+    .bind(encode_json(new.claims)?)
+    .bind(new.token_key)
+    .bind(encode_json(new.refusal)?)
+    .bind(is_admin)
+    .bind(is_owner)
+    .bind(new.claims.and_then(|claims| claims.u.clone()))
+    .bind(new.claims.and_then(|claims| claims.ud.clone()))
+    .bind(new.created_at)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+/// The session whose cookie secret hashes to `secret_hash`, in `room`.
+pub async fn by_secret(
+    db: impl Handle<'_>,
+    room: &str,
+    secret_hash: &str,
+) -> Result<Option<SessionRecord>, Error> {
+    sqlx::query_as::<_, SessionRow>(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE secret_hash = ? AND room = ?"
+    ))
+    .bind(secret_hash)
+    .bind(room)
+    .fetch_optional(db)
+    .await?
+    .map(SessionRecord::try_from)
+    .transpose()
+}
+
+/// The session with this id.
+pub async fn find(db: impl Handle<'_>, id: &str) -> Result<Option<SessionRecord>, Error> {
+    sqlx::query_as::<_, SessionRow>(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .map(SessionRecord::try_from)
+    .transpose()
+}
+
+/// Sessions of a room in a phase.
+pub async fn in_phase(
+    db: impl Handle<'_>,
+    room: &str,
+    phase: Phase,
+) -> Result<Vec<SessionRecord>, Error> {
+    sqlx::query_as::<_, SessionRow>(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE room = ? AND phase = ? ORDER BY joined_at, id"
+    ))
+    .bind(room)
+    .bind(phase.as_str())
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(SessionRecord::try_from)
+    .collect()
+}
+
+/// Every session in a call, in every room.
+pub async fn all_in_call(db: impl Handle<'_>) -> Result<Vec<SessionRecord>, Error> {
+    sqlx::query_as::<_, SessionRow>(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE phase = 'in_call' ORDER BY room, joined_at"
+    ))
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(SessionRecord::try_from)
+    .collect()
+}
+
+/// Ids of the sessions waiting or in a call (to resume presence timers after a restart).
+pub async fn present_ids(db: impl Handle<'_>) -> Result<Vec<String>, Error> {
+    sqlx::query_scalar("SELECT id FROM sessions WHERE phase IN ('waiting', 'in_call')")
+        .fetch_all(db)
+        .await
+}
+
+/// Ids of the sessions in a call, optionally only the admins.
+pub async fn in_call_ids(db: &mut Tx, room: &str, admins_only: bool) -> Result<Vec<String>, Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE room = ? AND phase = 'in_call' AND (is_admin = 1 OR ? = 0)",
+    )
+    .bind(room)
+    .bind(admins_only)
+    .fetch_all(db)
+    .await
+}
+
+/// How many sessions are in the call.
+pub async fn count_in_call(db: &mut Tx, room: &str) -> Result<i64, Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE room = ? AND phase = 'in_call'")
+        .bind(room)
+        .fetch_one(db)
+        .await
+}
+
+/// Whether an admin is in the call.
+pub async fn admin_present(db: impl Handle<'_>, room: &str) -> Result<bool, Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sessions WHERE room = ? AND phase = 'in_call' AND is_admin = 1)",
+    )
+    .bind(room)
+    .fetch_one(db)
+    .await
+}
+
+/// Moves a session to `to` if it is in one of `from`; whether it moved.
+pub async fn move_phase(db: &mut Tx, id: &str, from: &[Phase], to: Phase) -> Result<bool, Error> {
+    let result = sqlx::query(
+        "UPDATE sessions SET phase = ? WHERE id = ? AND phase IN (SELECT value FROM json_each(?))",
+    )
+    .bind(to.as_str())
+    .bind(id)
+    .bind(phase_list(from))
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Puts a session in the call if it is in one of `from`; whether it entered. The phase guard
+/// makes entering one conditional write: a session that was moved meanwhile (ejected, say)
+/// stays where it is.
+pub async fn enter_call(
+    db: &mut Tx,
+    id: &str,
+    from: &[Phase],
+    user_name: &str,
+    joined_at: i64,
+    eject: Option<(i64, &str)>,
+) -> Result<bool, Error> {
+    let result = sqlx::query(
+        "UPDATE sessions SET phase = 'in_call', user_name = ?, joined_at = ?, eject_at = ?,
+                             eject_type = ?, video = 0, audio = 0
+         WHERE id = ? AND phase IN (SELECT value FROM json_each(?))",
+    )
+    .bind(user_name)
+    .bind(joined_at)
+    .bind(eject.map(|(at, _)| at))
+    .bind(eject.map(|(_, kind)| kind))
+    .bind(id)
+    .bind(phase_list(from))
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Records whether a session in the call sends video and audio; whether it is in the call.
+pub async fn set_media(db: &mut Tx, id: &str, video: bool, audio: bool) -> Result<bool, Error> {
+    let result =
+        sqlx::query("UPDATE sessions SET video = ?, audio = ? WHERE id = ? AND phase = 'in_call'")
+            .bind(video)
+            .bind(audio)
+            .bind(id)
+            .execute(db)
+            .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Sets the name a session goes by.
+pub async fn set_user_name(db: &mut Tx, id: &str, user_name: &str) -> Result<(), Error> {
+    sqlx::query("UPDATE sessions SET user_name = ? WHERE id = ?")
+        .bind(user_name)
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Sessions in a call that must leave by `now` (unix seconds), with the error type to send.
+pub async fn due_for_ejection(
+    db: impl Handle<'_>,
+    now: i64,
+) -> Result<Vec<(String, String)>, Error> {
+    sqlx::query_as(
+        "SELECT id, COALESCE(eject_type, 'ejected') FROM sessions
+         WHERE phase = 'in_call' AND eject_at IS NOT NULL AND eject_at <= ?",
+    )
+    .bind(now)
+    .fetch_all(db)
+    .await
+}
+
+/// Ids of the sessions opened with a token, waiting or in a call.
+pub async fn present_ids_with_token(
+    db: impl Handle<'_>,
+    token_key: &str,
+) -> Result<Vec<String>, Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE token_key = ? AND phase IN ('waiting', 'in_call', 'prejoin')",
+    )
+    .bind(token_key)
+    .fetch_all(db)
+    .await
+}
+
+/// Phases as the JSON array `json_each` reads in a guarded update.
+fn phase_list(phases: &[Phase]) -> String {
+    let names: Vec<&str> = phases.iter().map(|phase| phase.as_str()).collect();
+    serde_json::Value::from(names).to_string()
+}

@@ -1,0 +1,6 @@
+//! The rules of the product, with no I/O: who gets in ([`access`]) and how a session moves
+//! through the lobby ([`lobby`]). Services feed them what they read from the repositories and
+//! carry out what they decide; each is table-tested on its own.
+
+pub mod access;
+pub mod lobby;

@@ -1,0 +1,138 @@
+//! Deciding on knocks: the lobby as admins see it (`waitingParticipants()`), and admitting or
+//! denying (`updateWaitingParticipant(s)`), each knock exactly once.
+
+use super::{Command, apply, participant, sessions::reload};
+use crate::{
+    error::AppError,
+    model::{Decisions, Phase, WaitingParticipant},
+    ssr::{
+        db::{
+            knocks::{self, KnockRecord},
+            rooms as rooms_repo,
+            sessions::{self as sessions_repo, SessionRecord},
+        },
+        domain::lobby::Subject,
+        events::Outbox,
+        state::AppState,
+        time::now_millis,
+    },
+};
+
+/// Who asks for a lobby operation.
+#[derive(Clone, Debug)]
+pub enum Actor {
+    /// A participant, through the pages or the call client.
+    Session(Box<SessionRecord>),
+    /// The REST API (authenticated with the API key).
+    Api,
+}
+
+/// One decision asked for: a knock id, or `*` for everyone waiting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// A knock id, or `*`.
+    pub target: String,
+    /// Let in, or turn away.
+    pub grant: bool,
+}
+
+/// Checks that `actor` may see and decide on the lobby of `room`; the name other admins are
+/// told decided (`None` for the API).
+async fn authorize_admin(
+    state: &AppState,
+    actor: &Actor,
+    room: &str,
+) -> Result<Option<String>, AppError> {
+    match actor {
+        Actor::Api => {
+            rooms_repo::find_by_name(&state.db, room)
+                .await?
+                .ok_or_else(|| AppError::not_found(format!("room {room} not found")))?;
+            Ok(None)
+        }
+        Actor::Session(session) => {
+            let current = reload(state, &session.id).await?;
+            if current.room != room || !current.is_admin || current.phase != Phase::InCall {
+                return Err(AppError::Forbidden(
+                    "only an owner or an admin in the call can see and answer knocks".into(),
+                ));
+            }
+            Ok(Some(current.user_name.unwrap_or_else(|| "A host".into())))
+        }
+    }
+}
+
+/// `waitingParticipants()`: the lobby, oldest knock first (admins and the API only).
+pub async fn waiting_participants(
+    state: &AppState,
+    actor: &Actor,
+    room: &str,
+) -> Result<Vec<(WaitingParticipant, i64)>, AppError> {
+    authorize_admin(state, actor, room).await?;
+    Ok(knocks::waiting(&state.db, room)
+        .await?
+        .into_iter()
+        .map(|knock| (knock.participant(), knock.knocked_at))
+        .collect())
+}
+
+/// `updateWaitingParticipant(s)`: admit or deny knocks. Explicit ids win over `*`. A knock
+/// that is no longer waiting is reported in `alreadyHandled` and changes nothing.
+pub async fn decide(
+    state: &AppState,
+    actor: &Actor,
+    room: &str,
+    decisions: Vec<Decision>,
+) -> Result<Decisions, AppError> {
+    let by = authorize_admin(state, actor, room)
+        .await?
+        .unwrap_or_else(|| "the API".to_owned());
+    let mut tx = state.db.write().await?;
+    let mut outbox = Outbox::new(room);
+
+    let star = decisions
+        .iter()
+        .find(|decision| decision.target == "*")
+        .map(|d| d.grant);
+    let mut plan: Vec<(String, bool)> = decisions
+        .iter()
+        .filter(|decision| decision.target != "*")
+        .map(|decision| (decision.target.clone(), decision.grant))
+        .collect();
+    if let Some(grant) = star {
+        for knock in knocks::waiting(&mut tx, room).await? {
+            if !plan.iter().any(|(id, _)| *id == knock.id) {
+                plan.push((knock.id, grant));
+            }
+        }
+    }
+
+    let mut answer = Decisions::default();
+    for (id, grant) in plan {
+        let status = if grant { "admitted" } else { "denied" };
+        // The one conditional write that makes a decision exactly-once.
+        let Some(knock) =
+            knocks::settle(&mut tx, room, &id, status, Some(&by), now_millis()).await?
+        else {
+            answer.already_handled.push(id);
+            continue;
+        };
+        let guest = sessions_repo::find(&mut tx, &knock.session_id)
+            .await?
+            .ok_or_else(|| AppError::internal("deciding a knock", "knock without session"))?;
+        let subject = Subject {
+            participant: participant(&guest, &knock.name, now_millis()),
+            knock: Some(KnockRecord::participant(&knock)),
+            admin: guest.is_admin,
+        };
+        let command = if grant {
+            Command::Admit { by: by.clone() }
+        } else {
+            Command::Deny { by: by.clone() }
+        };
+        apply(&mut tx, &mut outbox, &guest, &command, &subject).await?;
+        answer.ids.push(id);
+    }
+    outbox.commit(tx, &state.events).await?;
+    Ok(answer)
+}

@@ -1,0 +1,140 @@
+//! Removing people: ejection by the API (optionally with a ban), and everyone a deleted room,
+//! a revoked token or an expiry sends away.
+
+use super::{Command, apply, subject_of};
+use crate::{
+    error::AppError,
+    model::Phase,
+    ssr::{
+        db::{bans, rooms as rooms_repo, sessions as repo},
+        events::Outbox,
+        state::AppState,
+        time::now,
+    },
+};
+
+/// Removes sessions from a room (the call and the lobby) with an `error` event of `kind`.
+/// Returns the ids removed.
+pub async fn eject_sessions(
+    state: &AppState,
+    room: &str,
+    ids: &[String],
+    kind: &'static str,
+    msg: &str,
+) -> Result<Vec<String>, AppError> {
+    let mut tx = state.db.write().await?;
+    let mut outbox = Outbox::new(room);
+    let mut ejected = Vec::new();
+    let command = Command::Eject {
+        kind,
+        msg: msg.to_owned(),
+    };
+    for id in ids {
+        let Some(session) = repo::find(&mut tx, id).await? else {
+            continue;
+        };
+        if session.room != room {
+            continue;
+        }
+        let subject = subject_of(&mut tx, &session).await?;
+        if apply(&mut tx, &mut outbox, &session, &command, &subject).await? {
+            ejected.push(id.clone());
+        }
+    }
+    outbox.commit(tx, &state.events).await?;
+    Ok(ejected)
+}
+
+/// `POST /v1/rooms/{name}/eject`: ejects in-call participants by session id or user id, and
+/// with `ban` keeps them out while the room exists.
+pub async fn eject(
+    state: &AppState,
+    room: &str,
+    ids: &[String],
+    user_ids: &[String],
+    ban: bool,
+) -> Result<Vec<String>, AppError> {
+    rooms_repo::find_by_name(&state.db, room)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("room {room} not found")))?;
+    let mut targets = Vec::new();
+    for phase in [Phase::InCall, Phase::Waiting] {
+        for session in repo::in_phase(&state.db, room, phase).await? {
+            let by_user = session
+                .user_id
+                .as_ref()
+                .is_some_and(|user| user_ids.contains(user));
+            if ids.contains(&session.id) || by_user {
+                targets.push(session.id);
+            }
+        }
+    }
+    if ban {
+        let mut tx = state.db.write().await?;
+        for id in ids {
+            bans::ban(&mut tx, room, "session", id).await?;
+        }
+        for user in user_ids {
+            bans::ban(&mut tx, room, "user", user).await?;
+        }
+        tx.commit().await?;
+    }
+    eject_sessions(
+        state,
+        room,
+        &targets,
+        "ejected",
+        "You were removed from the call.",
+    )
+    .await
+}
+
+/// Ejects everyone from a deleted room and forgets its bans.
+pub async fn room_deleted(state: &AppState, room: &str) -> Result<(), AppError> {
+    let mut ids = Vec::new();
+    for phase in [Phase::InCall, Phase::Waiting, Phase::Prejoin] {
+        ids.extend(
+            repo::in_phase(&state.db, room, phase)
+                .await?
+                .into_iter()
+                .map(|s| s.id),
+        );
+    }
+    eject_sessions(state, room, &ids, "no-room", "This room has been deleted.").await?;
+    let mut tx = state.db.write().await?;
+    bans::clear(&mut tx, room).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ejects the sessions that used a revoked token.
+pub async fn token_revoked(state: &AppState, token_key: &str) -> Result<(), AppError> {
+    for id in repo::present_ids_with_token(&state.db, token_key).await? {
+        if let Some(session) = repo::find(&state.db, &id).await? {
+            eject_sessions(
+                state,
+                &session.room,
+                &[id],
+                "ejected",
+                "Your meeting token has been revoked.",
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Ejects the participants whose room or token expired, or whose time is up.
+pub async fn eject_expired(state: &AppState) -> Result<(), AppError> {
+    for (id, kind) in repo::due_for_ejection(&state.db, now()).await? {
+        if let Some(session) = repo::find(&state.db, &id).await? {
+            let (kind, msg) = match kind.as_str() {
+                "exp-room" => ("exp-room", "This room has expired."),
+                "exp-token" => ("exp-token", "Your meeting token has expired."),
+                _ => ("ejected", "Your time in this call is up."),
+            };
+            eject_sessions(state, &session.room, &[id], kind, msg).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! Knocking: `requestAccess(name)` (a new knock, or a new name for the one waiting) and
+//! `cancel`.
+
+use super::{
+    Command, apply, session_gone,
+    sessions::{checked_access, state_after},
+    subject_of,
+};
+use crate::{
+    error::AppError,
+    model::{AccessLevel, CallState, Level, Phase, WaitingParticipant},
+    ssr::{
+        db::{
+            knocks,
+            sessions::{self as repo, SessionRecord},
+        },
+        events::Outbox,
+        state::AppState,
+        validate,
+    },
+};
+
+/// The most knocks that may wait in one room.
+pub const MAX_WAITING: i64 = 500;
+
+/// `requestAccess(name)`: knock, or rename a knock already waiting.
+pub async fn request_access(
+    state: &AppState,
+    session: &SessionRecord,
+    name: &str,
+    client: &str,
+) -> Result<CallState, AppError> {
+    let name = validate::display_name("name", name)?;
+    let access = checked_access(state, session).await?;
+    match (access.level, session.phase) {
+        (_, Phase::InCall) => return super::call_state(state, session).await,
+        (AccessLevel::Lobby, _) => {}
+        (AccessLevel::Full, _) => {
+            return Err(AppError::invalid(
+                "you may join this room directly; there is no need to knock",
+            ));
+        }
+        (AccessLevel::None, _) => {
+            return Err(AppError::Forbidden(
+                "You don't have permission to join this call.".into(),
+            ));
+        }
+    }
+    let mut tx = state.db.write().await?;
+    let mut outbox = Outbox::new(&session.room);
+    let current = repo::find(&mut tx, &session.id)
+        .await?
+        .ok_or_else(session_gone)?;
+    let mut subject = subject_of(&mut tx, &current).await?;
+    let knock = match subject.knock.take() {
+        // Renaming the knock that waits.
+        Some(knock) => WaitingParticipant { name, ..knock },
+        None => {
+            if !state.knock_limiter.allow(client, &session.room) {
+                return Err(AppError::RateLimited(
+                    "You have knocked too often on this room; wait a minute and try again.".into(),
+                ));
+            }
+            if knocks::count_waiting(&mut tx, &session.room).await? >= MAX_WAITING {
+                return Err(AppError::RateLimited(format!(
+                    "The lobby of this room is full ({MAX_WAITING} people are waiting); try again later."
+                )));
+            }
+            WaitingParticipant {
+                id: uuid::Uuid::new_v4().to_string(),
+                name,
+                awaiting_access: Level {
+                    level: AccessLevel::Full,
+                },
+            }
+        }
+    };
+    subject.knock = Some(knock);
+    apply(&mut tx, &mut outbox, &current, &Command::Knock, &subject).await?;
+    outbox.commit(tx, &state.events).await?;
+    state.presence.expect(vec![session.id.clone()]);
+    state_after(state, session).await
+}
+
+/// `cancel`: withdraw a knock.
+pub async fn cancel(state: &AppState, session: &SessionRecord) -> Result<CallState, AppError> {
+    let mut tx = state.db.write().await?;
+    let mut outbox = Outbox::new(&session.room);
+    let current = repo::find(&mut tx, &session.id)
+        .await?
+        .ok_or_else(session_gone)?;
+    let subject = subject_of(&mut tx, &current).await?;
+    apply(&mut tx, &mut outbox, &current, &Command::Cancel, &subject).await?;
+    outbox.commit(tx, &state.events).await?;
+    state_after(state, session).await
+}
