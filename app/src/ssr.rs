@@ -2,6 +2,7 @@
 //! services (rooms, tokens) that the REST API and the server functions share.
 
 pub mod config;
+pub mod cookies;
 pub mod dashboard;
 pub mod db;
 pub mod domain;

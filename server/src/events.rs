@@ -5,12 +5,11 @@
 use std::{collections::VecDeque, convert::Infallible, sync::Arc, time::Duration};
 
 use app::{
-    api::call::cookie,
     error::AppError,
     ssr::{
+        cookies::session_from_cookie,
         db::events::{self as repo, EventRow},
         events::StoredEvent,
-        lobby,
         presence::PresenceGuard,
         state::AppState,
     },
@@ -41,14 +40,7 @@ pub async fn stream(
     Query(query): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let secret = cookie(&headers, &lobby::cookie_name(&room)).ok_or_else(|| {
-        AppError::Forbidden(format!(
-            "there is no session for room {room}; open /{room} first"
-        ))
-    })?;
-    let session = lobby::session_by_secret(&state, &room, &secret)
-        .await?
-        .ok_or_else(|| AppError::Forbidden(format!("this session is not valid for room {room}")))?;
+    let session = session_from_cookie(&state, &headers, &room).await?;
     let after = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())

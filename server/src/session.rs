@@ -2,9 +2,8 @@
 //! session (HttpOnly, SameSite=Lax cookie) and redirects to `/<room>` so the token leaves the
 //! address bar; `GET /<room>` without a session starts a tokenless one.
 
-use app::{
-    api::call::cookie,
-    ssr::{db::rooms as rooms_repo, lobby, state::AppState, validate},
+use app::ssr::{
+    cookies::session_from_cookie, db::rooms as rooms_repo, lobby, state::AppState, validate,
 };
 use axum::{
     extract::{Request, State},
@@ -72,13 +71,9 @@ pub async fn sessions(State(state): State<AppState>, mut request: Request, next:
         return response;
     }
 
-    let has_session = match cookie(request.headers(), &lobby::cookie_name(&room)) {
-        Some(secret) => matches!(
-            lobby::session_by_secret(&state, &room, &secret).await,
-            Ok(Some(_))
-        ),
-        None => false,
-    };
+    let has_session = session_from_cookie(&state, request.headers(), &room)
+        .await
+        .is_ok();
     if has_session || !room_exists {
         return next.run(request).await;
     }

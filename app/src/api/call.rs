@@ -28,7 +28,7 @@ mod server {
 
     use crate::{
         error::AppError,
-        ssr::{db::sessions::SessionRecord, lobby, state::AppState},
+        ssr::{cookies::session_from_cookie, db::sessions::SessionRecord, state::AppState},
     };
 
     /// Runs `operation` with the state and the caller's session in `room`. (An error's HTTP
@@ -50,18 +50,7 @@ mod server {
         let headers: axum::http::HeaderMap = leptos_axum::extract()
             .await
             .map_err(|error| AppError::internal("reading request headers", error))?;
-        let secret = cookie(&headers, &lobby::cookie_name(room)).ok_or_else(|| {
-            AppError::Forbidden(format!(
-                "there is no session for room {room} in this browser; open /{room} first"
-            ))
-        })?;
-        lobby::session_by_secret(state, room, &secret)
-            .await?
-            .ok_or_else(|| {
-                AppError::Forbidden(format!(
-                    "this session is not valid for room {room}; open /{room} again"
-                ))
-            })
+        session_from_cookie(state, &headers, room).await
     }
 
     /// The client's address, for rate limits.
@@ -71,22 +60,10 @@ mod server {
             .map(|ConnectInfo(addr)| addr.ip().to_string())
             .unwrap_or_else(|_| "unknown".to_owned())
     }
-
-    /// The value of cookie `name` in the request headers.
-    pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-        headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_owned())
-    }
 }
 
 #[cfg(feature = "ssr")]
-pub use server::{client as client_address, cookie, with_session};
+pub use server::{client as client_address, with_session};
 
 /// What the room page renders first: the caller's state, the call and (for admins) the lobby.
 #[server(endpoint = "load_room")]

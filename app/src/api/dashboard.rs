@@ -11,8 +11,8 @@ use crate::{
 #[cfg(feature = "ssr")]
 mod server {
     use crate::{
-        api::call::cookie,
         error::AppError,
+        ssr::cookies::cookie,
         ssr::{dashboard, state::AppState},
     };
 
@@ -104,7 +104,7 @@ pub async fn dashboard_sign_out() -> Result<(), AppError> {
     let headers: axum::http::HeaderMap = leptos_axum::extract()
         .await
         .map_err(|error| AppError::internal("reading request headers", error))?;
-    if let Some(secret) = crate::api::call::cookie(&headers, dashboard::COOKIE) {
+    if let Some(secret) = crate::ssr::cookies::cookie(&headers, dashboard::COOKIE) {
         dashboard::sign_out(&state, &secret).await?;
     }
     server::set_cookie(&format!(
