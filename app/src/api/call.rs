@@ -98,6 +98,7 @@ pub async fn pre_auth(room: String) -> Result<CallState, AppError> {
 #[server(endpoint = "join")]
 pub async fn join(room: String, name: String) -> Result<CallState, AppError> {
     server::with_session(&room, |state, session| async move {
+        let name = crate::ssr::domain::names::DisplayName::parse("name", &name)?;
         crate::ssr::lobby::join(&state, &session, &name).await
     })
     .await
@@ -108,6 +109,7 @@ pub async fn join(room: String, name: String) -> Result<CallState, AppError> {
 pub async fn request_access(room: String, name: String) -> Result<CallState, AppError> {
     let client = server::client().await;
     server::with_session(&room, |state, session| async move {
+        let name = crate::ssr::domain::names::DisplayName::parse("name", &name)?;
         crate::ssr::lobby::request_access(&state, &session, &name, &client).await
     })
     .await

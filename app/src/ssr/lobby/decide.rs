@@ -1,7 +1,11 @@
 //! Deciding on knocks: the lobby as admins see it (`waitingParticipants()`), and admitting or
 //! denying (`updateWaitingParticipant(s)`), each knock exactly once.
 
-use super::{Command, apply, participant, sessions::reload};
+use super::{
+    apply::{apply, participant},
+    sessions::reload,
+};
+use crate::ssr::domain::lobby::Command;
 use crate::{
     error::AppError,
     model::{Decisions, Phase, WaitingParticipant},

@@ -1,7 +1,8 @@
 //! Removing people: ejection by the API (optionally with a ban), and everyone a deleted room,
 //! a revoked token or an expiry sends away.
 
-use super::{Command, apply, subject_of};
+use super::apply::{apply, subject_of};
+use crate::ssr::domain::lobby::Command;
 use crate::{
     error::AppError,
     model::Phase,

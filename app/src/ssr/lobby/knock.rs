@@ -2,10 +2,10 @@
 //! `cancel`.
 
 use super::{
-    Command, apply, session_gone,
-    sessions::{checked_access, state_after},
-    subject_of,
+    apply::{apply, session_gone, subject_of},
+    sessions::{call_state, checked_access, state_after},
 };
+use crate::ssr::domain::lobby::Command;
 use crate::{
     error::AppError,
     model::{AccessLevel, CallState, Level, Phase, WaitingParticipant},
@@ -14,9 +14,9 @@ use crate::{
             knocks,
             sessions::{self as repo, SessionRecord},
         },
+        domain::names::DisplayName,
         events::Outbox,
         state::AppState,
-        validate,
     },
 };
 
@@ -27,13 +27,12 @@ pub const MAX_WAITING: i64 = 500;
 pub async fn request_access(
     state: &AppState,
     session: &SessionRecord,
-    name: &str,
+    name: &DisplayName,
     client: &str,
 ) -> Result<CallState, AppError> {
-    let name = validate::display_name("name", name)?;
     let access = checked_access(state, session).await?;
     match (access.level, session.phase) {
-        (_, Phase::InCall) => return super::call_state(state, session).await,
+        (_, Phase::InCall) => return call_state(state, session).await,
         (AccessLevel::Lobby, _) => {}
         (AccessLevel::Full, _) => {
             return Err(AppError::invalid(
@@ -54,7 +53,10 @@ pub async fn request_access(
     let mut subject = subject_of(&mut tx, &current).await?;
     let knock = match subject.knock.take() {
         // Renaming the knock that waits.
-        Some(knock) => WaitingParticipant { name, ..knock },
+        Some(knock) => WaitingParticipant {
+            name: name.to_string(),
+            ..knock
+        },
         None => {
             if !state.knock_limiter.allow(client, &session.room) {
                 return Err(AppError::RateLimited(
@@ -68,7 +70,7 @@ pub async fn request_access(
             }
             WaitingParticipant {
                 id: uuid::Uuid::new_v4().to_string(),
-                name,
+                name: name.to_string(),
                 awaiting_access: Level {
                     level: AccessLevel::Full,
                 },

@@ -1,9 +1,10 @@
 //! Sessions: starting one when a room page is opened, finding it again from its cookie, what it
 //! sees (`preAuth`, the page snapshot, presence), and entering or leaving the call.
 
-use super::{
-    Command, apply, participant, participant_of, refusal_detail, refused, session_gone, subject_of,
+use super::apply::{
+    apply, participant, participant_of, refusal_detail, refused, session_gone, subject_of,
 };
+use crate::ssr::domain::lobby::Command;
 use crate::{
     error::AppError,
     model::{AccessLevel, AccessState, CallState, Level, Participant, Phase, RoomSnapshot},
@@ -15,13 +16,15 @@ use crate::{
             sessions::{self as repo, NewSession, SessionRecord},
             tokens as tokens_repo,
         },
-        domain::access::{self, Access, Refusal},
+        domain::{
+            access::{self, Access, Refusal},
+            names::DisplayName,
+        },
         events::Outbox,
         secrets::{random_secret, sha256_hex},
         state::AppState,
         time::{now, now_millis},
         tokens::{self, TokenRejection},
-        validate,
     },
 };
 
@@ -181,9 +184,8 @@ pub(super) async fn state_after(
 pub async fn join(
     state: &AppState,
     session: &SessionRecord,
-    name: &str,
+    name: &DisplayName,
 ) -> Result<CallState, AppError> {
-    let name = validate::display_name("name", name)?;
     let access = checked_access(state, session).await?;
     if session.phase == Phase::InCall {
         return call_state(state, session).await;
@@ -207,7 +209,7 @@ pub async fn join(
         .await?
         .ok_or_else(session_gone)?;
     let mut subject = subject_of(&mut tx, &current).await?;
-    subject.participant = participant(&current, &name, now_millis());
+    subject.participant = participant(&current, name.as_str(), now_millis());
     apply(&mut tx, &mut outbox, &current, &Command::Join, &subject).await?;
     outbox.commit(tx, &state.events).await?;
     // Present from now on only while a stream is open: one that never opens leaves after the grace.

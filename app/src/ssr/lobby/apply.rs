@@ -1,0 +1,212 @@
+//! Carrying out a lobby transition: the domain's state machine says what a command does;
+//! [`apply`] does it inside the caller's transaction (the knock, one guarded phase write, the
+//! events to their audience). The helpers every operation shares live here too.
+
+use crate::ssr::{
+    db::{
+        Tx,
+        knocks::{self, KnockRecord},
+        rooms as rooms_repo,
+        sessions::{self as sessions_repo, SessionRecord},
+    },
+    domain::{
+        access::{self, Refusal},
+        lobby::{Audience, Command, Effect, KnockChange, Subject, transition},
+    },
+    events::Outbox,
+    time::{now, now_millis},
+    tokens::Claims,
+};
+use crate::{
+    error::AppError,
+    model::{CallErrorDetail, CallEvent, Participant, Phase},
+};
+
+pub(super) fn refusal_detail(refusal: &Refusal) -> CallErrorDetail {
+    CallErrorDetail {
+        kind: refusal.error_type().to_owned(),
+        msg: refusal.to_string(),
+    }
+}
+
+pub(super) fn refused(refusal: &Refusal) -> AppError {
+    AppError::Forbidden(refusal.to_string())
+}
+
+pub(super) fn session_gone() -> AppError {
+    AppError::not_found("this session no longer exists; reload the page")
+}
+
+/// `session` as a participant of the call, under `user_name` since `joined_at`.
+pub(super) fn participant(session: &SessionRecord, user_name: &str, joined_at: i64) -> Participant {
+    Participant {
+        session_id: session.id.clone(),
+        user_name: user_name.to_owned(),
+        user_id: session.user_id.clone(),
+        owner: session.is_owner,
+        joined_at,
+        video: session.video,
+        audio: session.audio,
+    }
+}
+
+/// A session in the call as the others see it.
+pub(crate) fn participant_of(session: &SessionRecord) -> Participant {
+    participant(
+        session,
+        session.user_name.as_deref().unwrap_or("Guest"),
+        session.joined_at.unwrap_or_default(),
+    )
+}
+
+/// The subject of a command on `session`: as it is, with its waiting knock if it has one.
+pub(super) async fn subject_of(tx: &mut Tx, session: &SessionRecord) -> Result<Subject, AppError> {
+    Ok(Subject {
+        participant: participant_of(session),
+        knock: knocks::waiting_of(tx, &session.id)
+            .await?
+            .as_ref()
+            .map(KnockRecord::participant),
+        admin: session.is_admin,
+    })
+}
+
+/// The one audience resolver: who, in `room`, an event about `subject` is for. Read inside the
+/// transaction, after the phase change, so it is the same for live delivery and replay.
+pub(crate) async fn recipients(
+    tx: &mut Tx,
+    room: &str,
+    subject: &str,
+    audience: Audience,
+) -> Result<Vec<String>, AppError> {
+    Ok(match audience {
+        Audience::Subject => vec![subject.to_owned()],
+        Audience::Admins => sessions_repo::in_call_ids(tx, room, true).await?,
+        Audience::OthersInCall => sessions_repo::in_call_ids(tx, room, false)
+            .await?
+            .into_iter()
+            .filter(|id| id != subject)
+            .collect(),
+    })
+}
+
+/// When a session entering now must be ejected, and with which error type.
+fn ejection_deadline(
+    room: &rooms_repo::RoomRecord,
+    claims: Option<&Claims>,
+    now: i64,
+) -> Option<(i64, &'static str)> {
+    let mut deadlines = Vec::new();
+    if room.properties.eject_at_room_exp
+        && let Some(exp) = room.properties.exp
+    {
+        deadlines.push((exp, "exp-room"));
+    }
+    if let Some(claims) = claims {
+        if claims.ejt == Some(true)
+            && let Some(exp) = claims.exp
+        {
+            deadlines.push((exp, "exp-token"));
+        }
+        if let Some(after) = claims.eje {
+            deadlines.push((now + after, "ejected"));
+        }
+    }
+    deadlines.into_iter().min_by_key(|(at, _)| *at)
+}
+
+/// Carries out `command` on `session` (as read inside `tx`): the transition the state machine
+/// gives, its knock change, one guarded phase write, and its events, each to its audience.
+/// Returns whether anything changed (`false`: nothing to do, e.g. cancelling without a knock).
+pub(super) async fn apply(
+    tx: &mut Tx,
+    outbox: &mut Outbox,
+    session: &SessionRecord,
+    command: &Command,
+    subject: &Subject,
+) -> Result<bool, AppError> {
+    let Some(transition) = transition(session.phase, command, subject) else {
+        return Ok(false);
+    };
+    let room = &session.room;
+    let at = now_millis();
+    match (transition.knock, &subject.knock) {
+        (KnockChange::Open, Some(knock)) => {
+            let record = KnockRecord {
+                id: knock.id.clone(),
+                session_id: session.id.clone(),
+                name: knock.name.clone(),
+                knocked_at: at,
+            };
+            knocks::insert(tx, &record, room).await?;
+            sessions_repo::set_user_name(tx, &session.id, &knock.name).await?;
+        }
+        (KnockChange::Rename, Some(knock)) => {
+            knocks::rename(tx, &knock.id, &knock.name).await?;
+            sessions_repo::set_user_name(tx, &session.id, &knock.name).await?;
+        }
+        (KnockChange::Withdraw, Some(knock)) => {
+            if knocks::settle(tx, room, &knock.id, "cancelled", None, at)
+                .await?
+                .is_none()
+            {
+                return Ok(false);
+            }
+        }
+        (KnockChange::Open | KnockChange::Rename | KnockChange::Withdraw, None) => {
+            return Ok(false);
+        }
+        (KnockChange::None, _) => {}
+    }
+    let moved = if transition.to == Phase::InCall {
+        let room_record = rooms_repo::find_by_name(&mut *tx, room)
+            .await?
+            .ok_or_else(|| refused(&Refusal::NoRoom))?;
+        let in_call = sessions_repo::count_in_call(tx, room).await?;
+        access::has_room_for_one_more(&room_record, in_call)
+            .map_err(|refusal| refused(&refusal))?;
+        let deadline = ejection_deadline(&room_record, session.claims.as_ref(), now());
+        sessions_repo::enter_call(
+            tx,
+            &session.id,
+            &[transition.from],
+            &subject.participant.user_name,
+            subject.participant.joined_at,
+            deadline,
+        )
+        .await?
+    } else if transition.to == transition.from {
+        true
+    } else {
+        sessions_repo::move_phase(tx, &session.id, &[transition.from], transition.to).await?
+    };
+    if !moved {
+        // Read in this transaction and guarded on the phase read: only a bug gets here.
+        return Err(AppError::internal(
+            "changing a session's phase",
+            format!(
+                "session {} left {:?} meanwhile",
+                session.id, transition.from
+            ),
+        ));
+    }
+    for effect in transition.effects {
+        match effect {
+            Effect::Event(audience, event) => {
+                let to = recipients(tx, room, &session.id, audience).await?;
+                outbox.record(tx, &event, to, at).await?;
+            }
+            Effect::LobbyToSubject => {
+                for knock in knocks::waiting(&mut *tx, room).await? {
+                    let event = CallEvent::WaitingParticipantAdded {
+                        participant: knock.participant(),
+                    };
+                    outbox
+                        .record(tx, &event, vec![session.id.clone()], at)
+                        .await?;
+                }
+            }
+        }
+    }
+    Ok(true)
+}
