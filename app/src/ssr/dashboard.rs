@@ -1,10 +1,6 @@
 //! The dashboard's sign-in (with the API key) and its overview. Rooms and tokens themselves
 //! go through the same services as the REST API.
 
-use std::num::NonZeroU32;
-
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-
 use super::{
     db::dashboard as repo,
     rooms::{self, ListQuery},
@@ -19,30 +15,9 @@ pub const COOKIE: &str = "knock-dashboard";
 /// How long a sign-in lasts.
 pub const SIGN_IN_SECONDS: i64 = 12 * 60 * 60;
 
-/// Sign-in attempts per client: 5 at once, then one every 12 s.
-pub struct SignInLimiter {
-    limiter: DefaultKeyedRateLimiter<String>,
-}
-
-impl Default for SignInLimiter {
-    fn default() -> Self {
-        let quota = Quota::with_period(std::time::Duration::from_secs(12))
-            .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN));
-        Self {
-            limiter: RateLimiter::keyed(quota),
-        }
-    }
-}
-
 /// Checks the API key and starts a dashboard session; returns the cookie secret.
 pub async fn sign_in(state: &AppState, key: &str, client: &str) -> Result<String, AppError> {
-    if state
-        .sign_in_limiter
-        .limiter
-        .check_key(&client.to_owned())
-        .is_err()
-    {
+    if !state.sign_in_limiter.allow(client) {
         return Err(AppError::RateLimited(
             "Too many sign-in attempts; wait a minute and try again.".into(),
         ));

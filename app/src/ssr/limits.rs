@@ -1,4 +1,4 @@
-//! Abuse limits (PRODUCT.md §7): knocks per client and room.
+//! Abuse limits (PRODUCT.md §7): knocks per client and room, dashboard sign-ins per client.
 
 use std::num::NonZeroU32;
 
@@ -38,6 +38,29 @@ impl KnockLimiter {
     pub fn forget_idle(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
+    }
+}
+
+/// Dashboard sign-in attempts per client: 5 at once, then one every 12 s.
+pub struct SignInLimiter {
+    limiter: DefaultKeyedRateLimiter<String>,
+}
+
+impl Default for SignInLimiter {
+    fn default() -> Self {
+        let quota = Quota::with_period(std::time::Duration::from_secs(12))
+            .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN));
+        Self {
+            limiter: RateLimiter::keyed(quota),
+        }
+    }
+}
+
+impl SignInLimiter {
+    /// Whether `client` may try to sign in now (and counts the attempt if so).
+    pub fn allow(&self, client: &str) -> bool {
+        self.limiter.check_key(&client.to_owned()).is_ok()
     }
 }
 

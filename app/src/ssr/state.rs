@@ -8,10 +8,9 @@ use rand::{Rng, distr::Alphanumeric};
 
 use super::{
     config::{Config, Secret},
-    dashboard::SignInLimiter,
     db::{Db, settings},
     events::{EventHub, LocalHub},
-    limits::KnockLimiter,
+    limits::{KnockLimiter, SignInLimiter},
     presence::Presence,
 };
 
