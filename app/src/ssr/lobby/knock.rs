@@ -3,7 +3,7 @@
 
 use super::{
     apply::{apply, session_gone, subject_of},
-    sessions::{call_state, checked_access, state_after},
+    sessions::{call_state, checked_access, run_own, state_after},
 };
 use crate::ssr::domain::lobby::Command;
 use crate::{
@@ -86,13 +86,5 @@ pub async fn request_access(
 
 /// `cancel`: withdraw a knock.
 pub async fn cancel(state: &AppState, session: &SessionRecord) -> Result<CallState, AppError> {
-    let mut tx = state.db.write().await?;
-    let mut outbox = Outbox::new(&session.room);
-    let current = repo::find(&mut tx, &session.id)
-        .await?
-        .ok_or_else(session_gone)?;
-    let subject = subject_of(&mut tx, &current).await?;
-    apply(&mut tx, &mut outbox, &current, &Command::Cancel, &subject).await?;
-    outbox.commit(tx, &state.events).await?;
-    state_after(state, session).await
+    run_own(state, session, Command::Cancel).await
 }

@@ -217,17 +217,27 @@ pub async fn join(
     state_after(state, session).await
 }
 
-/// `leave`: leave the call, or the lobby.
-pub async fn leave(state: &AppState, session: &SessionRecord) -> Result<CallState, AppError> {
+/// Carries out `command` on the caller's own session, as it is, in one transaction, and
+/// answers the state after.
+pub(super) async fn run_own(
+    state: &AppState,
+    session: &SessionRecord,
+    command: Command,
+) -> Result<CallState, AppError> {
     let mut tx = state.db.write().await?;
     let mut outbox = Outbox::new(&session.room);
     let current = repo::find(&mut tx, &session.id)
         .await?
         .ok_or_else(session_gone)?;
     let subject = subject_of(&mut tx, &current).await?;
-    apply(&mut tx, &mut outbox, &current, &Command::Leave, &subject).await?;
+    apply(&mut tx, &mut outbox, &current, &command, &subject).await?;
     outbox.commit(tx, &state.events).await?;
     state_after(state, session).await
+}
+
+/// `leave`: leave the call, or the lobby.
+pub async fn leave(state: &AppState, session: &SessionRecord) -> Result<CallState, AppError> {
+    run_own(state, session, Command::Leave).await
 }
 
 /// A session's stream has been gone for the grace period: it left the call or the lobby.
