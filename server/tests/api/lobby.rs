@@ -10,7 +10,7 @@ mod rest;
 
 use serde_json::Value;
 
-use crate::helpers::Event;
+use crate::helpers::{EVENT_TIMEOUT, Event, EventStream};
 
 /// The JSON list `list` of strings, sorted.
 fn sorted(list: &Value) -> Vec<String> {
@@ -59,4 +59,28 @@ fn assert_outcome(event: &Event, granted: bool) {
         assert_eq!(event.name, "error", "{event:?}");
         assert_eq!(event.data["error"]["type"], "not-allowed", "{event:?}");
     }
+}
+
+/// What an admin's stream shows once a knock is decided: the guest joining (when `granted`)
+/// and the knock's removal, in either order; the removal.
+async fn removal_after_decision(events: &mut EventStream, granted: bool) -> Event {
+    let mut got = if granted {
+        events
+            .expect_events_unordered(
+                &["participant-joined", "waiting-participant-removed"],
+                EVENT_TIMEOUT,
+            )
+            .await
+    } else {
+        vec![
+            events
+                .expect_event("waiting-participant-removed", EVENT_TIMEOUT)
+                .await,
+        ]
+    };
+    let at = got
+        .iter()
+        .position(|event| event.name == "waiting-participant-removed")
+        .expect("the removal");
+    got.swap_remove(at)
 }

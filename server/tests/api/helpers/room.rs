@@ -121,16 +121,24 @@ impl Room {
 
     /// An owner named `name` who has entered the call, and their stream (labelled `name`).
     pub async fn owner_in_call(&self, name: &str) -> (Person, EventStream) {
-        let owner = self.owner(name).await;
-        let events = owner.enter(name).await.named(name);
-        (owner, events)
+        Self::entered(self.owner(name).await, name).await
+    }
+
+    /// A non-owner admin named `name` who has entered the call, and their stream (labelled
+    /// `name`).
+    pub async fn admin_in_call(&self, name: &str) -> (Person, EventStream) {
+        Self::entered(self.admin(name).await, name).await
     }
 
     /// A member named `name` who has entered the call, and their stream (labelled `name`).
     pub async fn member_in_call(&self, name: &str) -> (Person, EventStream) {
-        let member = self.member(name).await;
-        let events = member.enter(name).await.named(name);
-        (member, events)
+        Self::entered(self.member(name).await, name).await
+    }
+
+    /// `person` after entering the call as `name`, and their stream (labelled `name`).
+    async fn entered(person: Person, name: &str) -> (Person, EventStream) {
+        let events = person.enter(name).await.named(name);
+        (person, events)
     }
 
     /// A tokenless visitor at the door (phase `prejoin`).

@@ -4,22 +4,19 @@
 use futures_util::future::join_all;
 use serde_json::json;
 
-use super::{assert_decided, assert_outcome, find};
+use super::{assert_decided, assert_outcome, find, removal_after_decision};
 use crate::helpers::{EVENT_TIMEOUT, QUIET, Room, assert_error, knock_of};
 
 #[tokio::test]
 async fn allowing_a_knock_lets_the_guest_in_and_tells_everyone_who_decided() {
     let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let cleo = room.admin("Cleo").await;
-    let mut cleo_events = cleo.enter("Cleo").await.named("Cleo");
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (cleo, mut cleo_events) = room.admin_in_call("Cleo").await;
     assert_eq!(cleo.pre_auth().await["admin"], true);
     ana_events
         .expect_event("participant-joined", EVENT_TIMEOUT)
         .await;
-    let mia = room.member("Mia").await;
-    let mut mia_events = mia.enter("Mia").await.named("Mia");
+    let (_mia, mut mia_events) = room.member_in_call("Mia").await;
     for events in [&mut ana_events, &mut cleo_events] {
         let joined = events
             .expect_event("participant-joined", EVENT_TIMEOUT)
@@ -85,8 +82,7 @@ async fn allowing_a_knock_lets_the_guest_in_and_tells_everyone_who_decided() {
 #[tokio::test]
 async fn a_denied_guest_is_told_and_may_knock_again() {
     let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
     let (ben, mut ben_events, first) = room.knocker_seen_by("Ben", &mut ana_events).await;
 
     let (status, answer) = ana.decide(&first, false).await;
@@ -127,10 +123,8 @@ async fn a_denied_guest_is_told_and_may_knock_again() {
 #[tokio::test]
 async fn two_admins_deciding_the_same_knock_at_once_make_one_decision() {
     let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let cleo = room.admin("Cleo").await;
-    let mut cleo_events = cleo.enter("Cleo").await.named("Cleo");
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (cleo, mut cleo_events) = room.admin_in_call("Cleo").await;
     ana_events
         .expect_event("participant-joined", EVENT_TIMEOUT)
         .await;
@@ -169,21 +163,7 @@ async fn two_admins_deciding_the_same_knock_at_once_make_one_decision() {
     assert_outcome(&outcome, granted);
     ben_events.assert_quiet(QUIET).await;
     for events in [&mut ana_events, &mut cleo_events] {
-        let got = if granted {
-            events
-                .expect_events_unordered(
-                    &["participant-joined", "waiting-participant-removed"],
-                    EVENT_TIMEOUT,
-                )
-                .await
-        } else {
-            vec![
-                events
-                    .expect_event("waiting-participant-removed", EVENT_TIMEOUT)
-                    .await,
-            ]
-        };
-        let removed = find(&got, "waiting-participant-removed");
+        let removed = removal_after_decision(events, granted).await;
         assert_eq!(
             removed.data["resolution"],
             json!({"granted": granted, "by": by})
@@ -197,10 +177,8 @@ async fn two_admins_deciding_the_same_knock_at_once_make_one_decision() {
 #[tokio::test]
 async fn fifty_parallel_decisions_on_one_knock_make_exactly_one() {
     let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let cleo = room.admin("Cleo").await;
-    let _cleo_events = cleo.enter("Cleo").await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (cleo, _cleo_events) = room.admin_in_call("Cleo").await;
     ana_events
         .expect_event("participant-joined", EVENT_TIMEOUT)
         .await;
@@ -242,21 +220,7 @@ async fn fifty_parallel_decisions_on_one_knock_make_exactly_one() {
         .expect("an outcome");
     assert_outcome(&outcome, granted);
     ben_events.assert_quiet(QUIET).await;
-    let got = if granted {
-        ana_events
-            .expect_events_unordered(
-                &["participant-joined", "waiting-participant-removed"],
-                EVENT_TIMEOUT,
-            )
-            .await
-    } else {
-        vec![
-            ana_events
-                .expect_event("waiting-participant-removed", EVENT_TIMEOUT)
-                .await,
-        ]
-    };
-    let removed = find(&got, "waiting-participant-removed");
+    let removed = removal_after_decision(&mut ana_events, granted).await;
     assert_eq!(removed.data["resolution"]["granted"], granted);
     ana_events.assert_quiet(QUIET).await;
     let expected = if granted { "in_call" } else { "denied" };
@@ -267,10 +231,8 @@ async fn fifty_parallel_decisions_on_one_knock_make_exactly_one() {
 #[tokio::test]
 async fn non_admins_may_neither_list_nor_decide_and_nothing_changes() {
     let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let mia = room.member("Mia").await;
-    let mut mia_events = mia.enter("Mia").await.named("Mia");
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (mia, mut mia_events) = room.member_in_call("Mia").await;
     ana_events
         .expect_event("participant-joined", EVENT_TIMEOUT)
         .await;
@@ -311,8 +273,7 @@ async fn non_admins_may_neither_list_nor_decide_and_nothing_changes() {
 #[tokio::test]
 async fn star_with_explicit_ids_through_the_call_protocol() {
     let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
     let (ben, mut ben_events, ben_knock) = room.knocker_seen_by("Ben", &mut ana_events).await;
     let (cleo, mut cleo_events, cleo_knock) = room.knocker_seen_by("Cleo", &mut ana_events).await;
     let (dan, mut dan_events, dan_knock) = room.knocker_seen_by("Dan", &mut ana_events).await;

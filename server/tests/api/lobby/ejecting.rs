@@ -9,14 +9,12 @@ use crate::helpers::{EVENT_TIMEOUT, QUIET, Room, assert_error, now, spawn_app};
 #[tokio::test]
 async fn ejecting_by_id_or_user_id_with_ban_keeps_them_out() {
     let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
     let (mia, mia_token) = room
         .with_token(json!({"user_name": "Mia", "user_id": "u-mia"}))
         .await;
     let mut mia_events = mia.enter("Mia").await.named("Mia");
-    let leo = room.member("Leo").await;
-    let mut leo_events = leo.enter("Leo").await.named("Leo");
+    let (leo, mut leo_events) = room.member_in_call("Leo").await;
     ana_events
         .expect_event("participant-joined", EVENT_TIMEOUT)
         .await;
@@ -78,8 +76,7 @@ async fn ejecting_by_id_or_user_id_with_ban_keeps_them_out() {
 #[tokio::test]
 async fn revoking_a_token_ejects_its_holder_and_keeps_them_out() {
     let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
     let (mia, mia_token) = room.with_token(json!({"user_name": "Mia"})).await;
     let mut mia_events = mia.enter("Mia").await.named("Mia");
     ana_events
@@ -118,10 +115,8 @@ async fn revoking_a_token_ejects_its_holder_and_keeps_them_out() {
 #[tokio::test]
 async fn deleting_the_room_ejects_everyone_with_no_room() {
     let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let mia = room.member("Mia").await;
-    let mut mia_events = mia.enter("Mia").await.named("Mia");
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (mia, mut mia_events) = room.member_in_call("Mia").await;
     ana_events
         .expect_event("participant-joined", EVENT_TIMEOUT)
         .await;
@@ -156,8 +151,7 @@ async fn deleting_the_room_ejects_everyone_with_no_room() {
 #[tokio::test]
 async fn an_expiring_token_ejects_its_holder_with_exp_token() {
     let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
     let exp = now() + 2;
     let (mia, _) = room
         .with_token(json!({"user_name": "Mia", "exp": exp, "eject_at_token_exp": true}))

@@ -9,10 +9,8 @@ use crate::helpers::{EVENT_TIMEOUT, QUIET, Room, assert_error, knock_of, spawn_a
 #[tokio::test]
 async fn only_admins_in_the_call_hear_about_knocks() {
     let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let mia = room.member("Mia").await;
-    let mut mia_events = mia.enter("Mia").await.named("Mia");
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (mia, mut mia_events) = room.member_in_call("Mia").await;
     let joined = ana_events
         .expect_event("participant-joined", EVENT_TIMEOUT)
         .await;
@@ -86,8 +84,7 @@ async fn a_knock_before_any_host_waits_and_the_owner_sees_it_on_joining() {
 #[tokio::test]
 async fn cancelling_withdraws_the_knock_and_knocking_again_with_a_new_name_renames_it() {
     let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
     let (ben, mut ben_events, first) = room.knocker_seen_by("Ben", &mut ana_events).await;
 
     let (status, state) = ben.cancel().await;
@@ -140,8 +137,7 @@ async fn a_knocking_token_holder_must_knock() {
     assert_error(status, &body, 403, "Forbidden");
     assert_eq!(kim.phase().await, "prejoin");
 
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
     let mut kim_events = kim.events().await.named("Kim");
     kim.knocked("Kim").await;
     let id = knock_of(

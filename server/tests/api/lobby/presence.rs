@@ -8,8 +8,7 @@ use crate::helpers::{EVENT_TIMEOUT, EventStream, QUIET, Room, knock_of};
 #[tokio::test]
 async fn a_knocker_whose_stream_is_gone_leaves_the_lobby_after_the_grace() {
     let room = Room::knocking_with(|c| c.presence_grace = Duration::from_millis(300)).await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
     let (ben, ben_events, id) = room.knocker_seen_by("Ben", &mut ana_events).await;
 
     drop(ben_events);
@@ -26,10 +25,8 @@ async fn a_knocker_whose_stream_is_gone_leaves_the_lobby_after_the_grace() {
 #[tokio::test]
 async fn a_participant_whose_stream_is_gone_leaves_the_call_after_the_grace() {
     let room = Room::knocking_with(|c| c.presence_grace = Duration::from_millis(300)).await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
-    let mia = room.member("Mia").await;
-    let mia_events = mia.enter("Mia").await;
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (mia, mia_events) = room.member_in_call("Mia").await;
     let mia_id = mia.session_id().await;
     ana_events
         .expect_event("participant-joined", EVENT_TIMEOUT)
@@ -50,8 +47,7 @@ async fn a_participant_whose_stream_is_gone_leaves_the_call_after_the_grace() {
 async fn a_knocker_who_reconnects_within_the_grace_keeps_the_knock() {
     let grace = Duration::from_millis(500);
     let room = Room::knocking_with(|c| c.presence_grace = grace).await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
     let (ben, ben_events, id) = room.knocker_seen_by("Ben", &mut ana_events).await;
 
     let last = ben_events.last_id;
@@ -75,8 +71,7 @@ async fn a_knocker_who_never_opens_a_stream_leaves_the_lobby_after_the_grace() {
     // The knock came through the HTTP protocol alone (a script, or a browser that closed before
     // its stream opened): nobody is there to be let in, so it must not wait forever.
     let room = Room::knocking_with(|c| c.presence_grace = Duration::from_millis(300)).await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
     let ben = room.guest().await;
     ben.knocked("Ben").await;
     let added = ana_events

@@ -3,14 +3,13 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{assert_decided, assert_outcome, find, sorted_ids};
+use super::{assert_decided, assert_outcome, removal_after_decision, sorted_ids};
 use crate::helpers::{EVENT_TIMEOUT, QUIET, Room, strings};
 
 #[tokio::test]
 async fn the_rest_api_lists_and_decides_the_lobby() {
     let room = Room::knocking().await;
-    let ana = room.owner("Ana").await;
-    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
     let (ben, mut ben_events, ben_knock) = room.knocker_seen_by("Ben", &mut ana_events).await;
     let (cleo, mut cleo_events, cleo_knock) = room.knocker_seen_by("Cleo", &mut ana_events).await;
     let (dan, mut dan_events, dan_knock) = room.knocker_seen_by("Dan", &mut ana_events).await;
@@ -39,16 +38,8 @@ async fn the_rest_api_lists_and_decides_the_lobby() {
             .await,
         true,
     );
-    let got = ana_events
-        .expect_events_unordered(
-            &["participant-joined", "waiting-participant-removed"],
-            EVENT_TIMEOUT,
-        )
-        .await;
-    assert_eq!(
-        find(&got, "waiting-participant-removed").data["resolution"]["granted"],
-        true
-    );
+    let removed = removal_after_decision(&mut ana_events, true).await;
+    assert_eq!(removed.data["resolution"]["granted"], true, "{removed:?}");
 
     // Explicit ids win over "*".
     let (status, answer) = room
@@ -122,8 +113,7 @@ async fn the_rest_api_lists_who_is_in_each_call() {
         .with_token(json!({"is_owner": true, "user_name": "Ana", "user_id": "u-ana"}))
         .await;
     let _ana_events = ana.enter("Ana").await;
-    let mia = room.member("Mia").await;
-    let _mia_events = mia.enter("Mia").await;
+    let (mia, _mia_events) = room.member_in_call("Mia").await;
     let (_ben, _ben_events) = room.knocker("Ben").await;
     room.api.knocking_room("empty").await;
     let (ana_id, mia_id) = (ana.session_id().await, mia.session_id().await);
