@@ -26,7 +26,12 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-"$venv/bin/schemathesis" run "http://127.0.0.1:$port/v1/openapi.json" \
+# Run from the temporary directory: schemathesis keeps its cache (`.schemathesis/`) and
+# Hypothesis its examples (`.hypothesis/`) in the working directory, and neither belongs in the
+# repository. A failure is printed in full, with the request that reproduces it.
+schemathesis="$(cd "$venv/bin" && pwd)/schemathesis"
+cd "$dir"
+"$schemathesis" run "http://127.0.0.1:$port/v1/openapi.json" \
   --url "http://127.0.0.1:$port" \
   -H "Authorization: Bearer $key" \
   --checks not_a_server_error \

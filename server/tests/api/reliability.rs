@@ -3,8 +3,6 @@
 //! nothing; random and malformed REST requests never get a 5xx, and a refused one changes no row
 //! of the database. Correctness only: no timing is asserted.
 
-mod common;
-
 use std::{
     cell::RefCell,
     collections::{BTreeMap, BTreeSet},
@@ -16,10 +14,6 @@ use std::{
 };
 
 use app::ssr::config::Config;
-use common::{
-    API_KEY, Api, Database, EVENT_TIMEOUT, Event, EventStream, Person, QUIET, Server, Snapshot,
-    TestApp, client_at, loopback, snapshot_diff, spawn_app_with,
-};
 use futures_util::{StreamExt, future::join_all, stream};
 use proptest::{
     prelude::*,
@@ -28,6 +22,11 @@ use proptest::{
 };
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Map, Value, json};
+
+use crate::helpers::{
+    API_KEY, Api, Database, EVENT_TIMEOUT, Event, EventStream, Person, QUIET, Server, Snapshot,
+    TestApp, client_at, loopback, snapshot_diff, spawn_app_with,
+};
 
 /// The participant id and name of a `waiting-participant-*` event.
 fn knock_in(event: &Event) -> (String, String) {
@@ -547,7 +546,7 @@ fn odd_string() -> impl Strategy<Value = String> {
 /// or token expiring during the run would change rows by itself (the ejector) between two
 /// snapshots.
 fn odd_number() -> impl Strategy<Value = Value> {
-    let now = common::now();
+    let now = crate::helpers::now();
     prop_oneof![
         2 => (-3i64..300).prop_map(Value::from),
         1 => Just(json!(now - 60)),

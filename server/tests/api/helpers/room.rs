@@ -9,7 +9,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{
-    Api, Database, EVENT_TIMEOUT, EventStream, Person, Snapshot, TestApp, client, spawn_app_with,
+    Api, Database, EVENT_TIMEOUT, Event, EventStream, Person, Snapshot, TestApp, client,
+    spawn_app_with, strings,
 };
 
 /// A test server with one private room where tokenless visitors knock.
@@ -120,16 +121,24 @@ impl Room {
 
     /// An owner named `name` who has entered the call, and their stream (labelled `name`).
     pub async fn owner_in_call(&self, name: &str) -> (Person, EventStream) {
-        let owner = self.owner(name).await;
-        let events = owner.enter(name).await.named(name);
-        (owner, events)
+        Self::entered(self.owner(name).await, name).await
+    }
+
+    /// A non-owner admin named `name` who has entered the call, and their stream (labelled
+    /// `name`).
+    pub async fn admin_in_call(&self, name: &str) -> (Person, EventStream) {
+        Self::entered(self.admin(name).await, name).await
     }
 
     /// A member named `name` who has entered the call, and their stream (labelled `name`).
     pub async fn member_in_call(&self, name: &str) -> (Person, EventStream) {
-        let member = self.member(name).await;
-        let events = member.enter(name).await.named(name);
-        (member, events)
+        Self::entered(self.member(name).await, name).await
+    }
+
+    /// `person` after entering the call as `name`, and their stream (labelled `name`).
+    async fn entered(person: Person, name: &str) -> (Person, EventStream) {
+        let events = person.enter(name).await.named(name);
+        (person, events)
     }
 
     /// A tokenless visitor at the door (phase `prejoin`).
@@ -172,6 +181,32 @@ impl Room {
         (guest, events)
     }
 
+    /// A knocker (see [`Room::knocker`]) whose knock `admin_events`, the stream of an admin in
+    /// the call, has shown; the guest, their stream and the knock's id.
+    pub async fn knocker_seen_by(
+        &self,
+        name: &str,
+        admin_events: &mut EventStream,
+    ) -> (Person, EventStream, String) {
+        let (guest, events) = self.knocker(name).await;
+        let added = admin_events
+            .expect_event("waiting-participant-added", EVENT_TIMEOUT)
+            .await;
+        (guest, events, knock_of(&added, name))
+    }
+
+    /// `admin` (an admin in the call) lets in the waiting knock of `name`.
+    pub async fn let_in(&self, admin: &Person, name: &str) {
+        self.decide_knock_of(admin, name, true).await;
+    }
+
+    /// `admin` decides the waiting knock of `name`, which must succeed.
+    async fn decide_knock_of(&self, admin: &Person, name: &str, grant: bool) {
+        let id = self.knock_id(name).await;
+        let (status, answer) = admin.decide(&id, grant).await;
+        assert_eq!(status, 200, "decide {name} (grant: {grant}): {answer}");
+    }
+
     /// The id of the waiting knock of `name` (REST lobby).
     pub async fn knock_id(&self, name: &str) -> String {
         let waiting = self.waiting().await;
@@ -190,9 +225,7 @@ impl Room {
     /// admin in the call) let in.
     pub async fn admitted(&self, admin: &Person, name: &str) -> (Person, EventStream) {
         let (guest, mut events) = self.knocker_in_lobby(name).await;
-        let id = self.knock_id(name).await;
-        let (status, answer) = admin.decide(&id, true).await;
-        assert_eq!(status, 200, "admit {name}: {answer}");
+        self.decide_knock_of(admin, name, true).await;
         let access = events
             .expect_event("access-state-updated", EVENT_TIMEOUT)
             .await;
@@ -205,9 +238,7 @@ impl Room {
     /// away.
     pub async fn denied(&self, admin: &Person, name: &str) -> (Person, EventStream) {
         let (guest, mut events) = self.knocker_in_lobby(name).await;
-        let id = self.knock_id(name).await;
-        let (status, answer) = admin.decide(&id, false).await;
-        assert_eq!(status, 200, "deny {name}: {answer}");
+        self.decide_knock_of(admin, name, false).await;
         let error = events.expect_event("error", EVENT_TIMEOUT).await;
         assert_eq!(error.data["error"]["type"], "not-allowed", "{error:?}");
         assert_eq!(guest.phase().await, "denied");
@@ -260,16 +291,12 @@ impl Room {
     }
 }
 
-/// `field` of every object in the JSON list `list`.
-pub fn strings(list: &Value, field: &str) -> Vec<String> {
-    list.as_array()
-        .unwrap_or_else(|| panic!("not a list: {list}"))
-        .iter()
-        .map(|item| {
-            item[field]
-                .as_str()
-                .unwrap_or_else(|| panic!("no {field} in {item}"))
-                .to_owned()
-        })
-        .collect()
+/// The knock id in a `waiting-participant-*` event, after checking the event's shape.
+pub fn knock_of(event: &Event, name: &str) -> String {
+    let participant = &event.data["participant"];
+    assert_eq!(participant["name"], name, "{event:?}");
+    assert_eq!(participant["awaitingAccess"]["level"], "full", "{event:?}");
+    let id = participant["id"].as_str().expect("knock id").to_owned();
+    assert!(!id.is_empty(), "{event:?}");
+    id
 }

@@ -1,15 +1,14 @@
 //! `/v1/meeting-tokens`: minting HS256 tokens with Daily's short claims, validating them (and
 //! refusing forged, expired or revoked ones), self-signed tokens and revocation.
 
-mod common;
-
 use std::collections::BTreeSet;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::{TestApp, authed, mentions, now, send, spawn_app};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, authed, mentions, now, send, spawn_app};
 
 async fn post_token(app: &TestApp, body: Value) -> (StatusCode, Value) {
     send(authed(app, Method::POST, "/v1/meeting-tokens").json(&body)).await

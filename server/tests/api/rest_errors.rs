@@ -1,11 +1,10 @@
 //! What every `/v1` route shares: the Bearer key, Daily's JSON errors, JSON parsing, the 64 KiB
 //! body limit, `GET /v1/` and the unauthenticated OpenAPI document.
 
-mod common;
-
-use common::{TestApp, authed, send, spawn_app};
 use reqwest::{Method, RequestBuilder, StatusCode, header};
 use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, authed, send, spawn_app};
 
 fn request(app: &TestApp, method: Method, path: &str) -> RequestBuilder {
     app.client.request(method, app.url(path))

@@ -1,13 +1,12 @@
 //! `/v1/rooms`: creating, listing and paging, reading, updating and deleting rooms, and how each
 //! refuses bad input without changing anything.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{TestApp, authed, mentions, now, send, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, authed, mentions, now, send, spawn_app};
 
 async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
     send(authed(app, Method::POST, path).json(&body)).await

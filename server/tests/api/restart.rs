@@ -1,12 +1,11 @@
 //! A crash loses nothing: the real `knock` binary is SIGKILLed and started again on the same
 //! database, and the lobby, the call and the event streams carry on where they were.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{API_KEY, Api, EVENT_TIMEOUT, Person, QUIET, Server};
 use serde_json::json;
+
+use crate::helpers::{API_KEY, Api, EVENT_TIMEOUT, Person, QUIET, Server};
 
 #[tokio::test]
 async fn a_knock_survives_a_crash_and_the_owner_can_still_allow_it() {

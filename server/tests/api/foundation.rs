@@ -1,10 +1,9 @@
 //! The server starts on a fresh database, renders pages and keeps its generated API key.
 
-mod common;
-
 use app::ssr::{config::Config, state::AppState};
-use common::{spawn_app, spawn_app_with};
 use leptos::config::LeptosOptions;
+
+use crate::helpers::{spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn health_check_answers_ok() {

@@ -5,14 +5,14 @@
 //! participants in the call only. Everyone outside the call (knocking, denied, gone, at the
 //! door, or in another room) is refused with 403 and changes nothing.
 
-mod common;
-
 use app::ssr::config::IceServers;
-use common::{
-    EVENT_TIMEOUT, Event, EventStream, Person, QUIET, Room, Snapshot, assert_error, snapshot_diff,
-};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use crate::helpers::{
+    EVENT_TIMEOUT, Event, EventStream, Person, QUIET, Room, Snapshot, assert_error, send,
+    snapshot_diff,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Requests and messages.
@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 /// `POST /api/signal` from `from` with the JSON `body` as it is.
 async fn signal_body(from: &Person, body: &Value) -> (StatusCode, Value) {
-    common::send(
+    send(
         from.client
             .post(format!("{}/api/signal", from.base_url))
             .json(body),
@@ -92,13 +92,6 @@ async fn update_media_ok(person: &Person, video: bool, audio: bool) -> Value {
 /// `ice_servers`.
 async fn ice_servers(person: &Person) -> (StatusCode, Value) {
     person.call("ice_servers", &[]).await
-}
-
-/// `admin` lets in the waiting knock of `name`.
-async fn let_in(room: &Room, admin: &Person, name: &str) {
-    let id = room.knock_id(name).await;
-    let (status, answer) = admin.decide(&id, true).await;
-    assert_eq!(status, 200, "{answer}");
 }
 
 /// `load_room`, which must succeed.
@@ -592,7 +585,7 @@ async fn signaling_follows_a_guest_into_the_call_and_stops_when_they_leave() {
     assert_all_quiet(&mut [&mut ana_events, &mut ben_events]).await;
 
     // Let in: both ways.
-    let_in(&room, &ana, "Ben").await;
+    room.let_in(&ana, "Ben").await;
     drain_all(&mut [&mut ana_events, &mut ben_events]).await;
     assert_eq!(ben.phase().await, "in_call");
     let offer = vec![description("offer", &sdp(21))];
@@ -907,7 +900,7 @@ async fn ice_servers_go_to_participants_in_the_call_exactly_as_configured() {
     assert!(!body.to_string().contains("turn:"), "{body}");
 
     // Once let in, the guest gets the same list.
-    let_in(&room, &ana, "Ben").await;
+    room.let_in(&ana, "Ben").await;
     ben_events
         .expect_event("access-state-updated", EVENT_TIMEOUT)
         .await;

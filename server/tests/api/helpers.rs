@@ -1,0 +1,20 @@
+//! What the tests stand on: a real server per test (`app`), its REST API (`api`), people with
+//! their own browsers (`person`) and event streams (`stream`), the real binary as a process
+//! (`process`), the database as rows (`db`), and the knocking room most lobby tests start from
+//! (`room`).
+
+mod api;
+mod app;
+mod db;
+mod person;
+mod process;
+mod room;
+mod stream;
+
+pub use api::{Api, assert_error, authed, mentions, now, send, strings};
+pub use app::{API_KEY, TestApp, client, client_at, loopback, spawn_app, spawn_app_with};
+pub use db::{Database, Snapshot, snapshot_diff};
+pub use person::Person;
+pub use process::Server;
+pub use room::{Room, knock_of};
+pub use stream::{EVENT_TIMEOUT, Event, EventStream, QUIET};

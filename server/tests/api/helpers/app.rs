@@ -1,0 +1,111 @@
+//! Starts the real router on port 0 with a fresh SQLite file, one per test (zero2prod's
+//! `spawn_app`), and makes the HTTP clients that talk to it.
+
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    path::PathBuf,
+};
+
+use app::ssr::{
+    config::{Config, Secret},
+    state::AppState,
+};
+use leptos::config::LeptosOptions;
+
+/// A running Knock server and what a test needs to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    /// The API key the server accepts.
+    pub api_key: String,
+    /// The server's domain id.
+    pub domain_id: String,
+    /// The SQLite file, inside `dir`.
+    pub database: PathBuf,
+    /// A client that keeps cookies, as a browser would.
+    pub client: reqwest::Client,
+    /// Holds the database; deleted with it when the test ends.
+    _dir: tempfile::TempDir,
+}
+
+/// The API key every test server is configured with.
+pub const API_KEY: &str = "test-api-key-0123456789";
+
+/// Starts a server with `KNOCK_API_KEY` set.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server after letting the test adjust its configuration.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let database = dir.path().join("knock.db");
+    let mut config = Config::from_lookup(|_| None).expect("default configuration");
+    config.api_key = Some(Secret::new(API_KEY));
+    config.database_url = format!("sqlite://{}", database.display());
+    adjust(&mut config);
+    let (base_url, api_key, domain_id) = start(config).await;
+    TestApp {
+        base_url,
+        api_key,
+        domain_id,
+        database,
+        client: client(),
+        _dir: dir,
+    }
+}
+
+/// Starts a server for `config` on port 0; returns its base URL, API key and domain id.
+pub async fn start(config: Config) -> (String, String, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("free port");
+    let addr: SocketAddr = listener.local_addr().expect("bound address");
+    let config = config.bound_to(addr);
+    let options = LeptosOptions::builder()
+        .output_name("knock")
+        .site_addr(addr)
+        .build();
+    let startup = AppState::start(config, options)
+        .await
+        .expect("server starts");
+    let api_key = startup.state.api_key.expose().to_owned();
+    let domain_id = startup.state.domain_id.clone();
+    server::spawn(listener, startup.state);
+    (format!("http://{addr}"), api_key, domain_id)
+}
+
+/// An HTTP client with a cookie store and no redirects followed, so tests see each hop.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+}
+
+/// Like [`client`], connecting from `ip` (any of 127/8 is loopback on Linux): the server sees
+/// a client of its own, e.g. for the knock limit, which counts per client address.
+pub fn client_at(ip: Ipv4Addr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(IpAddr::V4(ip))
+        .build()
+        .expect("http client")
+}
+
+/// A distinct loopback address for each `n` below 62 500: `127.<block>.<n / 250>.<1 + n % 250>`
+/// (a test picks its own `block`).
+pub fn loopback(block: u8, n: usize) -> Ipv4Addr {
+    let high = u8::try_from(n / 250).expect("fewer than 62 500 addresses");
+    let low = u8::try_from(n % 250 + 1).expect("below 251");
+    Ipv4Addr::new(127, block, high, low)
+}
+
+impl TestApp {
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}

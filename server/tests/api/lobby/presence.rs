@@ -1,0 +1,170 @@
+//! Presence and streams: a stream's end starts the grace after which its session leaves the
+//! lobby or the call; a stream resumed with `Last-Event-ID` gets exactly what it missed.
+
+use std::time::Duration;
+
+use crate::helpers::{EVENT_TIMEOUT, EventStream, QUIET, Room, knock_of};
+
+#[tokio::test]
+async fn a_knocker_whose_stream_is_gone_leaves_the_lobby_after_the_grace() {
+    let room = Room::knocking_with(|c| c.presence_grace = Duration::from_millis(300)).await;
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (ben, ben_events, id) = room.knocker_seen_by("Ben", &mut ana_events).await;
+
+    drop(ben_events);
+    let removed = ana_events
+        .expect_event("waiting-participant-removed", EVENT_TIMEOUT)
+        .await;
+    assert_eq!(knock_of(&removed, "Ben"), id);
+    assert!(removed.data["resolution"].is_null(), "{removed:?}");
+    assert!(room.waiting_ids().await.is_empty());
+    assert_eq!(ben.phase().await, "left");
+    ana_events.assert_quiet(QUIET).await;
+}
+
+#[tokio::test]
+async fn a_participant_whose_stream_is_gone_leaves_the_call_after_the_grace() {
+    let room = Room::knocking_with(|c| c.presence_grace = Duration::from_millis(300)).await;
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (mia, mia_events) = room.member_in_call("Mia").await;
+    let mia_id = mia.session_id().await;
+    ana_events
+        .expect_event("participant-joined", EVENT_TIMEOUT)
+        .await;
+
+    drop(mia_events);
+    let left = ana_events
+        .expect_event("participant-left", EVENT_TIMEOUT)
+        .await;
+    assert_eq!(left.data["participant"]["user_name"], "Mia");
+    assert_eq!(left.data["participant"]["session_id"], mia_id.as_str());
+    assert_eq!(mia.phase().await, "left");
+    assert_eq!(room.presence().await["total_count"], 1);
+    ana_events.assert_quiet(QUIET).await;
+}
+
+#[tokio::test]
+async fn a_knocker_who_reconnects_within_the_grace_keeps_the_knock() {
+    let grace = Duration::from_millis(500);
+    let room = Room::knocking_with(|c| c.presence_grace = grace).await;
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (ben, ben_events, id) = room.knocker_seen_by("Ben", &mut ana_events).await;
+
+    let last = ben_events.last_id;
+    drop(ben_events);
+    let mut ben_events = ben.events_after(last).await.named("Ben");
+    ana_events.assert_quiet(grace * 3).await;
+    assert_eq!(room.waiting_ids().await, std::slice::from_ref(&id));
+    assert_eq!(ben.phase().await, "waiting");
+    ben_events.assert_quiet(QUIET).await;
+
+    // The timer still works after the reconnection.
+    drop(ben_events);
+    let removed = ana_events
+        .expect_event("waiting-participant-removed", EVENT_TIMEOUT)
+        .await;
+    assert_eq!(knock_of(&removed, "Ben"), id);
+}
+
+#[tokio::test]
+async fn a_knocker_who_never_opens_a_stream_leaves_the_lobby_after_the_grace() {
+    // The knock came through the HTTP protocol alone (a script, or a browser that closed before
+    // its stream opened): nobody is there to be let in, so it must not wait forever.
+    let room = Room::knocking_with(|c| c.presence_grace = Duration::from_millis(300)).await;
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let ben = room.guest().await;
+    ben.knocked("Ben").await;
+    let added = ana_events
+        .expect_event("waiting-participant-added", EVENT_TIMEOUT)
+        .await;
+    let id = knock_of(&added, "Ben");
+
+    let removed = ana_events
+        .expect_event("waiting-participant-removed", EVENT_TIMEOUT)
+        .await;
+    assert_eq!(knock_of(&removed, "Ben"), id);
+    assert!(room.waiting_ids().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_stream_resumed_with_last_event_id_gets_exactly_the_missed_events() {
+    let room = Room::knocking().await;
+    let ana = room.owner("Ana").await;
+    let mut ana_events = ana.events().await.named("Ana");
+    let (status, state) = ana.join("Ana").await;
+    assert_eq!(status, 200, "{state}");
+    let mut seen = vec![
+        ana_events
+            .expect_event("access-state-updated", EVENT_TIMEOUT)
+            .await,
+    ];
+    let (ben, _ben_events) = room.knocker("Ben").await;
+    seen.push(
+        ana_events
+            .expect_event("waiting-participant-added", EVENT_TIMEOUT)
+            .await,
+    );
+    let cut = ana_events.last_id;
+    assert_eq!(cut, seen[1].id);
+    drop(ana_events);
+
+    // While Ana's stream is gone.
+    let (cleo, _cleo_events) = room.knocker("Cleo").await;
+    ben.knocked("Benjamin").await;
+    let (status, body) = cleo.cancel().await;
+    assert_eq!(status, 200, "{body}");
+    let mia = room.member("Mia").await;
+    let (status, body) = mia.join("Mia").await;
+    assert_eq!(status, 200, "{body}");
+
+    let mut resumed = ana.events_after(cut).await.named("Ana resumed");
+    let missed = [
+        ("waiting-participant-added", "Cleo"),
+        ("waiting-participant-updated", "Benjamin"),
+        ("waiting-participant-removed", "Cleo"),
+    ];
+    for (name, who) in missed {
+        let event = resumed.expect_event(name, EVENT_TIMEOUT).await;
+        knock_of(&event, who);
+        seen.push(event);
+    }
+    let joined = resumed
+        .expect_event("participant-joined", EVENT_TIMEOUT)
+        .await;
+    assert_eq!(joined.data["participant"]["user_name"], "Mia");
+    seen.push(joined);
+    resumed.assert_quiet(QUIET).await;
+    assert!(
+        seen.windows(2).all(|pair| pair[0].id < pair[1].id),
+        "ids increase: {seen:?}"
+    );
+
+    // Live events keep coming on the resumed stream, once each.
+    let (_dan, _dan_events) = room.knocker("Dan").await;
+    let live = resumed
+        .expect_event("waiting-participant-added", EVENT_TIMEOUT)
+        .await;
+    knock_of(&live, "Dan");
+    seen.push(live);
+    resumed.assert_quiet(QUIET).await;
+
+    // From 0, everything this session was sent, in order.
+    let mut replay = ana.events_after(0).await.named("Ana from 0");
+    for expected in &seen {
+        let event = replay.expect_event(&expected.name, EVENT_TIMEOUT).await;
+        assert_eq!(&event, expected);
+    }
+    replay.assert_quiet(QUIET).await;
+
+    // `?lastEventId=` does what the header does.
+    let request = ana.client.get(format!(
+        "{}/api/events/{}?lastEventId={cut}",
+        room.app.base_url, room.name
+    ));
+    let mut by_query = EventStream::open(request, "Ana by query").await;
+    for expected in &seen[2..] {
+        let event = by_query.expect_event(&expected.name, EVENT_TIMEOUT).await;
+        assert_eq!(&event, expected);
+    }
+    by_query.assert_quiet(QUIET).await;
+}

@@ -1,0 +1,12 @@
+//! Knock's HTTP and server-sent-event tests: one test binary, each test against its own real
+//! server on port 0 with its own SQLite file (see `helpers`), one module per area.
+
+mod foundation;
+mod helpers;
+mod lobby;
+mod media;
+mod meeting_tokens;
+mod reliability;
+mod rest_errors;
+mod restart;
+mod rooms;
