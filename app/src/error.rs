@@ -1,11 +1,13 @@
 //! The one error type of Knock. Each variant knows its HTTP status and its Daily error type, so
 //! the REST API and the server functions report a failure the same way:
-//! `{"error": "<type>", "info": "<sentence>"}`.
+//! `{"error": "<type>", "info": "<sentence>"}` (that is also how it is serialized, so a server
+//! function's error reaches the browser in the REST shape and is read back into the variant).
 
 use serde::{Deserialize, Serialize};
 
 /// Everything that can go wrong in a request, in words a caller can act on.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(into = "ErrorBody", from = "ErrorBody")]
 pub enum AppError {
     /// The Authorization header is missing or is not `Bearer <key>`.
     #[error("{0}")]
@@ -110,6 +112,30 @@ pub struct ErrorBody {
     pub info: String,
 }
 
+impl From<AppError> for ErrorBody {
+    fn from(error: AppError) -> Self {
+        error.body()
+    }
+}
+
+impl From<ErrorBody> for AppError {
+    /// The variant of a Daily error type. The REST-only distinctions that share a type (a body
+    /// too large, a wrong method: `invalid-request-error`) come back as `InvalidRequest`.
+    fn from(body: ErrorBody) -> Self {
+        let info = body.info;
+        match body.error.as_str() {
+            "authorization-header-error" => Self::AuthorizationHeader(info),
+            "authentication-error" => Self::Authentication(info),
+            "json-parsing-error" => Self::JsonParsing(info),
+            "not-found" => Self::NotFound(info),
+            "forbidden-error" => Self::Forbidden(info),
+            "rate-limit-error" => Self::RateLimited(info),
+            "server-error" => Self::Server,
+            _ => Self::InvalidRequest(info),
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
@@ -190,5 +216,32 @@ mod tests {
         let error = AppError::internal("test", "disk I/O error at /var/lib/knock.db");
         assert_eq!(error, AppError::Server);
         assert!(!error.body().info.contains("knock.db"));
+    }
+
+    #[test]
+    fn on_the_wire_an_error_has_the_rest_shape_and_reads_back_as_its_variant() {
+        let error = AppError::Forbidden("only an owner can answer knocks".into());
+        let json = serde_json::to_value(&error).expect("encodes");
+        assert_eq!(
+            json,
+            serde_json::json!({"error": "forbidden-error", "info": "only an owner can answer knocks"})
+        );
+        assert_eq!(
+            serde_json::from_value::<AppError>(json).expect("decodes"),
+            error
+        );
+        for error in [
+            AppError::RateLimited("slow down".into()),
+            AppError::NotFound("no room".into()),
+            AppError::InvalidRequest("bad name".into()),
+            AppError::Authentication("wrong key".into()),
+            AppError::Server,
+        ] {
+            let json = serde_json::to_string(&error).expect("encodes");
+            assert_eq!(
+                serde_json::from_str::<AppError>(&json).expect("decodes"),
+                error
+            );
+        }
     }
 }

@@ -176,7 +176,7 @@ async fn drain_all(streams: &mut [&mut EventStream]) {
 /// Asserts a 403 `{"Forbidden": "<sentence>"}` answer; returns its body.
 #[track_caller]
 fn assert_forbidden((status, body): (StatusCode, Value)) -> Value {
-    assert_error(status, &body, 403, "Forbidden");
+    assert_error(status, &body, 403, "forbidden-error");
     body
 }
 
@@ -681,8 +681,9 @@ async fn malformed_or_oversized_signaling_is_refused_with_400_and_delivers_nothi
     for (what, messages) in &refused {
         let body = json!({"room": room.name, "to": ben_id, "messages": messages});
         let (status, text) = signal_raw(&ana, &body.to_string()).await;
-        let invalid_request = serde_json::from_str::<Value>(&text)
-            .is_ok_and(|answer| answer["InvalidRequest"].is_string());
+        let invalid_request = serde_json::from_str::<Value>(&text).is_ok_and(|answer| {
+            answer["error"] == "invalid-request-error" && answer["info"].is_string()
+        });
         if status != 400 || !invalid_request {
             wrong.push(format!("{what}: {status} {text}"));
         }
@@ -707,7 +708,7 @@ async fn malformed_or_oversized_signaling_is_refused_with_400_and_delivers_nothi
     }
     assert!(
         wrong.is_empty(),
-        "expected 400 with {{\"InvalidRequest\": ...}} for:\n{}",
+        "expected 400 with {{\"error\": \"invalid-request-error\", ...}} for:\n{}",
         wrong.join("\n")
     );
 

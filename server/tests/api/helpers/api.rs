@@ -152,13 +152,14 @@ pub fn mentions(info: &str, field: &str) -> bool {
         .any(|(at, _)| !info[..at].ends_with(word) && !info[at + field.len()..].starts_with(word))
 }
 
-/// Asserts a `{"<Variant>": "<sentence>"}` error answer.
+/// Asserts an error answer: its status and `{"error": "<type>", "info": "<sentence>"}`.
 #[track_caller]
-pub fn assert_error(status: StatusCode, body: &Value, expected: u16, variant: &str) {
+pub fn assert_error(status: StatusCode, body: &Value, expected: u16, kind: &str) {
     assert_eq!(status.as_u16(), expected, "{body}");
-    let sentence = body[variant]
+    assert_eq!(body["error"], kind, "{body}");
+    let sentence = body["info"]
         .as_str()
-        .unwrap_or_else(|| panic!("expected {{\"{variant}\": ...}}, got {body}"));
+        .unwrap_or_else(|| panic!("expected {{\"error\", \"info\"}}, got {body}"));
     assert!(sentence.len() > 10, "a sentence, not {sentence:?}");
 }
 

@@ -104,7 +104,7 @@ async fn a_denied_guest_is_told_and_may_knock_again() {
     assert!(room.waiting_ids().await.is_empty());
     assert_eq!(room.presence().await["total_count"], 1);
     let (status, body) = ben.join("Ben").await;
-    assert_error(status, &body, 403, "Forbidden");
+    assert_error(status, &body, 403, "forbidden-error");
 
     ben.knocked("Ben").await;
     let access = ben_events
@@ -246,11 +246,11 @@ async fn non_admins_may_neither_list_nor_decide_and_nothing_changes() {
         ("an owner outside", &kim),
     ] {
         let (status, body) = person.waiting().await;
-        assert_error(status, &body, 403, "Forbidden");
+        assert_error(status, &body, 403, "forbidden-error");
         for grant in [true, false] {
             let (status, body) = person.decide(&id, grant).await;
             assert_eq!(status, 403, "{who}: {body}");
-            assert_error(status, &body, 403, "Forbidden");
+            assert_error(status, &body, 403, "forbidden-error");
         }
         let (status, body) = person
             .decide_many(json!({"*": {"grantRequestedAccess": true}}))

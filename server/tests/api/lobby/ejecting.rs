@@ -40,7 +40,7 @@ async fn ejecting_by_id_or_user_id_with_ban_keeps_them_out() {
     }
     assert_eq!(leo.phase().await, "ejected");
     let (status, body) = leo.join("Leo").await;
-    assert_error(status, &body, 403, "Forbidden");
+    assert_error(status, &body, 403, "forbidden-error");
 
     let mia_id = mia.session_id().await;
     let answer = eject(json!({"user_ids": ["u-mia"], "ban": true})).await;
@@ -52,13 +52,13 @@ async fn ejecting_by_id_or_user_id_with_ban_keeps_them_out() {
         .await;
     assert_eq!(left.data["participant"]["user_name"], "Mia");
     let (status, body) = mia.join("Mia").await;
-    assert_error(status, &body, 403, "Forbidden");
+    assert_error(status, &body, 403, "forbidden-error");
     let state = mia.pre_auth().await;
     assert_eq!(state["refusal"]["type"], "ejected", "{state}");
     // The ban follows the user id into a new session.
     let again = room.app.person(&room.name, Some(&mia_token)).await;
     let (status, body) = again.join("Mia").await;
-    assert_error(status, &body, 403, "Forbidden");
+    assert_error(status, &body, 403, "forbidden-error");
 
     assert_eq!(room.presence().await["total_count"], 1);
     ana_events.assert_quiet(QUIET).await;
@@ -105,10 +105,10 @@ async fn revoking_a_token_ejects_its_holder_and_keeps_them_out() {
     let again = room.app.person(&room.name, Some(&mia_token)).await;
     assert!(again.pre_auth().await["refusal"].is_object());
     let (status, body) = again.join("Mia").await;
-    assert_error(status, &body, 403, "Forbidden");
+    assert_error(status, &body, 403, "forbidden-error");
     // So is the ejected session that still holds it.
     let (status, body) = mia.join("Mia").await;
-    assert_error(status, &body, 403, "Forbidden");
+    assert_error(status, &body, 403, "forbidden-error");
     assert_eq!(room.presence().await["total_count"], 1);
 }
 

@@ -134,7 +134,7 @@ async fn a_knocking_token_holder_must_knock() {
     assert_eq!(state["access"]["access"]["level"], "lobby", "{state}");
     assert!(state["refusal"].is_null(), "{state}");
     let (status, body) = kim.join("Kim").await;
-    assert_error(status, &body, 403, "Forbidden");
+    assert_error(status, &body, 403, "forbidden-error");
     assert_eq!(kim.phase().await, "prejoin");
 
     let (ana, mut ana_events) = room.owner_in_call("Ana").await;
@@ -172,9 +172,9 @@ async fn a_private_room_without_knocking_refuses_tokenless_visitors() {
     assert_eq!(state["phase"], "prejoin", "{state}");
 
     let (status, body) = guest.knock("Ben").await;
-    assert_error(status, &body, 403, "Forbidden");
+    assert_error(status, &body, 403, "forbidden-error");
     let (status, body) = guest.join("Ben").await;
-    assert_error(status, &body, 403, "Forbidden");
+    assert_error(status, &body, 403, "forbidden-error");
     assert_eq!(guest.phase().await, "prejoin");
     assert_eq!(
         api.waiting("board").await,

@@ -25,7 +25,7 @@ async fn knocking_too_often_is_refused_with_429_but_renaming_is_free() {
     }
 
     let (status, body) = ben.knock("Ben").await;
-    assert_error(status, &body, 429, "RateLimited");
+    assert_error(status, &body, 429, "rate-limit-error");
     assert_eq!(ben.phase().await, "prejoin");
     assert!(room.waiting_ids().await.is_empty());
 
@@ -54,7 +54,7 @@ async fn bad_names_are_refused_with_400_and_change_nothing() {
     for name in bad {
         let (status, body) = ben.knock(name).await;
         assert_eq!(status, 400, "knock as {name:?}: {body}");
-        assert_error(status, &body, 400, "InvalidRequest");
+        assert_error(status, &body, 400, "invalid-request-error");
     }
     assert_eq!(ben.phase().await, "prejoin");
     assert!(room.waiting_ids().await.is_empty());
@@ -105,6 +105,6 @@ async fn the_lobby_holds_at_most_500() {
     assert_eq!(room.waiting().await["total_count"], 500);
 
     let (status, body) = knock_from(1000).await;
-    assert_error(status, &body, 429, "RateLimited");
+    assert_error(status, &body, 429, "rate-limit-error");
     assert_eq!(room.waiting().await["total_count"], 500);
 }
