@@ -12,8 +12,7 @@ use super::{
 use crate::{
     error::AppError,
     model::{
-        CreateRoom, MAX_PARTICIPANTS, Patch, Room, RoomDeleted, RoomList, RoomProperties,
-        RoomPropertiesPatch, UpdateRoom,
+        CreateRoom, Room, RoomDeleted, RoomList, RoomProperties, RoomPropertiesPatch, UpdateRoom,
     },
 };
 
@@ -31,66 +30,17 @@ pub struct ListQuery {
     pub ending_before: Option<String>,
 }
 
-/// Applies a properties patch on top of `properties`, validating each new value.
+/// Checks a properties patch and applies it on top of `properties`; on an error nothing is
+/// applied.
 pub fn apply_patch(
     properties: &mut RoomProperties,
     patch: RoomPropertiesPatch,
     now: i64,
 ) -> Result<(), AppError> {
-    let defaults = RoomProperties::default();
-    fn set<T>(target: &mut T, patch: Patch<T>, default: T) {
-        match patch {
-            Patch::Absent => {}
-            Patch::Null => *target = default,
-            Patch::Value(value) => *target = value,
-        }
-    }
-    if let Patch::Value(nbf) = patch.nbf {
-        validate::unix_time("properties.nbf", nbf)?;
-    }
-    if let Patch::Value(exp) = patch.exp {
-        validate::future_exp("properties.exp", exp, now)?;
-    }
-    if let Patch::Value(max) = patch.max_participants
-        && !(1..=MAX_PARTICIPANTS).contains(&max)
-    {
-        return Err(AppError::invalid(format!(
-            "properties.max_participants must be between 1 and {MAX_PARTICIPANTS} (got {max})"
-        )));
-    }
-    if let Patch::Value(lang) = &patch.lang {
-        validate::lang("properties.lang", lang)?;
-    }
-    set(
-        &mut properties.enable_knocking,
-        patch.enable_knocking,
-        defaults.enable_knocking,
-    );
-    set(&mut properties.nbf, patch.nbf.map_value(Some), None);
-    set(&mut properties.exp, patch.exp.map_value(Some), None);
-    set(
-        &mut properties.max_participants,
-        patch.max_participants,
-        defaults.max_participants,
-    );
-    set(
-        &mut properties.eject_at_room_exp,
-        patch.eject_at_room_exp,
-        defaults.eject_at_room_exp,
-    );
-    set(
-        &mut properties.enable_prejoin_ui,
-        patch.enable_prejoin_ui,
-        defaults.enable_prejoin_ui,
-    );
-    set(&mut properties.lang, patch.lang, defaults.lang);
-    if let (Some(nbf), Some(exp)) = (properties.nbf, properties.exp)
-        && nbf >= exp
-    {
-        return Err(AppError::invalid(
-            "properties.nbf must be before properties.exp",
-        ));
-    }
+    let mut merged = properties.clone();
+    merged.merge(patch.checked(now)?);
+    validate::nbf_before_exp(merged.nbf, merged.exp)?;
+    *properties = merged;
     Ok(())
 }
 

@@ -146,47 +146,11 @@ impl From<TokenRejection> for AppError {
 
 /// Checks a token's properties and returns them normalised (names trimmed).
 pub fn validate_properties(
-    mut properties: TokenProperties,
+    properties: TokenProperties,
     now: i64,
 ) -> Result<TokenProperties, AppError> {
-    if let Some(room) = &properties.room_name {
-        validate::room_name("properties.room_name", room)?;
-    }
-    if let Some(name) = &properties.user_name {
-        properties.user_name = Some(validate::display_name("properties.user_name", name)?);
-    }
-    if let Some(id) = &properties.user_id {
-        let length = id.chars().count();
-        if length == 0 || length > validate::MAX_USER_ID {
-            return Err(AppError::invalid(format!(
-                "properties.user_id must be 1 to {} characters (this one has {length})",
-                validate::MAX_USER_ID
-            )));
-        }
-    }
-    if let Some(nbf) = properties.nbf {
-        validate::unix_time("properties.nbf", nbf)?;
-    }
-    if let Some(exp) = properties.exp {
-        validate::future_exp("properties.exp", exp, now)?;
-    }
-    if let (Some(nbf), Some(exp)) = (properties.nbf, properties.exp)
-        && nbf >= exp
-    {
-        return Err(AppError::invalid(
-            "properties.nbf must be before properties.exp",
-        ));
-    }
-    if let Some(elapsed) = properties.eject_after_elapsed
-        && elapsed <= 0
-    {
-        return Err(AppError::invalid(
-            "properties.eject_after_elapsed must be a positive number of seconds",
-        ));
-    }
-    if let Some(lang) = &properties.lang {
-        validate::lang("properties.lang", lang)?;
-    }
+    let properties = properties.checked(now)?;
+    validate::nbf_before_exp(properties.nbf, properties.exp)?;
     Ok(properties)
 }
 

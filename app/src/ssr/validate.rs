@@ -1,6 +1,6 @@
 //! Rules for names and times shared by rooms, tokens and the lobby.
 
-use crate::error::AppError;
+use crate::{error::AppError, model::MAX_PARTICIPANTS};
 
 /// Paths of the app itself, which no room may take.
 pub const RESERVED_ROOM_NAMES: &[&str] = &[
@@ -92,6 +92,81 @@ pub fn lang(field: &str, lang: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Checks the tables in `model::properties` name per property (`check = ...`). Each takes the
+/// property's path (`properties.exp`), its new value and the time now, and returns the value
+/// to store or says what is wrong with it.
+pub mod property {
+    use super::{AppError, MAX_PARTICIPANTS, MAX_USER_ID};
+
+    /// A unix time, 0 or more.
+    pub fn unix_time(field: &str, time: i64, _now: i64) -> Result<i64, AppError> {
+        super::unix_time(field, time).map(|()| time)
+    }
+
+    /// A unix time after `now`.
+    pub fn future_exp(field: &str, exp: i64, now: i64) -> Result<i64, AppError> {
+        super::future_exp(field, exp, now).map(|()| exp)
+    }
+
+    /// A page language Knock speaks.
+    pub fn lang(field: &str, lang: String, _now: i64) -> Result<String, AppError> {
+        super::lang(field, &lang).map(|()| lang)
+    }
+
+    /// 1 to [`MAX_PARTICIPANTS`].
+    pub fn max_participants(field: &str, max: i64, _now: i64) -> Result<i64, AppError> {
+        if !(1..=MAX_PARTICIPANTS).contains(&max) {
+            return Err(AppError::invalid(format!(
+                "{field} must be between 1 and {MAX_PARTICIPANTS} (got {max})"
+            )));
+        }
+        Ok(max)
+    }
+
+    /// A room name (see [`super::room_name`]).
+    pub fn room_name(field: &str, name: String, _now: i64) -> Result<String, AppError> {
+        super::room_name(field, &name).map(|()| name)
+    }
+
+    /// A display name, stored trimmed (see [`super::display_name`]).
+    pub fn display_name(field: &str, name: String, _now: i64) -> Result<String, AppError> {
+        super::display_name(field, &name)
+    }
+
+    /// A `user_id`: 1 to [`MAX_USER_ID`] characters.
+    pub fn user_id(field: &str, id: String, _now: i64) -> Result<String, AppError> {
+        let length = id.chars().count();
+        if length == 0 || length > MAX_USER_ID {
+            return Err(AppError::invalid(format!(
+                "{field} must be 1 to {MAX_USER_ID} characters (this one has {length})"
+            )));
+        }
+        Ok(id)
+    }
+
+    /// A positive number of seconds.
+    pub fn positive_seconds(field: &str, seconds: i64, _now: i64) -> Result<i64, AppError> {
+        if seconds <= 0 {
+            return Err(AppError::invalid(format!(
+                "{field} must be a positive number of seconds"
+            )));
+        }
+        Ok(seconds)
+    }
+}
+
+/// Checks that `nbf`, when both are set, comes before `exp` (rooms and tokens alike).
+pub fn nbf_before_exp(nbf: Option<i64>, exp: Option<i64>) -> Result<(), AppError> {
+    if let (Some(nbf), Some(exp)) = (nbf, exp)
+        && nbf >= exp
+    {
+        return Err(AppError::invalid(
+            "properties.nbf must be before properties.exp",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +208,17 @@ mod tests {
         assert!(unix_time("nbf", -1).is_err());
         assert!(lang("lang", "en").is_ok());
         assert!(lang("lang", "fr").is_err());
+    }
+
+    #[test]
+    fn nbf_must_come_before_exp_when_both_are_set() {
+        assert!(nbf_before_exp(Some(4), Some(5)).is_ok());
+        assert!(nbf_before_exp(None, Some(5)).is_ok());
+        assert!(nbf_before_exp(Some(9), None).is_ok());
+        let error = nbf_before_exp(Some(5), Some(5)).expect_err("equal");
+        assert_eq!(
+            error.to_string(),
+            "properties.nbf must be before properties.exp"
+        );
     }
 }

@@ -1,0 +1,315 @@
+//! The call protocol: access levels, a session's state and phase, and the events on its
+//! stream, named and shaped as in daily-js.
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use utoipa::ToSchema;
+
+use super::SignalMessage;
+
+/// A visitor's access to a room, as daily-js names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLevel {
+    /// May join.
+    Full,
+    /// Must knock.
+    Lobby,
+    /// May neither join nor knock.
+    None,
+}
+
+/// `{level}`, the shape daily-js wraps access levels in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Level {
+    /// The level.
+    pub level: AccessLevel,
+}
+
+/// The local participant's access: `accessState()` in daily-js.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessState {
+    /// What the participant has now.
+    pub access: Level,
+    /// What the participant asked for and waits to get, while knocking.
+    #[serde(
+        rename = "awaitingAccess",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub awaiting_access: Option<Level>,
+}
+
+/// Someone in the lobby, as admins see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingParticipant {
+    /// The knock's id, used to decide on it.
+    pub id: String,
+    /// The name they knocked with (render it as text).
+    pub name: String,
+    /// Always `{level: "full"}`.
+    #[serde(rename = "awaitingAccess")]
+    pub awaiting_access: Level,
+}
+
+/// Someone in the call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    /// The participant's session id.
+    pub session_id: String,
+    /// Their display name.
+    pub user_name: String,
+    /// `user_id` from their token, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Holds an owner token.
+    pub owner: bool,
+    /// Joined at, unix milliseconds.
+    pub joined_at: i64,
+    /// Sending video (camera on), as their browser last said.
+    #[serde(default)]
+    pub video: bool,
+    /// Sending audio (microphone on), as their browser last said.
+    #[serde(default)]
+    pub audio: bool,
+}
+
+/// How a knock was settled, told to the other admins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolution {
+    /// Let in (`true`) or turned away.
+    pub granted: bool,
+    /// The admin who decided, or `null` when the knocker cancelled or left.
+    pub by: Option<String>,
+}
+
+/// The body of an `error` event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallErrorDetail {
+    /// `not-allowed`, `ejected`, `exp-room`, `exp-token`, `nbf-room`, `nbf-token`, `no-room`,
+    /// `meeting-full`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A sentence.
+    pub msg: String,
+}
+
+/// An event on a session's stream, named and shaped as in daily-js. The SSE event name is the
+/// `action`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum CallEvent {
+    /// The local participant's access changed.
+    AccessStateUpdated {
+        /// Access now.
+        access: Level,
+        /// Access being waited for.
+        #[serde(
+            rename = "awaitingAccess",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        awaiting_access: Option<Level>,
+    },
+    /// Someone knocked (admins only).
+    WaitingParticipantAdded {
+        /// Who.
+        participant: WaitingParticipant,
+    },
+    /// A knocker changed their name (admins only).
+    WaitingParticipantUpdated {
+        /// Who, with the new name.
+        participant: WaitingParticipant,
+    },
+    /// A knock ended (admins only): decided, cancelled, or the knocker left.
+    WaitingParticipantRemoved {
+        /// Who.
+        participant: WaitingParticipant,
+        /// How it ended, when an admin decided (Knock's addition to daily-js).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resolution: Option<Resolution>,
+    },
+    /// Someone entered the call.
+    ParticipantJoined {
+        /// Who.
+        participant: Participant,
+    },
+    /// Someone left the call.
+    ParticipantLeft {
+        /// Who.
+        participant: Participant,
+    },
+    /// Someone in the call turned their camera or microphone on or off.
+    ParticipantUpdated {
+        /// Who, as they are now.
+        participant: Participant,
+    },
+    /// WebRTC signaling from another participant in the call (Knock's addition to daily-js):
+    /// session descriptions and ICE candidates, in the order they were sent.
+    Signal {
+        /// The sender's session id.
+        from: String,
+        /// What they sent.
+        messages: Vec<SignalMessage>,
+    },
+    /// Something ended the local participant's stay.
+    Error {
+        /// A sentence, e.g. `Join request rejected`.
+        #[serde(rename = "errorMsg")]
+        error_msg: String,
+        /// Type and sentence.
+        error: CallErrorDetail,
+    },
+}
+
+impl CallEvent {
+    /// The daily-js event name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::AccessStateUpdated { .. } => "access-state-updated",
+            Self::WaitingParticipantAdded { .. } => "waiting-participant-added",
+            Self::WaitingParticipantUpdated { .. } => "waiting-participant-updated",
+            Self::WaitingParticipantRemoved { .. } => "waiting-participant-removed",
+            Self::ParticipantJoined { .. } => "participant-joined",
+            Self::ParticipantLeft { .. } => "participant-left",
+            Self::ParticipantUpdated { .. } => "participant-updated",
+            Self::Signal { .. } => "signal",
+            Self::Error { .. } => "error",
+        }
+    }
+
+    /// An `error` event.
+    pub fn error(kind: &str, msg: &str) -> Self {
+        Self::Error {
+            error_msg: msg.to_owned(),
+            error: CallErrorDetail {
+                kind: kind.to_owned(),
+                msg: msg.to_owned(),
+            },
+        }
+    }
+}
+/// What `preAuth` and `join` answer: the session's state in the room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallState {
+    /// The room's name.
+    pub room: String,
+    /// This session's participant id.
+    pub session_id: String,
+    /// Access now and awaited.
+    pub access: AccessState,
+    /// Where the session is: `prejoin`, `waiting`, `in_call`, `denied`, `left`, `ejected`.
+    pub phase: Phase,
+    /// May decide on knocks.
+    pub admin: bool,
+    /// Holds an owner token.
+    pub owner: bool,
+    /// The name the session joined or knocked with, or its token's `user_name`.
+    pub user_name: Option<String>,
+    /// Whether an admin is in the call (tells a knocker someone can answer).
+    pub host_present: bool,
+    /// Why the session cannot enter, when it cannot: (daily-js error type, sentence).
+    pub refusal: Option<CallErrorDetail>,
+    /// The id of the last event written for this session: this state includes everything up
+    /// to it, so a stream opened with this `Last-Event-ID` continues exactly from here.
+    #[serde(default)]
+    pub last_event_id: i64,
+}
+
+/// Where a session stands in a room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Has not joined or knocked.
+    Prejoin,
+    /// Knocked; waiting for an admin.
+    Waiting,
+    /// In the call.
+    InCall,
+    /// An admin denied the knock.
+    Denied,
+    /// Left the call.
+    Left,
+    /// Removed by an admin or the API, or the room went away.
+    Ejected,
+}
+
+impl Phase {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Prejoin => "prejoin",
+            Self::Waiting => "waiting",
+            Self::InCall => "in_call",
+            Self::Denied => "denied",
+            Self::Left => "left",
+            Self::Ejected => "ejected",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Prejoin,
+            Self::Waiting,
+            Self::InCall,
+            Self::Denied,
+            Self::Left,
+            Self::Ejected,
+        ]
+        .into_iter()
+        .find(|phase| phase.as_str() == text)
+    }
+}
+
+/// The answer to deciding on several knocks at once.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Decisions {
+    /// Knocks this call decided.
+    pub ids: Vec<String>,
+    /// Knocks that had already been decided (or cancelled) by the time this call came.
+    #[serde(rename = "alreadyHandled", default)]
+    pub already_handled: Vec<String>,
+}
+
+/// Everything a room page needs to render on the server: the session's state, and for those in
+/// the call, who else is there and (for admins) who is waiting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSnapshot {
+    /// The session's state.
+    pub state: CallState,
+    /// The others in the call (empty unless in the call).
+    pub participants: Vec<Participant>,
+    /// The lobby (empty unless an admin in the call).
+    pub waiting: Vec<WaitingParticipant>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_carry_their_daily_js_name_as_action() {
+        let event = CallEvent::error("not-allowed", "Join request rejected");
+        let json = serde_json::to_value(&event).expect("serializable");
+        assert_eq!(json["action"], event.name());
+        assert_eq!(json["errorMsg"], "Join request rejected");
+        assert_eq!(json["error"]["type"], "not-allowed");
+        let added = CallEvent::WaitingParticipantAdded {
+            participant: WaitingParticipant {
+                id: "k".into(),
+                name: "Ben".into(),
+                awaiting_access: Level {
+                    level: AccessLevel::Full,
+                },
+            },
+        };
+        let json = serde_json::to_value(&added).expect("serializable");
+        assert_eq!(json["action"], "waiting-participant-added");
+        assert_eq!(json["participant"]["awaitingAccess"]["level"], "full");
+        let back: CallEvent = serde_json::from_value(json).expect("round trip");
+        assert_eq!(back, added);
+    }
+}

@@ -1,0 +1,95 @@
+//! The REST API's presence, lobby and eject bodies.
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use utoipa::ToSchema;
+
+use super::Level;
+
+/// `POST /v1/rooms/{name}/eject`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EjectRequest {
+    /// Session ids (the `id` of presence entries).
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// `user_id`s from meeting tokens.
+    #[serde(default)]
+    pub user_ids: Vec<String>,
+    /// Keep them out until the room is deleted.
+    #[serde(default)]
+    pub ban: bool,
+}
+
+/// The answer to an ejection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Ejected {
+    /// The sessions removed.
+    #[serde(rename = "ejectedIds")]
+    pub ejected_ids: Vec<String>,
+}
+
+/// One person in a call, as `GET /v1/presence` lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct PresenceEntry {
+    /// The room's name.
+    pub room: String,
+    /// The participant's session id.
+    pub id: String,
+    /// `user_id` from their token.
+    #[serde(rename = "userId")]
+    pub user_id: Option<String>,
+    /// Display name.
+    #[serde(rename = "userName")]
+    pub user_name: String,
+    /// Joined at, RFC 3339.
+    #[serde(rename = "joinTime")]
+    pub join_time: String,
+    /// Seconds in the call so far.
+    pub duration: i64,
+    /// Camera on (Knock's addition).
+    pub video: bool,
+    /// Microphone on (Knock's addition).
+    pub audio: bool,
+}
+
+/// One room's call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct RoomPresence {
+    /// How many are in the call.
+    pub total_count: i64,
+    /// Who.
+    pub data: Vec<PresenceEntry>,
+}
+
+/// Someone waiting in the lobby, as the REST API lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct WaitingEntry {
+    /// The knock's id.
+    pub id: String,
+    /// The name knocked with.
+    pub name: String,
+    /// Always `{level: "full"}`.
+    #[serde(rename = "awaitingAccess")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub awaiting_access: Level,
+    /// When they knocked, RFC 3339.
+    #[serde(rename = "knockedAt")]
+    pub knocked_at: String,
+}
+
+/// A room's lobby.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct WaitingList {
+    /// How many wait.
+    pub total_count: i64,
+    /// Who, oldest knock first.
+    pub data: Vec<WaitingEntry>,
+}
