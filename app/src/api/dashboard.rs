@@ -216,8 +216,8 @@ pub async fn dashboard_create_token(
 /// Revokes a token: it opens nothing any more, and whoever uses it is ejected.
 #[server(endpoint = "dashboard_revoke_token")]
 pub async fn dashboard_revoke_token(token: String) -> Result<TokenRevoked, AppError> {
-    server::as_signed_in(
-        |state| async move { crate::ssr::tokens::revoke(&state, token.trim()).await },
-    )
+    server::as_signed_in(|state| async move {
+        crate::ssr::lobby::revoke_token(&state, token.trim()).await
+    })
     .await
 }

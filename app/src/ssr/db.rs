@@ -206,27 +206,3 @@ fn encode_json<T: serde::Serialize>(value: Option<&T>) -> Result<Option<String>,
         .transpose()
         .map_err(|error| Error::Encode(Box::new(error)))
 }
-
-// Transitional: lets the room, token and dashboard repositories keep their pool and connection
-// parameters until they take a `Handle` like the others.
-impl std::ops::Deref for Db {
-    type Target = SqlitePool;
-
-    fn deref(&self) -> &SqlitePool {
-        &self.0
-    }
-}
-
-impl std::ops::Deref for Tx {
-    type Target = SqliteConnection;
-
-    fn deref(&self) -> &SqliteConnection {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.0
-    }
-}

@@ -140,8 +140,8 @@ pub async fn update(
     now: i64,
 ) -> Result<Room, AppError> {
     // IMMEDIATE takes the write lock first, so two concurrent updates cannot lose one's merge.
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-    let current = repo::find_by_name(&mut *tx, name)
+    let mut tx = state.db.write().await?;
+    let current = repo::find_by_name(&mut tx, name)
         .await?
         .ok_or_else(|| room_not_found(name))?;
     let mut properties = current.properties;

@@ -1,148 +1,18 @@
-//! Meeting tokens: HS256 JWTs signed with the API key, carrying Daily's short claims plus a
-//! `jti`. Issuing, verifying (every refusal with its own reason) and revoking live here.
+//! The meeting-token service: issuing (the properties checked, the record stored), verifying
+//! against the revocations, and revoking. The token itself, its claims and their signature are
+//! the domain's ([`crate::ssr::domain::claims`]).
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
-
-use super::{db::tokens as repo, state::AppState, time::now_millis, validate};
+use super::{
+    db::tokens as repo,
+    domain::claims::{Claims, TokenRejection, check_times, decode, revocation_key, sign},
+    state::AppState,
+    time::now_millis,
+    validate,
+};
 use crate::{
     error::AppError,
-    model::{CreateToken, CreatedToken, Permissions, TokenProperties, TokenRevoked},
+    model::{CreateToken, CreatedToken, TokenProperties},
 };
-
-/// The claims of a meeting token, with Daily's short names.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claims {
-    /// `room_name`: the one room this token opens; every room when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r: Option<String>,
-    /// `is_owner`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub o: Option<bool>,
-    /// `user_name`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub u: Option<String>,
-    /// `user_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ud: Option<String>,
-    /// Expiry, unix seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exp: Option<i64>,
-    /// Not before, unix seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<i64>,
-    /// Issued at, unix seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iat: Option<i64>,
-    /// The domain id of the deployment that issued it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub d: Option<String>,
-    /// `knocking`: the holder must knock.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub k: Option<bool>,
-    /// `eject_at_token_exp`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ejt: Option<bool>,
-    /// `eject_after_elapsed`, seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub eje: Option<i64>,
-    /// `permissions`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p: Option<Permissions>,
-    /// `lang`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lang: Option<String>,
-    /// `enable_prejoin_ui`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub epu: Option<bool>,
-    /// The token's id: what revocation records. Self-signed tokens may lack it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jti: Option<String>,
-}
-
-impl Claims {
-    /// The claims of a new token.
-    pub fn issue(properties: &TokenProperties, domain_id: &str, iat: i64, jti: &str) -> Self {
-        Self {
-            r: properties.room_name.clone(),
-            o: properties.is_owner,
-            u: properties.user_name.clone(),
-            ud: properties.user_id.clone(),
-            exp: properties.exp,
-            nbf: properties.nbf,
-            iat: Some(iat),
-            d: Some(domain_id.to_owned()),
-            k: properties.knocking,
-            ejt: properties.eject_at_token_exp,
-            eje: properties.eject_after_elapsed,
-            p: properties.permissions.clone(),
-            lang: properties.lang.clone(),
-            epu: properties.enable_prejoin_ui,
-            jti: Some(jti.to_owned()),
-        }
-    }
-
-    /// The token's properties under their long names.
-    pub fn properties(&self) -> TokenProperties {
-        TokenProperties {
-            room_name: self.r.clone(),
-            is_owner: self.o,
-            user_name: self.u.clone(),
-            user_id: self.ud.clone(),
-            exp: self.exp,
-            nbf: self.nbf,
-            eject_at_token_exp: self.ejt,
-            eject_after_elapsed: self.eje,
-            knocking: self.k,
-            permissions: self.p.clone(),
-            lang: self.lang.clone(),
-            enable_prejoin_ui: self.epu,
-        }
-    }
-
-    /// An owner of the rooms it opens.
-    pub fn is_owner(&self) -> bool {
-        self.o == Some(true)
-    }
-
-    /// May decide on knocks: owners, and holders of `canAdmin` with `participants`.
-    pub fn is_admin(&self) -> bool {
-        self.is_owner() || self.p.as_ref().is_some_and(Permissions::can_admit)
-    }
-}
-
-/// Why a token was refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-pub enum TokenRejection {
-    /// Not three base64url parts with JSON inside.
-    #[error("the meeting token is malformed: {0}")]
-    Malformed(String),
-    /// Signed with something other than HS256 (including `none`).
-    #[error("the meeting token uses the algorithm {0}; only HS256 tokens are accepted")]
-    Algorithm(String),
-    /// The signature does not match this deployment's key, or the claims were changed.
-    #[error("the meeting token's signature is invalid")]
-    Signature,
-    /// Issued for another domain.
-    #[error("the meeting token belongs to another domain")]
-    Domain,
-    /// Past its `exp`.
-    #[error("the meeting token has expired")]
-    Expired,
-    /// Before its `nbf`.
-    #[error("the meeting token is not valid yet")]
-    NotYetValid,
-    /// Revoked through the API or the dashboard.
-    #[error("the meeting token has been revoked")]
-    Revoked,
-}
-
-impl From<TokenRejection> for AppError {
-    fn from(rejection: TokenRejection) -> Self {
-        AppError::invalid(rejection.to_string())
-    }
-}
 
 /// Checks a token's properties and returns them normalised (names trimmed).
 pub fn validate_properties(
@@ -168,74 +38,6 @@ pub async fn create(
         .map_err(|error| AppError::internal("encoding token properties", error))?;
     repo::insert(&state.db, &jti, &record, now_millis()).await?;
     Ok(CreatedToken { token })
-}
-
-/// Signs claims with HS256.
-pub fn sign(claims: &Claims, key: &str) -> Result<String, AppError> {
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        claims,
-        &EncodingKey::from_secret(key.as_bytes()),
-    )
-    .map_err(|error| AppError::internal("signing a meeting token", error))
-}
-
-/// Checks the algorithm, the signature and the domain; not the times, not revocation.
-pub fn decode(token: &str, key: &str, domain_id: &str) -> Result<Claims, TokenRejection> {
-    let header = token
-        .split('.')
-        .next()
-        .filter(|_| token.split('.').count() == 3)
-        .ok_or_else(|| TokenRejection::Malformed("it is not three dot-separated parts".into()))?;
-    let header: serde_json::Value = URL_SAFE_NO_PAD
-        .decode(header)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| TokenRejection::Malformed("its header is not base64url JSON".into()))?;
-    match header.get("alg").and_then(serde_json::Value::as_str) {
-        Some("HS256") => {}
-        Some(other) => return Err(TokenRejection::Algorithm(other.to_owned())),
-        None => return Err(TokenRejection::Malformed("its header has no alg".into())),
-    }
-
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.required_spec_claims.clear();
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    let claims = jsonwebtoken::decode::<Claims>(
-        token,
-        &DecodingKey::from_secret(key.as_bytes()),
-        &validation,
-    )
-    .map_err(|error| match error.kind() {
-        jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenRejection::Signature,
-        _ => TokenRejection::Malformed(error.to_string()),
-    })?
-    .claims;
-    if claims.d.as_deref() != Some(domain_id) {
-        return Err(TokenRejection::Domain);
-    }
-    Ok(claims)
-}
-
-/// Checks `exp` and (unless `ignore_nbf`) `nbf` against `now`.
-pub fn check_times(claims: &Claims, now: i64, ignore_nbf: bool) -> Result<(), TokenRejection> {
-    if claims.exp.is_some_and(|exp| exp <= now) {
-        return Err(TokenRejection::Expired);
-    }
-    if !ignore_nbf && claims.nbf.is_some_and(|nbf| nbf > now) {
-        return Err(TokenRejection::NotYetValid);
-    }
-    Ok(())
-}
-
-/// What revocation records for a token: its `jti`, or the SHA-256 of the token without one.
-pub fn revocation_key(token: &str, claims: &Claims) -> String {
-    match &claims.jti {
-        Some(jti) => format!("jti:{jti}"),
-        None => format!("sha256:{}", super::secrets::sha256_hex(token)),
-    }
 }
 
 /// Fully verifies a token: algorithm, signature, domain, times and revocation.
@@ -265,19 +67,20 @@ pub async fn properties_of(
     Ok(verify(state, token, now, ignore_nbf).await??.properties())
 }
 
-/// Revokes a token this deployment signed (expired or not).
-pub async fn revoke(state: &AppState, token: &str) -> Result<TokenRevoked, AppError> {
+/// Records a token this deployment signed (expired or not) as revoked; returns the key the
+/// sessions opened with it carry. (Ejecting them is the lobby's: `lobby::revoke_token`.)
+pub async fn revoke(state: &AppState, token: &str) -> Result<String, AppError> {
     let claims = decode(token, state.api_key.expose(), &state.domain_id)?;
     let key = revocation_key(token, &claims);
     repo::revoke(&state.db, &key, now_millis()).await?;
-    super::lobby::token_revoked(state, &key).await?;
-    Ok(TokenRevoked { revoked: true })
+    Ok(key)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::CanAdmin;
+    use crate::model::{CanAdmin, Permissions};
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
     const KEY: &str = "unit-test-key";
     const DOMAIN: &str = "domain-1";

@@ -10,11 +10,7 @@ use std::{collections::HashMap, sync::Arc};
 use app::{
     error::AppError,
     model::{CreateToken, CreatedToken, Room, TOKEN_PROPERTY_NAMES},
-    ssr::{
-        config::Secret,
-        input::parse_body,
-        tokens::{Claims, validate_properties},
-    },
+    ssr::{config::Secret, domain::claims::Claims, input::parse_body, tokens::validate_properties},
 };
 use axum::{
     Json, Router,

@@ -3,7 +3,7 @@
 use app::{
     error::{AppError, ErrorBody},
     model::{CreateToken, CreatedToken, TokenProperties, TokenRevoked},
-    ssr::{state::AppState, time::now, tokens},
+    ssr::{lobby, state::AppState, time::now, tokens},
 };
 use axum::{
     Json,
@@ -89,5 +89,5 @@ pub async fn revoke(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Json<TokenRevoked>, AppError> {
-    tokens::revoke(&state, &token).await.map(Json)
+    lobby::revoke_token(&state, &token).await.map(Json)
 }

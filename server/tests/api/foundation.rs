@@ -60,7 +60,7 @@ async fn the_database_file_is_created_and_in_wal_mode() {
     let app = spawn_app().await;
     assert!(app.database.exists());
     let mode: String = {
-        let pool = app::ssr::db::Db::connect(&format!("sqlite://{}", app.database.display()))
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.database.display()))
             .await
             .expect("reopen");
         sqlx_scalar(&pool, "PRAGMA journal_mode").await

@@ -1,25 +1,10 @@
 //! The `rooms` table.
 
-use sqlx::{FromRow, SqliteConnection, SqlitePool};
+use sqlx::FromRow;
 
+use super::{Db, Error, Handle, Tx};
 use crate::model::{Privacy, RoomProperties};
-
-/// A stored room.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RoomRecord {
-    /// Insertion order.
-    pub seq: i64,
-    /// UUID.
-    pub id: String,
-    /// Unique name.
-    pub name: String,
-    /// Public or private.
-    pub privacy: Privacy,
-    /// Properties in effect.
-    pub properties: RoomProperties,
-    /// Unix milliseconds.
-    pub created_at: i64,
-}
+pub use crate::ssr::domain::rooms::RoomRecord;
 
 #[derive(FromRow)]
 struct Row {
@@ -32,7 +17,7 @@ struct Row {
 }
 
 impl TryFrom<Row> for RoomRecord {
-    type Error = sqlx::Error;
+    type Error = Error;
 
     fn try_from(row: Row) -> Result<Self, Self::Error> {
         let privacy = match row.privacy.as_str() {
@@ -40,7 +25,7 @@ impl TryFrom<Row> for RoomRecord {
             _ => Privacy::Public,
         };
         let properties = serde_json::from_str(&row.properties)
-            .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+            .map_err(|error| Error::Decode(Box::new(error)))?;
         Ok(Self {
             seq: row.seq,
             id: row.id,
@@ -54,19 +39,19 @@ impl TryFrom<Row> for RoomRecord {
 
 const COLUMNS: &str = "seq, id, name, privacy, properties, created_at";
 
-fn properties_json(properties: &RoomProperties) -> Result<String, sqlx::Error> {
-    serde_json::to_string(properties).map_err(|error| sqlx::Error::Encode(Box::new(error)))
+fn properties_json(properties: &RoomProperties) -> Result<String, Error> {
+    serde_json::to_string(properties).map_err(|error| Error::Encode(Box::new(error)))
 }
 
 /// Inserts a room; `Ok(None)` when the name is taken.
 pub async fn insert(
-    db: &SqlitePool,
+    db: impl Handle<'_>,
     id: &str,
     name: &str,
     privacy: Privacy,
     properties: &RoomProperties,
     created_at: i64,
-) -> Result<Option<RoomRecord>, sqlx::Error> {
+) -> Result<Option<RoomRecord>, Error> {
     let result = sqlx::query_as::<_, Row>(&format!(
         "INSERT INTO rooms (id, name, privacy, properties, exp, created_at)
          VALUES (?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
@@ -81,16 +66,13 @@ pub async fn insert(
     .await;
     match result {
         Ok(row) => row.try_into().map(Some),
-        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(None),
+        Err(Error::Database(error)) if error.is_unique_violation() => Ok(None),
         Err(error) => Err(error),
     }
 }
 
 /// The room called `name`.
-pub async fn find_by_name(
-    db: impl sqlx::SqliteExecutor<'_>,
-    name: &str,
-) -> Result<Option<RoomRecord>, sqlx::Error> {
+pub async fn find_by_name(db: impl Handle<'_>, name: &str) -> Result<Option<RoomRecord>, Error> {
     sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM rooms WHERE name = ?"))
         .bind(name)
         .fetch_optional(db)
@@ -100,7 +82,7 @@ pub async fn find_by_name(
 }
 
 /// The insertion order of the room with this id.
-pub async fn seq_of(db: &SqlitePool, id: &str) -> Result<Option<i64>, sqlx::Error> {
+pub async fn seq_of(db: impl Handle<'_>, id: &str) -> Result<Option<i64>, Error> {
     sqlx::query_scalar("SELECT seq FROM rooms WHERE id = ?")
         .bind(id)
         .fetch_optional(db)
@@ -121,11 +103,11 @@ pub enum Page {
 /// Rooms that have not expired at `now` (unix seconds), newest first, at most `limit`, and how
 /// many such rooms there are in all.
 pub async fn list_live(
-    db: &SqlitePool,
+    db: &Db,
     now: i64,
     page: Page,
     limit: i64,
-) -> Result<(Vec<RoomRecord>, i64), sqlx::Error> {
+) -> Result<(Vec<RoomRecord>, i64), Error> {
     let total = sqlx::query_scalar("SELECT COUNT(*) FROM rooms WHERE exp IS NULL OR exp > ?")
         .bind(now)
         .fetch_one(db)
@@ -174,11 +156,11 @@ pub async fn list_live(
 
 /// Replaces a room's privacy and properties.
 pub async fn update(
-    db: &mut SqliteConnection,
+    db: &mut Tx,
     name: &str,
     privacy: Privacy,
     properties: &RoomProperties,
-) -> Result<Option<RoomRecord>, sqlx::Error> {
+) -> Result<Option<RoomRecord>, Error> {
     sqlx::query_as::<_, Row>(&format!(
         "UPDATE rooms SET privacy = ?, properties = ?, exp = ? WHERE name = ? RETURNING {COLUMNS}"
     ))
@@ -193,7 +175,7 @@ pub async fn update(
 }
 
 /// Deletes a room; whether it existed.
-pub async fn delete(db: &SqlitePool, name: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete(db: impl Handle<'_>, name: &str) -> Result<bool, Error> {
     let result = sqlx::query("DELETE FROM rooms WHERE name = ?")
         .bind(name)
         .execute(db)

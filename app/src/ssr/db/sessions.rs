@@ -5,7 +5,7 @@ use sqlx::FromRow;
 use super::{Error, Handle, Tx, decode_json, encode_json};
 use crate::{
     model::Phase,
-    ssr::tokens::{Claims, TokenRejection},
+    ssr::domain::claims::{Claims, TokenRejection},
 };
 
 /// A participant session in one room.

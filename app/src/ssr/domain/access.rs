@@ -1,11 +1,9 @@
 //! Who gets in (PRODUCT.md §3): one pure function from the room, the verified token (or the
 //! reason it was refused) and the clock to an access level or a refusal.
 
+use super::claims::{Claims, TokenRejection};
+use super::rooms::RoomRecord;
 use crate::model::{AccessLevel, Privacy};
-use crate::ssr::{
-    db::rooms::RoomRecord,
-    tokens::{Claims, TokenRejection},
-};
 
 /// What a visitor may do in a room.
 #[derive(Clone, Debug, PartialEq, Eq)]

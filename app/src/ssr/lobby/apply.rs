@@ -11,11 +11,11 @@ use crate::ssr::{
     },
     domain::{
         access::{self, Refusal},
+        claims::Claims,
         lobby::{Audience, Command, Effect, KnockChange, Subject, transition},
     },
     events::Outbox,
     time::{now, now_millis},
-    tokens::Claims,
 };
 use crate::{
     error::AppError,

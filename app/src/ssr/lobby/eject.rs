@@ -5,12 +5,13 @@ use super::apply::{apply, subject_of};
 use crate::ssr::domain::lobby::Command;
 use crate::{
     error::AppError,
-    model::Phase,
+    model::{Phase, TokenRevoked},
     ssr::{
         db::{bans, rooms as rooms_repo, sessions as repo},
         events::Outbox,
         state::AppState,
         time::now,
+        tokens,
     },
 };
 
@@ -106,6 +107,14 @@ pub async fn room_deleted(state: &AppState, room: &str) -> Result<(), AppError> 
     bans::clear(&mut tx, room).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Revokes a meeting token (`DELETE /v1/meeting-tokens/{token}`, the dashboard) and ejects
+/// whoever is in a call or the lobby with it.
+pub async fn revoke_token(state: &AppState, token: &str) -> Result<TokenRevoked, AppError> {
+    let key = tokens::revoke(state, token).await?;
+    token_revoked(state, &key).await?;
+    Ok(TokenRevoked { revoked: true })
 }
 
 /// Ejects the sessions that used a revoked token.

@@ -18,13 +18,14 @@ use crate::{
         },
         domain::{
             access::{self, Access, Refusal},
+            claims::{TokenRejection, revocation_key},
             names::DisplayName,
         },
         events::Outbox,
         secrets::{random_secret, sha256_hex},
         state::AppState,
         time::{now, now_millis},
-        tokens::{self, TokenRejection},
+        tokens,
     },
 };
 
@@ -62,7 +63,7 @@ pub async fn start_session(
         .as_ref()
         .and_then(|(_, result)| result.as_ref().err());
     let token_key = match &verified {
-        Some((token, Ok(claims))) => Some(tokens::revocation_key(token, claims)),
+        Some((token, Ok(claims))) => Some(revocation_key(token, claims)),
         _ => None,
     };
     repo::insert(
