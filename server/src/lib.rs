@@ -6,6 +6,8 @@
 #![recursion_limit = "512"]
 
 pub mod events;
+#[cfg(test)]
+mod layers;
 pub mod rest;
 pub mod session;
 
