@@ -21,6 +21,7 @@ help:
 	@echo "make build  release binary target/release/knock and site target/site"
 	@echo "make bench  performance figures"
 	@echo "make bench-mesh  WebRTC mesh sizes in Chromium (about 5 minutes)"
+	@echo "make stress-mesh  3- and 4-person calls 20 times each, joins in every order (about 15 minutes)"
 	@echo "make watch  cargo leptos watch (rebuilds and reloads on change)"
 	@echo "make screenshots  the README's screenshots, from the real app"
 
@@ -84,3 +85,11 @@ bench: build
 bench-mesh: build
 	cd end2end && KNOCK_BIN="$(CURDIR)/target/release/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
 		npx playwright test --config playwright.bench.config.ts
+
+# The mesh under stress: the three- and four-person journeys 20 times each in a row, guests let
+# in one at a time, all at once, and one leaving and coming back; every run must converge. Prints
+# how many did and their connect times (README, Video). Like bench-mesh, it needs the machine.
+.PHONY: stress-mesh
+stress-mesh: build
+	cd end2end && KNOCK_BIN="$(CURDIR)/target/release/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
+		npx playwright test --config playwright.stress.config.ts

@@ -16,6 +16,8 @@ use leptos::prelude::*;
 mod devices;
 #[cfg(feature = "hydrate")]
 pub mod mesh;
+#[cfg(any(feature = "hydrate", test))]
+mod wire;
 
 /// The visitor's own camera and microphone.
 #[derive(Clone, Copy)]
@@ -107,6 +109,9 @@ pub struct RemoteMedia {
     pub version: RwSignal<u32>,
     /// Who is speaking now.
     pub speaking: RwSignal<Vec<String>>,
+    /// Whose video is arriving now (its track live and not muted: the browser mutes a received
+    /// track while nothing comes, e.g. after the sender turned the camera off).
+    pub video: RwSignal<Vec<String>>,
     #[cfg(feature = "hydrate")]
     streams: StoredValue<std::collections::HashMap<String, web_sys::MediaStream>, LocalStorage>,
 }
@@ -123,6 +128,7 @@ impl RemoteMedia {
         Self {
             version: RwSignal::new(0),
             speaking: RwSignal::new(Vec::new()),
+            video: RwSignal::new(Vec::new()),
             #[cfg(feature = "hydrate")]
             streams: StoredValue::new_local(std::collections::HashMap::new()),
         }
@@ -132,6 +138,12 @@ impl RemoteMedia {
     pub fn is_speaking(&self, session_id: &str) -> bool {
         self.speaking
             .with(|speaking| speaking.iter().any(|id| id == session_id))
+    }
+
+    /// Whether video from `session_id` is arriving now.
+    pub fn is_receiving_video(&self, session_id: &str) -> bool {
+        self.video
+            .with(|video| video.iter().any(|id| id == session_id))
     }
 
     /// The stream received from `session_id`, if connected.

@@ -1,6 +1,8 @@
 // Live video: an owner and an admitted guest see and hear each other over WebRTC, a waiting
-// guest gets nothing and is refused signaling, three people connect in a full mesh, a camera
-// turned off shows the name tile, and whoever leaves disappears from the others' tiles.
+// guest gets nothing and is refused signaling, three people connect in a full mesh, two guests
+// let in together (`Allow all`) see each other, a camera turned off shows the name tile, and
+// whoever leaves disappears from the others' tiles. (`make stress-mesh` repeats the three- and
+// four-person journeys with joins in every order.)
 // Chromium runs with its fake camera and microphone (a moving test pattern and a beep).
 import { expect, test, type Page } from '@playwright/test';
 import { fakeMediaLaunchOptions } from '../playwright.config';
@@ -197,4 +199,30 @@ test('three people connect in a full mesh; a camera turned off shows the name; w
 
   for (const person of [ana, max, cy]) expect(person.errors).toEqual([]);
   await closeAll(ana, max, cy);
+});
+
+test('two guests let in together with Allow all see each other and the owner', async ({ browser }) => {
+  const room = await createRoom();
+  const ana = await joinOwner(browser, room, 'Ana');
+  const guests: Person[] = [];
+  for (const name of ['Ben', 'Cy']) {
+    const guest = await openRoom(browser, room, { watchPeers: true });
+    await knockAs(guest.page, name);
+    guests.push(guest);
+  }
+  await expect(ana.page.getByText('2 people would like to join the call', { exact: true })).toBeVisible();
+  await ana.page.getByRole('button', { name: 'View all' }).click();
+  await ana.page.getByRole('region', { name: 'Waiting room' }).getByRole('button', { name: 'Allow all' }).click();
+  const [ben, cy] = guests;
+  await expectInCall(ben.page, room, 'Ben');
+  await expectInCall(cy.page, room, 'Cy');
+
+  const people = { Ana: ana, Ben: ben, Cy: cy };
+  for (const [name, person] of Object.entries(people)) {
+    for (const other of Object.keys(people).filter((n) => n !== name)) {
+      await expectLiveVideo(person.page, other);
+    }
+  }
+  for (const person of [ana, ben, cy]) expect(person.errors).toEqual([]);
+  await closeAll(ana, ben, cy);
 });

@@ -160,7 +160,8 @@ fn RemoteTile(call: CallClient, participant: Participant, remote: RemoteMedia) -
             }
         });
     }
-    // Camera and microphone follow `participant-updated` events.
+    // Camera and microphone follow `participant-updated` events; video that arrives shows even
+    // before (or without) the event that says the camera is on.
     let sends = Memo::new({
         let id = id.clone();
         move |_| {
@@ -173,7 +174,11 @@ fn RemoteTile(call: CallClient, participant: Participant, remote: RemoteMedia) -
             })
         }
     });
-    let camera_on = move || sends.get().0;
+    let camera = Memo::new({
+        let id = id.clone();
+        move |_| sends.get().0 || remote.is_receiving_video(&id)
+    });
+    let camera_on = move || camera.get();
     let microphone_on = move || sends.get().1;
     let speaking = {
         let id = id.clone();
