@@ -18,8 +18,8 @@ use crate::{
     api::call as ops,
     error::AppError,
     model::{
-        AccessLevel, CallErrorDetail, CallEvent, CallState, Decisions, Participant, Phase,
-        Resolution, RoomSnapshot, SignalMessage, WaitingParticipant,
+        AccessLevel, CallErrorDetail, CallErrorKind, CallEvent, CallState, Decisions, Participant,
+        Phase, Resolution, RoomSnapshot, SignalMessage, WaitingParticipant,
     },
 };
 
@@ -132,7 +132,7 @@ impl CallModel {
             CallEvent::Signal { .. } => {}
             CallEvent::Error { error, .. } => {
                 if let Some(state) = &mut self.state {
-                    state.phase = if error.kind == "not-allowed" {
+                    state.phase = if error.kind == CallErrorKind::NotAllowed {
                         Phase::Denied
                     } else {
                         Phase::Ejected
@@ -548,7 +548,10 @@ mod tests {
     fn a_denial_is_remembered_with_its_message() {
         let mut model = CallModel::default();
         model.set_state(state(Phase::Waiting, AccessLevel::Lobby));
-        model.apply(CallEvent::error("not-allowed", "Join request rejected"));
+        model.apply(CallEvent::error(
+            CallErrorKind::NotAllowed,
+            "Join request rejected",
+        ));
         assert_eq!(model.phase(), Some(Phase::Denied));
         assert_eq!(
             model.error.as_ref().map(|e| e.msg.as_str()),

@@ -84,13 +84,68 @@ pub struct Resolution {
     pub by: Option<String>,
 }
 
+/// Why a session may not enter, or had to leave: the daily-js `error` event types. Stored and
+/// matched as this enum; on the wire and in the database, as daily-js spells them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallErrorKind {
+    /// `not-allowed`: the knock was denied, or the token does not open this room.
+    NotAllowed,
+    /// `ejected`: removed by an admin or the API, or the stay's time is up.
+    Ejected,
+    /// `exp-room`: the room expired.
+    ExpRoom,
+    /// `exp-token`: the meeting token expired.
+    ExpToken,
+    /// `nbf-room`: the room is not open yet.
+    NbfRoom,
+    /// `nbf-token`: the meeting token is not valid yet.
+    NbfToken,
+    /// `no-room`: the room does not exist (or was deleted).
+    NoRoom,
+    /// `meeting-full`: `max_participants` are in the call.
+    MeetingFull,
+}
+
+impl CallErrorKind {
+    /// Every kind.
+    pub const ALL: [Self; 8] = [
+        Self::NotAllowed,
+        Self::Ejected,
+        Self::ExpRoom,
+        Self::ExpToken,
+        Self::NbfRoom,
+        Self::NbfToken,
+        Self::NoRoom,
+        Self::MeetingFull,
+    ];
+
+    /// The daily-js spelling, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotAllowed => "not-allowed",
+            Self::Ejected => "ejected",
+            Self::ExpRoom => "exp-room",
+            Self::ExpToken => "exp-token",
+            Self::NbfRoom => "nbf-room",
+            Self::NbfToken => "nbf-token",
+            Self::NoRoom => "no-room",
+            Self::MeetingFull => "meeting-full",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
 /// The body of an `error` event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallErrorDetail {
-    /// `not-allowed`, `ejected`, `exp-room`, `exp-token`, `nbf-room`, `nbf-token`, `no-room`,
-    /// `meeting-full`.
+    /// Why.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: CallErrorKind,
     /// A sentence.
     pub msg: String,
 }
@@ -180,11 +235,11 @@ impl CallEvent {
     }
 
     /// An `error` event.
-    pub fn error(kind: &str, msg: &str) -> Self {
+    pub fn error(kind: CallErrorKind, msg: &str) -> Self {
         Self::Error {
             error_msg: msg.to_owned(),
             error: CallErrorDetail {
-                kind: kind.to_owned(),
+                kind,
                 msg: msg.to_owned(),
             },
         }
@@ -291,8 +346,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn error_kinds_are_spelled_as_daily_js_on_the_wire_and_in_storage() {
+        for kind in CallErrorKind::ALL {
+            let json = serde_json::to_value(kind).expect("encodes");
+            assert_eq!(json, kind.as_str());
+            assert_eq!(CallErrorKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(
+            CallErrorKind::parse("exp-room"),
+            Some(CallErrorKind::ExpRoom)
+        );
+        assert_eq!(CallErrorKind::parse("expired"), None);
+    }
+
+    #[test]
     fn events_carry_their_daily_js_name_as_action() {
-        let event = CallEvent::error("not-allowed", "Join request rejected");
+        let event = CallEvent::error(CallErrorKind::NotAllowed, "Join request rejected");
         let json = serde_json::to_value(&event).expect("serializable");
         assert_eq!(json["action"], event.name());
         assert_eq!(json["errorMsg"], "Join request rejected");

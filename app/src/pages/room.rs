@@ -16,7 +16,7 @@ use crate::{
         participants::ParticipantList,
     },
     media::{LocalMedia, RemoteMedia},
-    model::{AccessLevel, CallErrorDetail, CallState, Phase},
+    model::{AccessLevel, CallErrorDetail, CallErrorKind, CallState, Phase},
 };
 
 /// The room page.
@@ -84,7 +84,7 @@ fn screen_of(model: &CallModel) -> Screen {
         Phase::Waiting => Screen::Waiting(state.user_name.clone()),
         Phase::Denied => Screen::Denied,
         Phase::Ejected => Screen::Refused(CallErrorDetail {
-            kind: "ejected".into(),
+            kind: CallErrorKind::Ejected,
             msg: "You were removed from the call.".into(),
         }),
         Phase::Prejoin | Phase::Left => {
@@ -387,24 +387,24 @@ fn Denied(room: String) -> impl IntoView {
 /// Every other state: a plain sentence per reason.
 #[component]
 fn Refused(detail: CallErrorDetail) -> impl IntoView {
-    let (heading, sentence) = match detail.kind.as_str() {
-        "no-room" => ("This room does not exist", "Check the link you were given."),
-        "nbf-room" => (
+    let (heading, sentence) = match detail.kind {
+        CallErrorKind::NoRoom => ("This room does not exist", "Check the link you were given."),
+        CallErrorKind::NbfRoom => (
             "This room is not open yet",
             "Come back at the time you were given.",
         ),
-        "exp-room" => ("This room is no longer available", "The meeting has ended."),
-        "meeting-full" => ("This call is full", "Try again when someone has left."),
-        "exp-token" => (
+        CallErrorKind::ExpRoom => ("This room is no longer available", "The meeting has ended."),
+        CallErrorKind::MeetingFull => ("This call is full", "Try again when someone has left."),
+        CallErrorKind::ExpToken => (
             "Your meeting link has expired",
             "Ask the host for a new link.",
         ),
-        "nbf-token" => (
+        CallErrorKind::NbfToken => (
             "Your meeting link is not valid yet",
             "Come back at the time you were given.",
         ),
-        "ejected" => ("You left the call", "You were removed from this call."),
-        _ => (
+        CallErrorKind::Ejected => ("You left the call", "You were removed from this call."),
+        CallErrorKind::NotAllowed => (
             "This meeting link cannot be used",
             "It may have been revoked, or be for another room. Ask the host for a new link.",
         ),

@@ -4,7 +4,7 @@ use sqlx::FromRow;
 
 use super::{Error, Handle, Tx, decode_json, encode_json};
 use crate::{
-    model::Phase,
+    model::{CallErrorKind, Phase},
     ssr::domain::claims::{Claims, TokenRejection},
 };
 
@@ -243,7 +243,7 @@ pub async fn enter_call(
     from: &[Phase],
     user_name: &str,
     joined_at: i64,
-    eject: Option<(i64, &str)>,
+    eject: Option<(i64, CallErrorKind)>,
 ) -> Result<bool, Error> {
     let result = sqlx::query(
         "UPDATE sessions SET phase = 'in_call', user_name = ?, joined_at = ?, eject_at = ?,
@@ -253,7 +253,7 @@ pub async fn enter_call(
     .bind(user_name)
     .bind(joined_at)
     .bind(eject.map(|(at, _)| at))
-    .bind(eject.map(|(_, kind)| kind))
+    .bind(eject.map(|(_, kind)| kind.as_str()))
     .bind(id)
     .bind(phase_list(from))
     .execute(db)
@@ -287,14 +287,24 @@ pub async fn set_user_name(db: &mut Tx, id: &str, user_name: &str) -> Result<(),
 pub async fn due_for_ejection(
     db: impl Handle<'_>,
     now: i64,
-) -> Result<Vec<(String, String)>, Error> {
-    sqlx::query_as(
-        "SELECT id, COALESCE(eject_type, 'ejected') FROM sessions
+) -> Result<Vec<(String, CallErrorKind)>, Error> {
+    let due: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT id, eject_type FROM sessions
          WHERE phase = 'in_call' AND eject_at IS NOT NULL AND eject_at <= ?",
     )
     .bind(now)
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(due
+        .into_iter()
+        .map(|(id, kind)| {
+            let kind = kind
+                .as_deref()
+                .and_then(CallErrorKind::parse)
+                .unwrap_or(CallErrorKind::Ejected);
+            (id, kind)
+        })
+        .collect())
 }
 
 /// Ids of the sessions opened with a token, waiting or in a call.

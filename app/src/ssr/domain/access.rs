@@ -3,7 +3,7 @@
 
 use super::claims::{Claims, TokenRejection};
 use super::rooms::RoomRecord;
-use crate::model::{AccessLevel, Privacy};
+use crate::model::{AccessLevel, CallErrorKind, Privacy};
 
 /// What a visitor may do in a room.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,16 +44,16 @@ pub enum Refusal {
 
 impl Refusal {
     /// The daily-js `error` event type for this refusal.
-    pub fn error_type(&self) -> &'static str {
+    pub fn error_type(&self) -> CallErrorKind {
         match self {
-            Self::NoRoom => "no-room",
-            Self::RoomNotYetOpen => "nbf-room",
-            Self::RoomExpired => "exp-room",
-            Self::Token(TokenRejection::Expired) => "exp-token",
-            Self::Token(TokenRejection::NotYetValid) => "nbf-token",
-            Self::Token(_) | Self::TokenForAnotherRoom => "not-allowed",
-            Self::MeetingFull => "meeting-full",
-            Self::Ejected => "ejected",
+            Self::NoRoom => CallErrorKind::NoRoom,
+            Self::RoomNotYetOpen => CallErrorKind::NbfRoom,
+            Self::RoomExpired => CallErrorKind::ExpRoom,
+            Self::Token(TokenRejection::Expired) => CallErrorKind::ExpToken,
+            Self::Token(TokenRejection::NotYetValid) => CallErrorKind::NbfToken,
+            Self::Token(_) | Self::TokenForAnotherRoom => CallErrorKind::NotAllowed,
+            Self::MeetingFull => CallErrorKind::MeetingFull,
+            Self::Ejected => CallErrorKind::Ejected,
         }
     }
 }
@@ -314,17 +314,21 @@ mod tests {
 
     #[test]
     fn refusals_map_to_daily_error_types() {
-        assert_eq!(Refusal::NoRoom.error_type(), "no-room");
-        assert_eq!(Refusal::RoomExpired.error_type(), "exp-room");
-        assert_eq!(Refusal::RoomNotYetOpen.error_type(), "nbf-room");
+        assert_eq!(Refusal::NoRoom.error_type().as_str(), "no-room");
+        assert_eq!(Refusal::RoomExpired.error_type().as_str(), "exp-room");
+        assert_eq!(Refusal::RoomNotYetOpen.error_type().as_str(), "nbf-room");
         assert_eq!(
-            Refusal::Token(TokenRejection::Expired).error_type(),
+            Refusal::Token(TokenRejection::Expired)
+                .error_type()
+                .as_str(),
             "exp-token"
         );
         assert_eq!(
-            Refusal::Token(TokenRejection::NotYetValid).error_type(),
+            Refusal::Token(TokenRejection::NotYetValid)
+                .error_type()
+                .as_str(),
             "nbf-token"
         );
-        assert_eq!(Refusal::MeetingFull.error_type(), "meeting-full");
+        assert_eq!(Refusal::MeetingFull.error_type().as_str(), "meeting-full");
     }
 }

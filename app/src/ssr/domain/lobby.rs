@@ -4,7 +4,8 @@
 //! write from the phase it was computed for, then the events); nothing here reads or writes.
 
 use crate::model::{
-    AccessLevel, CallEvent, Level, Participant, Phase, Resolution, WaitingParticipant,
+    AccessLevel, CallErrorKind, CallEvent, Level, Participant, Phase, Resolution,
+    WaitingParticipant,
 };
 
 /// What a session asks for, or what is done to it.
@@ -31,7 +32,7 @@ pub enum Command {
     /// Removed from the room: by an admin or the API, or because time, the token or the room ran out.
     Eject {
         /// The daily-js error type the session is told.
-        kind: &'static str,
+        kind: CallErrorKind,
         /// The sentence it is told.
         msg: String,
     },
@@ -215,7 +216,7 @@ pub fn transition(from: Phase, command: &Command, subject: &Subject) -> Option<T
             vec![
                 Some(Effect::Event(
                     Audience::Subject,
-                    CallEvent::error("not-allowed", "Join request rejected"),
+                    CallEvent::error(CallErrorKind::NotAllowed, "Join request rejected"),
                 )),
                 knock_removed(
                     subject,
@@ -229,7 +230,7 @@ pub fn transition(from: Phase, command: &Command, subject: &Subject) -> Option<T
         (InCall | Waiting | Prejoin, Command::Eject { kind, msg }) => {
             let told = Some(Effect::Event(
                 Audience::Subject,
-                CallEvent::error(kind, msg),
+                CallEvent::error(*kind, msg),
             ));
             let effects = match from {
                 InCall => vec![Some(leaving_call(subject)), told],
@@ -312,7 +313,7 @@ mod tests {
 
     fn eject() -> Command {
         Command::Eject {
-            kind: "ejected",
+            kind: CallErrorKind::Ejected,
             msg: "You were removed from the call.".into(),
         }
     }

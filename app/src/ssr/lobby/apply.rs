@@ -19,12 +19,12 @@ use crate::ssr::{
 };
 use crate::{
     error::AppError,
-    model::{CallErrorDetail, CallEvent, Participant, Phase},
+    model::{CallErrorDetail, CallErrorKind, CallEvent, Participant, Phase},
 };
 
 pub(super) fn refusal_detail(refusal: &Refusal) -> CallErrorDetail {
     CallErrorDetail {
-        kind: refusal.error_type().to_owned(),
+        kind: refusal.error_type(),
         msg: refusal.to_string(),
     }
 }
@@ -95,21 +95,21 @@ fn ejection_deadline(
     room: &rooms_repo::RoomRecord,
     claims: Option<&Claims>,
     now: i64,
-) -> Option<(i64, &'static str)> {
+) -> Option<(i64, CallErrorKind)> {
     let mut deadlines = Vec::new();
     if room.properties.eject_at_room_exp
         && let Some(exp) = room.properties.exp
     {
-        deadlines.push((exp, "exp-room"));
+        deadlines.push((exp, CallErrorKind::ExpRoom));
     }
     if let Some(claims) = claims {
         if claims.ejt == Some(true)
             && let Some(exp) = claims.exp
         {
-            deadlines.push((exp, "exp-token"));
+            deadlines.push((exp, CallErrorKind::ExpToken));
         }
         if let Some(after) = claims.eje {
-            deadlines.push((now + after, "ejected"));
+            deadlines.push((now + after, CallErrorKind::Ejected));
         }
     }
     deadlines.into_iter().min_by_key(|(at, _)| *at)

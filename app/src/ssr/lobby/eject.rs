@@ -5,7 +5,7 @@ use super::apply::{apply, subject_of};
 use crate::ssr::domain::lobby::Command;
 use crate::{
     error::AppError,
-    model::{Phase, TokenRevoked},
+    model::{CallErrorKind, Phase, TokenRevoked},
     ssr::{
         db::{bans, rooms as rooms_repo, sessions as repo},
         events::Outbox,
@@ -21,7 +21,7 @@ pub async fn eject_sessions(
     state: &AppState,
     room: &str,
     ids: &[String],
-    kind: &'static str,
+    kind: CallErrorKind,
     msg: &str,
 ) -> Result<Vec<String>, AppError> {
     let mut tx = state.db.write().await?;
@@ -85,7 +85,7 @@ pub async fn eject(
         state,
         room,
         &targets,
-        "ejected",
+        CallErrorKind::Ejected,
         "You were removed from the call.",
     )
     .await
@@ -102,7 +102,14 @@ pub async fn room_deleted(state: &AppState, room: &str) -> Result<(), AppError> 
                 .map(|s| s.id),
         );
     }
-    eject_sessions(state, room, &ids, "no-room", "This room has been deleted.").await?;
+    eject_sessions(
+        state,
+        room,
+        &ids,
+        CallErrorKind::NoRoom,
+        "This room has been deleted.",
+    )
+    .await?;
     let mut tx = state.db.write().await?;
     bans::clear(&mut tx, room).await?;
     tx.commit().await?;
@@ -125,7 +132,7 @@ pub async fn token_revoked(state: &AppState, token_key: &str) -> Result<(), AppE
                 state,
                 &session.room,
                 &[id],
-                "ejected",
+                CallErrorKind::Ejected,
                 "Your meeting token has been revoked.",
             )
             .await?;
@@ -138,10 +145,10 @@ pub async fn token_revoked(state: &AppState, token_key: &str) -> Result<(), AppE
 pub async fn eject_expired(state: &AppState) -> Result<(), AppError> {
     for (id, kind) in repo::due_for_ejection(&state.db, now()).await? {
         if let Some(session) = repo::find(&state.db, &id).await? {
-            let (kind, msg) = match kind.as_str() {
-                "exp-room" => ("exp-room", "This room has expired."),
-                "exp-token" => ("exp-token", "Your meeting token has expired."),
-                _ => ("ejected", "Your time in this call is up."),
+            let msg = match kind {
+                CallErrorKind::ExpRoom => "This room has expired.",
+                CallErrorKind::ExpToken => "Your meeting token has expired.",
+                _ => "Your time in this call is up.",
             };
             eject_sessions(state, &session.room, &[id], kind, msg).await?;
         }
