@@ -53,7 +53,13 @@ pub struct CallModel {
     pub last_decision: Option<(WaitingParticipant, Resolution)>,
     /// Whether the event stream is open.
     pub connected: bool,
+    /// The last events applied, with their ids, so a snapshot read before some of them can be
+    /// brought up to date (see [`CallModel::install_snapshot`]).
+    recent: std::collections::VecDeque<(i64, CallEvent)>,
 }
+
+/// How many applied events are kept for bringing a late snapshot up to date.
+const RECENT_EVENTS: usize = 256;
 
 impl CallModel {
     /// Where the session stands.
@@ -67,6 +73,54 @@ impl CallModel {
             self.participants.clear();
         }
         self.state = Some(state);
+    }
+
+    /// Applies an event from the stream with its id, and keeps it for [`Self::install_snapshot`].
+    pub fn apply_numbered(&mut self, id: i64, event: CallEvent) {
+        if self.recent.len() == RECENT_EVENTS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((id, event.clone()));
+        self.apply(event);
+    }
+
+    /// Installs a reloaded snapshot of the call and the lobby. The snapshot may have been read
+    /// before events the stream has already delivered (its `last_event_id` says where it
+    /// stands): those are applied again on top of it, so it never takes back something newer.
+    pub fn install_snapshot(&mut self, snapshot: RoomSnapshot) {
+        let RoomSnapshot {
+            state: fresh,
+            participants,
+            waiting,
+        } = snapshot;
+        self.participants = participants;
+        self.waiting = waiting;
+        if let Some(state) = &mut self.state {
+            state.user_name = fresh.user_name;
+            state.host_present = fresh.host_present;
+            state.admin = fresh.admin;
+            state.owner = fresh.owner;
+        }
+        let newer: Vec<CallEvent> = self
+            .recent
+            .iter()
+            .filter(|(id, _)| *id > fresh.last_event_id)
+            .map(|(_, event)| event.clone())
+            .filter(|event| {
+                matches!(
+                    event,
+                    CallEvent::ParticipantJoined { .. }
+                        | CallEvent::ParticipantLeft { .. }
+                        | CallEvent::ParticipantUpdated { .. }
+                        | CallEvent::WaitingParticipantAdded { .. }
+                        | CallEvent::WaitingParticipantUpdated { .. }
+                        | CallEvent::WaitingParticipantRemoved { .. }
+                )
+            })
+            .collect();
+        for event in newer {
+            self.apply(event);
+        }
     }
 
     /// Applies one event from the stream.
@@ -120,12 +174,15 @@ impl CallModel {
                     .retain(|known| known.session_id != participant.session_id);
             }
             CallEvent::ParticipantUpdated { participant } => {
-                if let Some(known) = self
+                // Someone this client has not heard join (a snapshot older than their join) is
+                // in the call all the same.
+                match self
                     .participants
                     .iter_mut()
                     .find(|known| known.session_id == participant.session_id)
                 {
-                    *known = participant;
+                    Some(known) => *known = participant,
+                    None => self.participants.push(participant),
                 }
             }
             // Signaling is not state: the stream hands it to the media mesh (see `on_signal`).
@@ -198,16 +255,7 @@ impl CallClient {
     /// Reloads the snapshot (after entering the call or the lobby, to learn who is there).
     pub async fn refresh(&self) -> Result<(), AppError> {
         let snapshot = ops::load_room(self.room()).await?;
-        self.model.update(|model| {
-            model.participants = snapshot.participants;
-            model.waiting = snapshot.waiting;
-            if let Some(state) = &mut model.state {
-                state.user_name = snapshot.state.user_name;
-                state.host_present = snapshot.state.host_present;
-                state.admin = snapshot.state.admin;
-                state.owner = snapshot.state.owner;
-            }
-        });
+        self.model.update(|model| model.install_snapshot(snapshot));
         Ok(())
     }
 
@@ -404,13 +452,16 @@ mod stream {
             return;
         };
         let on_event = Closure::<dyn Fn(MessageEvent)>::new(move |message: MessageEvent| {
-            last_id.set_value(message.last_event_id());
+            let id = message.last_event_id();
+            last_id.set_value(id.clone());
             let Some(data) = message.data().as_string() else {
                 return;
             };
             match serde_json::from_str::<CallEvent>(&data) {
                 Ok(CallEvent::Signal { from, messages }) => client.deliver_signal(from, messages),
-                Ok(event) => client.model.update(|model| model.apply(event)),
+                Ok(event) => client.model.update(|model| {
+                    model.apply_numbered(id.parse().unwrap_or_default(), event);
+                }),
                 Err(_) => {}
             }
         });
@@ -495,6 +546,70 @@ mod tests {
             awaiting_access: None,
         });
         assert_eq!(model.phase(), Some(Phase::InCall));
+    }
+
+    fn guest(id: &str, video: bool) -> Participant {
+        Participant {
+            session_id: id.into(),
+            user_name: id.into(),
+            user_id: None,
+            owner: false,
+            joined_at: 1,
+            video,
+            audio: false,
+        }
+    }
+
+    #[test]
+    fn a_snapshot_read_before_events_already_applied_does_not_take_them_back() {
+        let mut model = CallModel::default();
+        model.set_state(state(Phase::InCall, AccessLevel::Full));
+        // The stream delivers Cy joining (id 7) and turning the camera on (id 8) ...
+        model.apply_numbered(
+            7,
+            CallEvent::ParticipantJoined {
+                participant: guest("cy", false),
+            },
+        );
+        model.apply_numbered(
+            8,
+            CallEvent::ParticipantUpdated {
+                participant: guest("cy", true),
+            },
+        );
+        // ... then a snapshot arrives that was read at id 6: Cy is not in it yet.
+        let mut stale = state(Phase::InCall, AccessLevel::Full);
+        stale.last_event_id = 6;
+        model.install_snapshot(RoomSnapshot {
+            state: stale,
+            participants: vec![guest("ben", false)],
+            waiting: Vec::new(),
+        });
+        let seen: Vec<(String, bool)> = model
+            .participants
+            .iter()
+            .map(|p| (p.session_id.clone(), p.video))
+            .collect();
+        assert_eq!(seen, [("ben".to_owned(), false), ("cy".to_owned(), true)]);
+
+        // A snapshot read after those events is taken as it is.
+        let mut fresh = state(Phase::InCall, AccessLevel::Full);
+        fresh.last_event_id = 8;
+        model.install_snapshot(RoomSnapshot {
+            state: fresh,
+            participants: vec![guest("cy", true)],
+            waiting: Vec::new(),
+        });
+        assert_eq!(model.participants, [guest("cy", true)]);
+    }
+
+    #[test]
+    fn a_camera_change_from_someone_not_yet_known_adds_them() {
+        let mut model = CallModel::default();
+        model.apply(CallEvent::ParticipantUpdated {
+            participant: guest("cy", true),
+        });
+        assert_eq!(model.participants, [guest("cy", true)]);
     }
 
     #[test]
