@@ -8,6 +8,7 @@
 pub mod events;
 pub mod rest;
 pub mod session;
+pub mod trace;
 
 use std::future::Future;
 
@@ -16,7 +17,6 @@ use axum::{Router, routing::get};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
 
 /// Builds the whole application router.
 pub fn router(state: AppState) -> Router {
@@ -39,7 +39,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             session::sessions,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(trace::layer())
         .with_state(state)
 }
 

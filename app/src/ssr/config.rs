@@ -10,6 +10,9 @@ use crate::model::IceServer;
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 /// The database used when `DATABASE_URL` is unset.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://knock.db";
+/// The shortest `KNOCK_API_KEY` accepted: it is also the HS256 secret of meeting tokens, and a
+/// short one could be found by trying keys offline against any token.
+pub const MIN_API_KEY_CHARS: usize = 32;
 
 /// A secret that never prints itself, so it cannot reach a log by accident.
 #[derive(Clone, PartialEq, Eq)]
@@ -43,8 +46,8 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Knock's configuration (PRODUCT.md §1).
-#[derive(Clone, Debug)]
+/// Knock's configuration (PRODUCT.md §1). Its debug form hides the database password.
+#[derive(Clone)]
 pub struct Config {
     /// `KNOCK_API_KEY`; when `None`, one is generated on first start and kept in the database.
     pub api_key: Option<Secret>,
@@ -132,6 +135,41 @@ impl IceServers {
     }
 }
 
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("api_key", &self.api_key)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("site_addr", &self.site_addr)
+            .field("public_url", &self.public_url)
+            .field("presence_grace", &self.presence_grace)
+            .field("ice_servers", &self.ice_servers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `url` with the password of its userinfo (`scheme://user:password@host`) replaced by `***`,
+/// so a database URL can be logged or printed.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    // The userinfo ends at the last `@` before the path; a password may itself contain `@`.
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    let userinfo = &rest[..at];
+    let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+    let hidden = if user.len() == userinfo.len() {
+        // No password, but a userinfo without a colon may still be a token: hide it all.
+        "***".to_owned()
+    } else {
+        format!("{user}:***")
+    };
+    format!("{scheme}://{hidden}{}", &rest[at..])
+}
+
 /// A configuration value that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}: {reason}")]
@@ -157,6 +195,20 @@ impl Config {
         let non_empty = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
 
         let api_key = non_empty("KNOCK_API_KEY").map(Secret::new);
+        if let Some(key) = &api_key
+            && key.expose().chars().count() < MIN_API_KEY_CHARS
+        {
+            return Err(ConfigError {
+                variable: "KNOCK_API_KEY",
+                reason: format!(
+                    "the key is {} characters long and must have at least {MIN_API_KEY_CHARS}, \
+                     because it also signs meeting tokens and a short key can be guessed from \
+                     any token; use e.g. `openssl rand -hex 32`, or leave it unset and Knock \
+                     generates one",
+                    key.expose().chars().count()
+                ),
+            });
+        }
         let database_url =
             non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let site_addr_text =
@@ -321,7 +373,53 @@ mod tests {
 
     #[test]
     fn secrets_do_not_print() {
-        let config = parse(&[("KNOCK_API_KEY", "super-secret")]).expect("valid");
-        assert!(!format!("{config:?}").contains("super-secret"));
+        let key = "super-secret-0123456789abcdefghijk";
+        let config = parse(&[
+            ("KNOCK_API_KEY", key),
+            ("DATABASE_URL", "postgres://knock:hunter2@db:5432/knock"),
+        ])
+        .expect("valid");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains(key), "{printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(
+            printed.contains("postgres://knock:***@db:5432/knock"),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn an_api_key_under_32_characters_is_refused_with_the_reason() {
+        let error = parse(&[("KNOCK_API_KEY", "0123456789abcdef0123456789abcde")])
+            .expect_err("31 characters");
+        let sentence = error.to_string();
+        assert!(sentence.starts_with("KNOCK_API_KEY: "), "{sentence}");
+        assert!(sentence.contains("31 characters"), "{sentence}");
+        assert!(sentence.contains("at least 32"), "{sentence}");
+        assert!(
+            !sentence.contains("0123456789abcdef"),
+            "the key itself is never printed"
+        );
+        let config =
+            parse(&[("KNOCK_API_KEY", "0123456789abcdef0123456789abcdef")]).expect("32 characters");
+        assert!(config.api_key.is_some());
+    }
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://knock:p@ss@db.example.com:5432/knock?sslmode=require"),
+            "postgres://knock:***@db.example.com:5432/knock?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://token@db/knock"),
+            "postgres://***@db/knock"
+        );
+        assert_eq!(redact_url("postgres://db/knock"), "postgres://db/knock");
+        assert_eq!(redact_url("sqlite://knock.db"), "sqlite://knock.db");
+        assert_eq!(
+            redact_url("sqlite:///var/lib/knock/a@b.db"),
+            "sqlite:///var/lib/knock/a@b.db"
+        );
     }
 }

@@ -29,7 +29,7 @@ pub struct TestApp {
 }
 
 /// The API key every test server is configured with.
-pub const API_KEY: &str = "test-api-key-0123456789";
+pub const API_KEY: &str = "test-api-key-0123456789abcdefghijklmnopqrstuv";
 
 /// Starts a server with `KNOCK_API_KEY` set.
 pub async fn spawn_app() -> TestApp {
