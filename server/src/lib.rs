@@ -7,6 +7,7 @@
 
 pub mod events;
 pub mod rest;
+pub mod security;
 pub mod session;
 pub mod trace;
 
@@ -23,7 +24,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .merge(rest::router(state.clone()))
         .route("/api/events/{room}", get(events::stream))
@@ -37,8 +38,13 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(server_fn_error_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            session::sessions,
+            security::same_origin,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::sessions,
+        ));
+    security::with_headers(app)
         .layer(trace::layer())
         .with_state(state)
 }

@@ -3,7 +3,11 @@
 //! address bar; `GET /<room>` without a session starts a tokenless one.
 
 use app::ssr::{
-    cookies::session_from_cookie, db::rooms as rooms_repo, lobby, state::AppState, validate,
+    cookies::{cookie, session_from_cookie},
+    db::rooms as rooms_repo,
+    lobby,
+    state::AppState,
+    validate,
 };
 use axum::{
     extract::{Request, State},
@@ -35,7 +39,7 @@ fn set_cookie(state: &AppState, room: &str, secret: &str) -> Option<HeaderValue>
     };
     HeaderValue::from_str(&format!(
         "{}={secret}; Path=/; HttpOnly; SameSite=Lax{secure}",
-        lobby::cookie_name(room)
+        lobby::cookie_name(&state.config, room)
     ))
     .ok()
 }
@@ -48,6 +52,11 @@ pub async fn sessions(State(state): State<AppState>, mut request: Request, next:
     let Some(room) = room_of(request.uri().path()).map(str::to_owned) else {
         return next.run(request).await;
     };
+    // Two session cookies for the room: one was planted by another site. Refuse rather than
+    // pick one (or start a session the planted cookie would keep shadowing).
+    if let Err(duplicate) = cookie(request.headers(), &lobby::cookie_name(&state.config, &room)) {
+        return app::error::AppError::from(duplicate).into_response();
+    }
     let token = token_of(request.uri().query());
     let room_exists = match rooms_repo::find_by_name(&state.db, &room).await {
         Ok(found) => found.is_some(),
@@ -82,9 +91,11 @@ pub async fn sessions(State(state): State<AppState>, mut request: Request, next:
         Err(error) => return error.into_response(),
     };
     // The page rendered for this very request must already see the new session.
-    if let Ok(value) =
-        HeaderValue::from_str(&format!("{}={}", lobby::cookie_name(&room), started.secret))
-    {
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "{}={}",
+        lobby::cookie_name(&state.config, &room),
+        started.secret
+    )) {
         request.headers_mut().append(header::COOKIE, value);
     }
     let mut response = next.run(request).await;

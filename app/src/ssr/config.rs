@@ -269,6 +269,37 @@ impl Config {
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+
+    /// What every cookie's name starts with: `__Host-` over https, which browsers accept only
+    /// from this very host with `Secure` and `Path=/`, so no sibling subdomain can plant one.
+    pub fn cookie_prefix(&self) -> &'static str {
+        if self.is_https() { "__Host-" } else { "" }
+    }
+
+    /// The origin of `KNOCK_PUBLIC_URL` (`scheme://host[:port]`, lowercase, without a default
+    /// port), the one origin whose browser requests may change state.
+    pub fn public_origin(&self) -> String {
+        normalized_origin(&self.public_url).unwrap_or_default()
+    }
+}
+
+/// `text` (an `Origin` header or a URL) as a comparable origin: `scheme://host[:port]` in
+/// lowercase, the path dropped and the scheme's default port left out. `None` for what is not
+/// an http(s) origin (e.g. `null`).
+pub fn normalized_origin(text: &str) -> Option<String> {
+    let text = text.trim().to_ascii_lowercase();
+    let (scheme, rest) = text.split_once("://")?;
+    let default_port = match scheme {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return None,
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let authority = authority.strip_suffix(default_port).unwrap_or(authority);
+    Some(format!("{scheme}://{authority}"))
 }
 
 #[cfg(test)]
@@ -360,6 +391,37 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn the_public_origin_is_the_public_urls_scheme_host_and_port() {
+        let origin = |url: &str| {
+            parse(&[("KNOCK_PUBLIC_URL", url)])
+                .expect("valid")
+                .public_origin()
+        };
+        assert_eq!(
+            origin("https://Knock.Example.com/"),
+            "https://knock.example.com"
+        );
+        assert_eq!(
+            origin("https://knock.example.com:443/base"),
+            "https://knock.example.com"
+        );
+        assert_eq!(origin("http://127.0.0.1:3000"), "http://127.0.0.1:3000");
+        assert_eq!(
+            origin("http://knock.example.com:80"),
+            "http://knock.example.com"
+        );
+        assert_eq!(normalized_origin("null"), None);
+        assert_eq!(normalized_origin("file://"), None);
+    }
+
+    #[test]
+    fn cookies_get_the_host_prefix_over_https_only() {
+        assert_eq!(parse(&[]).expect("valid").cookie_prefix(), "");
+        let https = parse(&[("KNOCK_PUBLIC_URL", "https://knock.example.com")]).expect("valid");
+        assert_eq!(https.cookie_prefix(), "__Host-");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::{
 
 use serde_json::json;
 
-use crate::helpers::{API_KEY, Api, Server, spawn_app};
+use crate::helpers::{API_KEY, Api, Server, browser_at, spawn_app};
 
 /// Runs the `knock` binary with `vars` in an empty directory until it exits by itself; its exit
 /// status and what it wrote to stderr.
@@ -136,4 +136,252 @@ async fn no_log_line_at_any_level_holds_a_meeting_token_or_the_api_key() {
         "a token's signature was logged"
     );
     assert!(!logged.contains(API_KEY), "the API key was logged");
+}
+
+/// The `Set-Cookie` values of `response` whose cookie is named `name`.
+fn set_cookies<'a>(response: &'a reqwest::Response, name: &str) -> Vec<&'a str> {
+    let prefix = format!("{name}=");
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter(|value| value.starts_with(&prefix))
+        .collect()
+}
+
+/// The value a `Set-Cookie` gives its cookie.
+fn cookie_value(set_cookie: &str) -> &str {
+    let pair = set_cookie.split(';').next().expect("a pair");
+    pair.split_once('=').expect("name=value").1
+}
+
+#[tokio::test]
+async fn a_sign_in_posted_from_another_site_is_refused_and_signs_nobody_in() {
+    let app = spawn_app().await;
+    let sign_in = |client: &reqwest::Client| {
+        client
+            .post(app.url("/api/dashboard_sign_in"))
+            .form(&[("api_key", API_KEY)])
+    };
+
+    // A page of another site posting the right key (say, after tricking an owner into pasting
+    // it), and the same without Origin but with the browser's Sec-Fetch-Site.
+    let evil = browser_at("https://evil.example", &app.base_url);
+    let no_origin = reqwest::Client::new();
+    for request in [
+        sign_in(&evil),
+        sign_in(&no_origin).header("sec-fetch-site", "cross-site"),
+        sign_in(&no_origin).header("sec-fetch-site", "same-site"),
+        sign_in(&no_origin).header("origin", "null"),
+    ] {
+        let response = request.send().await.expect("sign in");
+        assert_eq!(response.status(), 403);
+        assert!(set_cookies(&response, "knock-dashboard").is_empty());
+        let body: serde_json::Value = response.json().await.expect("a JSON body");
+        assert_eq!(body["error"], "forbidden-error", "{body}");
+        assert!(
+            body["info"]
+                .as_str()
+                .is_some_and(|info| info.contains(&app.base_url)),
+            "the sentence names the accepted origin: {body}"
+        );
+    }
+
+    // The site's own pages, a browser without Origin on a same-origin request, and clients
+    // that are no browser at all.
+    let own = browser_at(&app.base_url, &app.base_url);
+    for request in [
+        sign_in(&own),
+        sign_in(&no_origin).header("sec-fetch-site", "same-origin"),
+        sign_in(&no_origin),
+    ] {
+        let response = request.send().await.expect("sign in");
+        assert_eq!(response.status(), 200);
+        assert_eq!(set_cookies(&response, "knock-dashboard").len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_knock_sent_from_another_site_is_refused_and_nobody_waits() {
+    let room = crate::helpers::Room::knocking().await;
+    let guest = room.guest().await;
+    let (status, body) = crate::helpers::send(
+        guest
+            .client
+            .post(room.app.url("/api/request_access"))
+            .header("origin", "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .form(&[("room", room.name.as_str()), ("name", "Mallory")]),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"], "forbidden-error");
+    assert_eq!(
+        room.api.waiting_names(&room.name).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(guest.phase().await, "prejoin");
+}
+
+#[tokio::test]
+async fn every_answer_forbids_framing_sniffing_and_referrers_to_other_sites() {
+    let app = spawn_app().await;
+    app.api()
+        .create_room(json!({"name": "standup", "privacy": "public"}))
+        .await;
+    for path in ["/", "/standup", "/dashboard", "/v1/rooms", "/no/such/page"] {
+        let response = crate::helpers::client()
+            .get(app.url(path))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .expect("request");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(
+            header("content-security-policy").contains("frame-ancestors 'none'"),
+            "{path}: {:?}",
+            response.headers()
+        );
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "same-origin", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn over_https_cookies_carry_the_host_prefix_and_secure() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        *config = config.clone().with_public_url("https://knock.example.com");
+    })
+    .await;
+    app.api()
+        .create_room(json!({"name": "standup", "privacy": "public"}))
+        .await;
+    // Plain http reaches the test server; what matters is what it tells the browser.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+
+    let page = browser
+        .get(app.url("/standup"))
+        .send()
+        .await
+        .expect("open the room");
+    assert!(set_cookies(&page, "knock-standup").is_empty());
+    let session = set_cookies(&page, "__Host-knock-standup");
+    assert_eq!(session.len(), 1, "{:?}", page.headers());
+    assert!(session[0].contains("; Secure") && session[0].contains("Path=/"));
+    assert!(!session[0].to_ascii_lowercase().contains("domain="));
+    let pre_auth = |cookie: String| {
+        crate::helpers::send(
+            browser
+                .post(app.url("/api/pre_auth"))
+                .header("cookie", cookie)
+                .form(&[("room", "standup")]),
+        )
+    };
+    let secret = cookie_value(session[0]).to_owned();
+    let (status, body) = pre_auth(format!("__Host-knock-standup={secret}")).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = pre_auth(format!("knock-standup={secret}")).await;
+    assert_eq!(
+        status, 403,
+        "the unprefixed cookie is not the session: {body}"
+    );
+
+    let signed_in = browser
+        .post(app.url("/api/dashboard_sign_in"))
+        .form(&[("api_key", API_KEY)])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed_in.status(), 200);
+    let dashboard = set_cookies(&signed_in, "__Host-knock-dashboard");
+    assert_eq!(dashboard.len(), 1, "{:?}", signed_in.headers());
+    assert!(dashboard[0].contains("; Secure") && dashboard[0].contains("Path=/"));
+    let rooms = browser
+        .post(app.url("/api/dashboard_rooms"))
+        .header(
+            "cookie",
+            format!("__Host-knock-dashboard={}", cookie_value(dashboard[0])),
+        )
+        .send()
+        .await
+        .expect("dashboard rooms")
+        .json::<serde_json::Value>()
+        .await
+        .expect("JSON");
+    assert!(
+        rooms.is_array(),
+        "signed in with the prefixed cookie: {rooms}"
+    );
+
+    let signed_out = browser
+        .post(app.url("/api/dashboard_sign_out"))
+        .send()
+        .await
+        .expect("sign out");
+    let cleared = set_cookies(&signed_out, "__Host-knock-dashboard");
+    assert_eq!(cleared.len(), 1);
+    assert!(cleared[0].contains("Max-Age=0") && cleared[0].contains("; Secure"));
+}
+
+#[tokio::test]
+async fn a_browser_carrying_two_session_cookies_for_a_room_is_refused() {
+    let app = spawn_app().await;
+    app.api()
+        .create_room(json!({"name": "standup", "privacy": "public"}))
+        .await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    let page = browser
+        .get(app.url("/standup"))
+        .send()
+        .await
+        .expect("open the room");
+    let secret = cookie_value(set_cookies(&page, "knock-standup")[0]).to_owned();
+    // Ours, and one another site planted (e.g. with Domain= from a sibling subdomain).
+    let both = format!("knock-standup={secret}; knock-standup=planted");
+
+    let (status, body) = crate::helpers::send(
+        browser
+            .post(app.url("/api/pre_auth"))
+            .header("cookie", &both)
+            .form(&[("room", "standup")]),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid-request-error");
+    assert!(
+        body["info"]
+            .as_str()
+            .is_some_and(|info| info.contains("two cookies named knock-standup")),
+        "{body}"
+    );
+    for path in ["/standup", "/api/events/standup"] {
+        let (status, body) =
+            crate::helpers::send(browser.get(app.url(path)).header("cookie", &both)).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["error"], "invalid-request-error", "{path}");
+    }
+    // Our cookie alone still works.
+    let (status, body) = crate::helpers::send(
+        browser
+            .post(app.url("/api/pre_auth"))
+            .header("cookie", format!("knock-standup={secret}"))
+            .form(&[("room", "standup")]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
 }

@@ -84,6 +84,28 @@ pub fn client() -> reqwest::Client {
         .expect("http client")
 }
 
+/// A client that behaves like a browser showing a page of `origin`: every request carries
+/// `Origin: <origin>` and the `Sec-Fetch-Site` a browser would send to `server` (no cookies
+/// kept, no redirects followed).
+pub fn browser_at(origin: &str, server: &str) -> reqwest::Client {
+    let site = if origin == server {
+        "same-origin"
+    } else {
+        "cross-site"
+    };
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ORIGIN,
+        origin.parse().expect("an origin header"),
+    );
+    headers.insert("sec-fetch-site", site.parse().expect("a fetch-site header"));
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+}
+
 /// Like [`client`], connecting from `ip` (any of 127/8 is loopback on Linux): the server sees
 /// a client of its own, e.g. for the knock limit, which counts per client address.
 pub fn client_at(ip: Ipv4Addr) -> reqwest::Client {
