@@ -3,7 +3,7 @@
 //! address bar; `GET /<room>` without a session starts a tokenless one.
 
 use app::ssr::{
-    cookies::{cookie, session_from_cookie},
+    cookies::{cookie, replace_cookie, session_from_cookie},
     db::rooms as rooms_repo,
     lobby,
     state::AppState,
@@ -90,14 +90,13 @@ pub async fn sessions(State(state): State<AppState>, mut request: Request, next:
         Ok(started) => started,
         Err(error) => return error.into_response(),
     };
-    // The page rendered for this very request must already see the new session.
-    if let Ok(value) = HeaderValue::from_str(&format!(
-        "{}={}",
-        lobby::cookie_name(&state.config, &room),
-        started.secret
-    )) {
-        request.headers_mut().append(header::COOKIE, value);
-    }
+    // The page rendered for this very request must already see the new session, and only it:
+    // a stale cookie (its session pruned, or the database reset) is replaced, not shadowed.
+    replace_cookie(
+        request.headers_mut(),
+        &lobby::cookie_name(&state.config, &room),
+        &started.secret,
+    );
     let mut response = next.run(request).await;
     if let Some(cookie) = set_cookie(&state, &room, &started.secret) {
         response.headers_mut().append(header::SET_COOKIE, cookie);

@@ -1,7 +1,7 @@
 //! Cookies, for the adapters: the one parser, and the one way a request finds the caller's
 //! session in a room (server functions, event streams and the page middleware all use it).
 
-use axum::http::{HeaderMap, header::COOKIE};
+use axum::http::{HeaderMap, HeaderValue, header::COOKIE};
 
 use super::{db::sessions::SessionRecord, lobby, state::AppState};
 use crate::error::AppError;
@@ -43,6 +43,19 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Result<Option<String>, Duplica
     Ok(first)
 }
 
+/// Sets cookie `name` to `value` in the request headers, replacing any value it had, so that
+/// whatever reads the request next sees `value` only.
+pub fn replace_cookie(headers: &mut HeaderMap, name: &str, value: &str) {
+    let mut kept: Vec<String> = pairs(headers)
+        .filter(|(key, _)| *key != name)
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    kept.push(format!("{name}={value}"));
+    if let Ok(header) = HeaderValue::from_str(&kept.join("; ")) {
+        headers.insert(COOKIE, header);
+    }
+}
+
 /// The caller's session in `room`, from its cookie; a sentence saying what to do when there is
 /// none (403), or when the browser sent two session cookies for the room (400).
 pub async fn session_from_cookie(
@@ -67,7 +80,6 @@ pub async fn session_from_cookie(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     fn headers(values: &[&str]) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -96,5 +108,17 @@ mod tests {
                 Err(DuplicateCookie("knock-standup".into()))
             );
         }
+    }
+
+    #[test]
+    fn replacing_a_cookie_leaves_only_the_new_value_and_keeps_the_others() {
+        let mut sent = headers(&["a=1; knock-standup=stale", "knock-standup=older; b=2"]);
+        replace_cookie(&mut sent, "knock-standup", "fresh");
+        assert_eq!(cookie(&sent, "knock-standup"), Ok(Some("fresh".into())));
+        assert_eq!(cookie(&sent, "a"), Ok(Some("1".into())));
+        assert_eq!(cookie(&sent, "b"), Ok(Some("2".into())));
+        let mut empty = HeaderMap::new();
+        replace_cookie(&mut empty, "knock-standup", "fresh");
+        assert_eq!(cookie(&empty, "knock-standup"), Ok(Some("fresh".into())));
     }
 }

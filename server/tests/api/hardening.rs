@@ -385,3 +385,46 @@ async fn a_browser_carrying_two_session_cookies_for_a_room_is_refused() {
     .await;
     assert_eq!(status, 200, "{body}");
 }
+
+#[tokio::test]
+async fn a_stale_session_cookie_gets_a_new_session_and_the_room_on_the_first_load() {
+    let app = spawn_app().await;
+    app.api()
+        .create_room(json!({"name": "standup", "privacy": "public"}))
+        .await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    // A cookie from before the database was reset, or whose session was pruned; beside it
+    // another of this site's cookies, which must survive.
+    let page = browser
+        .get(app.url("/standup"))
+        .header(
+            "cookie",
+            "knock-other=1; knock-standup=stale-secret-from-before",
+        )
+        .send()
+        .await
+        .expect("open the room");
+    assert_eq!(page.status(), 200);
+    let fresh = set_cookies(&page, "knock-standup");
+    assert_eq!(fresh.len(), 1, "a new session starts: {:?}", page.headers());
+    let secret = cookie_value(fresh[0]).to_owned();
+    let html = page.text().await.expect("the page");
+    assert!(
+        !html.contains("This room does not exist"),
+        "the room is shown at once"
+    );
+    assert!(html.contains("Ready to join?"), "{html}");
+
+    let (status, state) = crate::helpers::send(
+        browser
+            .post(app.url("/api/pre_auth"))
+            .header("cookie", format!("knock-standup={secret}"))
+            .form(&[("room", "standup")]),
+    )
+    .await;
+    assert_eq!(status, 200, "{state}");
+    assert_eq!(state["phase"], "prejoin", "{state}");
+}
