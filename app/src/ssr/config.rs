@@ -10,6 +10,10 @@ use crate::model::IceServer;
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 /// The database used when `DATABASE_URL` is unset.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://knock.db";
+/// How long a client has to send a request's headers before its connection is closed.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// How long a request (but an event stream) may take, body included, before it is answered 408.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// The shortest `KNOCK_API_KEY` accepted: it is also the HS256 secret of meeting tokens, and a
 /// short one could be found by trying keys offline against any token.
 pub const MIN_API_KEY_CHARS: usize = 32;
@@ -64,6 +68,11 @@ pub struct Config {
     pub presence_grace: std::time::Duration,
     /// `KNOCK_ICE_SERVERS`: STUN and TURN servers handed to browsers in the call.
     pub ice_servers: IceServers,
+    /// How long a client may take to send a request's headers ([`HEADER_READ_TIMEOUT`]; tests
+    /// shorten it).
+    pub header_read_timeout: std::time::Duration,
+    /// How long a request but an event stream may take ([`REQUEST_TIMEOUT`]; tests shorten it).
+    pub request_timeout: std::time::Duration,
 }
 
 /// The configured ICE servers. Their debug form lists only the URLs: TURN credentials never
@@ -144,6 +153,8 @@ impl fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("presence_grace", &self.presence_grace)
             .field("ice_servers", &self.ice_servers)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("request_timeout", &self.request_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -245,6 +256,8 @@ impl Config {
             public_url_configured,
             presence_grace: std::time::Duration::from_secs(30),
             ice_servers,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            request_timeout: REQUEST_TIMEOUT,
         })
     }
 

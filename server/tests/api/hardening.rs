@@ -428,3 +428,133 @@ async fn a_stale_session_cookie_gets_a_new_session_and_the_room_on_the_first_loa
     assert_eq!(status, 200, "{state}");
     assert_eq!(state["phase"], "prejoin", "{state}");
 }
+
+/// Connects to `app` over plain TCP, writes `sent`, and reads until the server answers and
+/// closes or `patience` passes; what came back, and whether the connection was closed.
+async fn raw_exchange(
+    app: &crate::helpers::TestApp,
+    sent: &str,
+    patience: Duration,
+) -> (String, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream.write_all(sent.as_bytes()).await.expect("write");
+    let mut received = Vec::new();
+    let mut buffer = [0_u8; 4096];
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Err(_still_open) => return (String::from_utf8_lossy(&received).into(), false),
+            Ok(Ok(0) | Err(_)) => return (String::from_utf8_lossy(&received).into(), true),
+            Ok(Ok(read)) => received.extend_from_slice(&buffer[..read]),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.header_read_timeout = Duration::from_millis(500);
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let (_, closed) = raw_exchange(
+        &app,
+        "GET /healthz HTTP/1.1\r\nHost: knock\r\nX-Slow: ",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(closed, "the connection is still open after 5 s");
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    // A client that sends its headers in time is served.
+    let (answer, _) = raw_exchange(
+        &app,
+        "GET /healthz HTTP/1.1\r\nHost: knock\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_request_slower_than_the_timeout_is_answered_408_and_event_streams_are_not_cut() {
+    let room = crate::helpers::Room::knocking_with(|config| {
+        config.request_timeout = Duration::from_secs(2);
+    })
+    .await;
+    // Headers in time, then a body that never completes.
+    let started = std::time::Instant::now();
+    let (answer, _) = raw_exchange(
+        &room.app,
+        &format!(
+            "POST /v1/rooms HTTP/1.1\r\nHost: knock\r\nAuthorization: Bearer {API_KEY}\r\n\
+             Content-Type: application/json\r\nContent-Length: 40\r\n\r\n{{\"name\": "
+        ),
+        Duration::from_secs(8),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/json"), "{answer}");
+    assert!(
+        answer.contains("\"error\":\"server-error\"") && answer.contains("longer than 2 s"),
+        "{answer}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(6));
+
+    // An event stream outlives the timeout and still delivers.
+    let guest = room.guest().await;
+    let mut events = guest.events().await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    guest.knocked("Ben").await;
+    let event = events
+        .expect_event("access-state-updated", crate::helpers::EVENT_TIMEOUT)
+        .await;
+    assert_eq!(event.data["access"]["level"], "lobby", "{event:?}");
+}
+
+#[tokio::test]
+async fn a_server_function_body_over_64_kib_is_refused_with_413() {
+    let app = spawn_app().await;
+    let huge = "k".repeat(65 * 1024);
+    let sign_in = || {
+        crate::helpers::client()
+            .post(app.url("/api/dashboard_sign_in"))
+            .form(&[("api_key", huge.as_str())])
+    };
+    let (status, body) = crate::helpers::send(sign_in()).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"], "invalid-request-error");
+    assert!(
+        body["info"]
+            .as_str()
+            .is_some_and(|info| info.contains("64 KiB")),
+        "{body}"
+    );
+    // The same without a Content-Length (chunked): cut off while it is read.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = format!("api_key={huge}")
+        .into_bytes()
+        .chunks(8192)
+        .map(|chunk| Ok(chunk.to_vec()))
+        .collect();
+    let (status, body) = crate::helpers::send(
+        crate::helpers::client()
+            .post(app.url("/api/dashboard_sign_in"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+                chunks,
+            ))),
+    )
+    .await;
+    assert_eq!(status, 413, "{body}");
+    // Below the limit, the request is read and judged (a wrong key).
+    let (status, _) = crate::helpers::send(
+        crate::helpers::client()
+            .post(app.url("/api/dashboard_sign_in"))
+            .form(&[("api_key", "k".repeat(60 * 1024))]),
+    )
+    .await;
+    assert_eq!(status, 401);
+}
