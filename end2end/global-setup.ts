@@ -1,6 +1,7 @@
 // Starts the built `knock` binary on 127.0.0.1:0 with a fresh database, waits until it
 // answers, hands its URL and API key to the tests, and stops it (by PID) when they end.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,8 @@ const root = path.resolve(__dirname, '..');
 export default async function globalSetup() {
   const bin = process.env.KNOCK_BIN ?? path.join(root, 'target', 'debug', 'knock');
   const dir = mkdtempSync(path.join(tmpdir(), 'knock-e2e-'));
-  const apiKey = 'e2e-' + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+  // KNOCK_API_KEY must have at least 32 characters.
+  const apiKey = 'e2e-' + randomBytes(32).toString('hex');
   const server = spawn(bin, [], {
     cwd: root,
     env: {

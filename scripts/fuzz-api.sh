@@ -9,7 +9,8 @@ bin=${1:?usage: scripts/fuzz-api.sh <knock binary>}
 venv=${KNOCK_VENV:-$HOME/.cache/knock-tools/venv}
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-key="fuzz-$RANDOM$RANDOM"
+# KNOCK_API_KEY must have at least 32 characters.
+key="fuzz-$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
 
 KNOCK_API_KEY=$key DATABASE_URL="sqlite://$dir/knock.db" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
   RUST_LOG=warn "$bin" >"$dir/server.log" 2>&1 &

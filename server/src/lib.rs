@@ -8,8 +8,11 @@
 pub mod events;
 #[cfg(test)]
 mod layers;
+pub mod limits;
 pub mod rest;
+pub mod security;
 pub mod session;
+pub mod trace;
 
 use std::future::Future;
 
@@ -18,30 +21,36 @@ use axum::{Router, routing::get};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
 
 /// Builds the whole application router.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .merge(rest::router(state.clone()))
-        .route("/api/events/{room}", get(events::stream))
         .leptos_routes_with_context(
             &state,
             routes,
             move || provide_context(context_state.clone()),
             move || shell(shell_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+    let app = limits::with_limits(app, state.config.request_timeout)
+        // After the limits: an event stream lasts as long as its visitor stays.
+        .route("/api/events/{room}", get(events::stream))
         .layer(axum::middleware::map_response(server_fn_error_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            session::sessions,
+            security::same_origin,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::sessions,
+        ));
+    security::with_headers(app)
+        .layer(trace::layer())
         .with_state(state)
 }
 
@@ -87,22 +96,68 @@ async fn healthz(
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then finishes the requests in flight.
+/// (axum::serve, but with hyper's header-read timeout: a client that sends its headers slower
+/// than `header_read_timeout` is disconnected, so idle half-open requests cannot pile up.)
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::{
+        rt::{TokioExecutor, TokioIo, TokioTimer},
+        server::{conn::auto, graceful::GracefulShutdown},
+        service::TowerToHyperService,
+    };
+    use tower::ServiceExt;
+
     app::ssr::maintenance::start(&state);
     let streams = state.shutdown.clone();
-    let shutdown = async move {
-        shutdown.await;
-        // Event streams never end by themselves; tell them to, or shutdown would wait forever.
-        streams.send_replace(true);
-    };
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_read_timeout);
+    let router = router(state);
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait rather than spin (as axum does).
+                    tracing::error!(%error, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // What `into_make_service_with_connect_info` does: handlers read the client's address.
+        let service = router.clone().map_request(
+            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                request
+            },
+        );
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                // Clients hang up, time out and reset all the time; nothing to act on.
+                tracing::debug!(%error, %peer, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    // Event streams never end by themselves; tell them to, or shutdown would wait forever.
+    streams.send_replace(true);
+    connections.shutdown().await;
+    Ok(())
 }
 
 /// Serves on an already bound listener in the background, until the runtime stops (tests).

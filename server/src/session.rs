@@ -3,7 +3,11 @@
 //! address bar; `GET /<room>` without a session starts a tokenless one.
 
 use app::ssr::{
-    cookies::session_from_cookie, db::rooms as rooms_repo, lobby, state::AppState, validate,
+    cookies::{cookie, replace_cookie, session_from_cookie},
+    db::rooms as rooms_repo,
+    lobby,
+    state::AppState,
+    validate,
 };
 use axum::{
     extract::{Request, State},
@@ -35,7 +39,7 @@ fn set_cookie(state: &AppState, room: &str, secret: &str) -> Option<HeaderValue>
     };
     HeaderValue::from_str(&format!(
         "{}={secret}; Path=/; HttpOnly; SameSite=Lax{secure}",
-        lobby::cookie_name(room)
+        lobby::cookie_name(&state.config, room)
     ))
     .ok()
 }
@@ -48,6 +52,11 @@ pub async fn sessions(State(state): State<AppState>, mut request: Request, next:
     let Some(room) = room_of(request.uri().path()).map(str::to_owned) else {
         return next.run(request).await;
     };
+    // Two session cookies for the room: one was planted by another site. Refuse rather than
+    // pick one (or start a session the planted cookie would keep shadowing).
+    if let Err(duplicate) = cookie(request.headers(), &lobby::cookie_name(&state.config, &room)) {
+        return app::error::AppError::from(duplicate).into_response();
+    }
     let token = token_of(request.uri().query());
     let room_exists = match rooms_repo::find_by_name(&state.db, &room).await {
         Ok(found) => found.is_some(),
@@ -81,12 +90,13 @@ pub async fn sessions(State(state): State<AppState>, mut request: Request, next:
         Ok(started) => started,
         Err(error) => return error.into_response(),
     };
-    // The page rendered for this very request must already see the new session.
-    if let Ok(value) =
-        HeaderValue::from_str(&format!("{}={}", lobby::cookie_name(&room), started.secret))
-    {
-        request.headers_mut().append(header::COOKIE, value);
-    }
+    // The page rendered for this very request must already see the new session, and only it:
+    // a stale cookie (its session pruned, or the database reset) is replaced, not shadowed.
+    replace_cookie(
+        request.headers_mut(),
+        &lobby::cookie_name(&state.config, &room),
+        &started.secret,
+    );
     let mut response = next.run(request).await;
     if let Some(cookie) = set_cookie(&state, &room, &started.secret) {
         response.headers_mut().append(header::SET_COOKIE, cookie);

@@ -22,7 +22,7 @@ mod server {
         let headers: axum::http::HeaderMap = leptos_axum::extract()
             .await
             .map_err(|error| AppError::internal("reading request headers", error))?;
-        let secret = cookie(&headers, dashboard::COOKIE);
+        let secret = cookie(&headers, &dashboard::cookie_name(&state.config))?;
         if dashboard::signed_in(&state, secret.as_deref()).await? {
             Ok(state)
         } else {
@@ -90,7 +90,7 @@ pub async fn dashboard_sign_in(api_key: String) -> Result<(), AppError> {
     };
     server::set_cookie(&format!(
         "{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        dashboard::COOKIE,
+        dashboard::cookie_name(&state.config),
         dashboard::SIGN_IN_SECONDS
     ));
     Ok(())
@@ -104,12 +104,18 @@ pub async fn dashboard_sign_out() -> Result<(), AppError> {
     let headers: axum::http::HeaderMap = leptos_axum::extract()
         .await
         .map_err(|error| AppError::internal("reading request headers", error))?;
-    if let Some(secret) = crate::ssr::cookies::cookie(&headers, dashboard::COOKIE) {
+    let name = dashboard::cookie_name(&state.config);
+    if let Some(secret) = crate::ssr::cookies::cookie(&headers, &name)? {
         dashboard::sign_out(&state, &secret).await?;
     }
+    // A `__Host-` cookie is only replaced by one with `Secure`, as it was set.
+    let secure = if state.config.is_https() {
+        "; Secure"
+    } else {
+        ""
+    };
     server::set_cookie(&format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
-        dashboard::COOKIE
+        "{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
     ));
     Ok(())
 }

@@ -10,6 +10,13 @@ use crate::model::IceServer;
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 /// The database used when `DATABASE_URL` is unset.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://knock.db";
+/// How long a client has to send a request's headers before its connection is closed.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// How long a request (but an event stream) may take, body included, before it is answered 408.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// The shortest `KNOCK_API_KEY` accepted: it is also the HS256 secret of meeting tokens, and a
+/// short one could be found by trying keys offline against any token.
+pub const MIN_API_KEY_CHARS: usize = 32;
 
 /// A secret that never prints itself, so it cannot reach a log by accident.
 #[derive(Clone, PartialEq, Eq)]
@@ -43,8 +50,8 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Knock's configuration (PRODUCT.md §1).
-#[derive(Clone, Debug)]
+/// Knock's configuration (PRODUCT.md §1). Its debug form hides the database password.
+#[derive(Clone)]
 pub struct Config {
     /// `KNOCK_API_KEY`; when `None`, one is generated on first start and kept in the database.
     pub api_key: Option<Secret>,
@@ -61,6 +68,11 @@ pub struct Config {
     pub presence_grace: std::time::Duration,
     /// `KNOCK_ICE_SERVERS`: STUN and TURN servers handed to browsers in the call.
     pub ice_servers: IceServers,
+    /// How long a client may take to send a request's headers ([`HEADER_READ_TIMEOUT`]; tests
+    /// shorten it).
+    pub header_read_timeout: std::time::Duration,
+    /// How long a request but an event stream may take ([`REQUEST_TIMEOUT`]; tests shorten it).
+    pub request_timeout: std::time::Duration,
 }
 
 /// The configured ICE servers. Their debug form lists only the URLs: TURN credentials never
@@ -132,6 +144,43 @@ impl IceServers {
     }
 }
 
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("api_key", &self.api_key)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("site_addr", &self.site_addr)
+            .field("public_url", &self.public_url)
+            .field("presence_grace", &self.presence_grace)
+            .field("ice_servers", &self.ice_servers)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `url` with the password of its userinfo (`scheme://user:password@host`) replaced by `***`,
+/// so a database URL can be logged or printed.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    // The userinfo ends at the last `@` before the path; a password may itself contain `@`.
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    let userinfo = &rest[..at];
+    let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+    let hidden = if user.len() == userinfo.len() {
+        // No password, but a userinfo without a colon may still be a token: hide it all.
+        "***".to_owned()
+    } else {
+        format!("{user}:***")
+    };
+    format!("{scheme}://{hidden}{}", &rest[at..])
+}
+
 /// A configuration value that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}: {reason}")]
@@ -157,6 +206,20 @@ impl Config {
         let non_empty = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
 
         let api_key = non_empty("KNOCK_API_KEY").map(Secret::new);
+        if let Some(key) = &api_key
+            && key.expose().chars().count() < MIN_API_KEY_CHARS
+        {
+            return Err(ConfigError {
+                variable: "KNOCK_API_KEY",
+                reason: format!(
+                    "the key is {} characters long and must have at least {MIN_API_KEY_CHARS}, \
+                     because it also signs meeting tokens and a short key can be guessed from \
+                     any token; use e.g. `openssl rand -hex 32`, or leave it unset and Knock \
+                     generates one",
+                    key.expose().chars().count()
+                ),
+            });
+        }
         let database_url =
             non_empty("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let site_addr_text =
@@ -193,6 +256,8 @@ impl Config {
             public_url_configured,
             presence_grace: std::time::Duration::from_secs(30),
             ice_servers,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            request_timeout: REQUEST_TIMEOUT,
         })
     }
 
@@ -217,6 +282,37 @@ impl Config {
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+
+    /// What every cookie's name starts with: `__Host-` over https, which browsers accept only
+    /// from this very host with `Secure` and `Path=/`, so no sibling subdomain can plant one.
+    pub fn cookie_prefix(&self) -> &'static str {
+        if self.is_https() { "__Host-" } else { "" }
+    }
+
+    /// The origin of `KNOCK_PUBLIC_URL` (`scheme://host[:port]`, lowercase, without a default
+    /// port), the one origin whose browser requests may change state.
+    pub fn public_origin(&self) -> String {
+        normalized_origin(&self.public_url).unwrap_or_default()
+    }
+}
+
+/// `text` (an `Origin` header or a URL) as a comparable origin: `scheme://host[:port]` in
+/// lowercase, the path dropped and the scheme's default port left out. `None` for what is not
+/// an http(s) origin (e.g. `null`).
+pub fn normalized_origin(text: &str) -> Option<String> {
+    let text = text.trim().to_ascii_lowercase();
+    let (scheme, rest) = text.split_once("://")?;
+    let default_port = match scheme {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return None,
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let authority = authority.strip_suffix(default_port).unwrap_or(authority);
+    Some(format!("{scheme}://{authority}"))
 }
 
 #[cfg(test)]
@@ -311,6 +407,37 @@ mod tests {
     }
 
     #[test]
+    fn the_public_origin_is_the_public_urls_scheme_host_and_port() {
+        let origin = |url: &str| {
+            parse(&[("KNOCK_PUBLIC_URL", url)])
+                .expect("valid")
+                .public_origin()
+        };
+        assert_eq!(
+            origin("https://Knock.Example.com/"),
+            "https://knock.example.com"
+        );
+        assert_eq!(
+            origin("https://knock.example.com:443/base"),
+            "https://knock.example.com"
+        );
+        assert_eq!(origin("http://127.0.0.1:3000"), "http://127.0.0.1:3000");
+        assert_eq!(
+            origin("http://knock.example.com:80"),
+            "http://knock.example.com"
+        );
+        assert_eq!(normalized_origin("null"), None);
+        assert_eq!(normalized_origin("file://"), None);
+    }
+
+    #[test]
+    fn cookies_get_the_host_prefix_over_https_only() {
+        assert_eq!(parse(&[]).expect("valid").cookie_prefix(), "");
+        let https = parse(&[("KNOCK_PUBLIC_URL", "https://knock.example.com")]).expect("valid");
+        assert_eq!(https.cookie_prefix(), "__Host-");
+    }
+
+    #[test]
     fn secrets_match_only_themselves() {
         let secret = Secret::new("abc");
         assert!(secret.matches("abc"));
@@ -321,7 +448,53 @@ mod tests {
 
     #[test]
     fn secrets_do_not_print() {
-        let config = parse(&[("KNOCK_API_KEY", "super-secret")]).expect("valid");
-        assert!(!format!("{config:?}").contains("super-secret"));
+        let key = "super-secret-0123456789abcdefghijk";
+        let config = parse(&[
+            ("KNOCK_API_KEY", key),
+            ("DATABASE_URL", "postgres://knock:hunter2@db:5432/knock"),
+        ])
+        .expect("valid");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains(key), "{printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(
+            printed.contains("postgres://knock:***@db:5432/knock"),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn an_api_key_under_32_characters_is_refused_with_the_reason() {
+        let error = parse(&[("KNOCK_API_KEY", "0123456789abcdef0123456789abcde")])
+            .expect_err("31 characters");
+        let sentence = error.to_string();
+        assert!(sentence.starts_with("KNOCK_API_KEY: "), "{sentence}");
+        assert!(sentence.contains("31 characters"), "{sentence}");
+        assert!(sentence.contains("at least 32"), "{sentence}");
+        assert!(
+            !sentence.contains("0123456789abcdef"),
+            "the key itself is never printed"
+        );
+        let config =
+            parse(&[("KNOCK_API_KEY", "0123456789abcdef0123456789abcdef")]).expect("32 characters");
+        assert!(config.api_key.is_some());
+    }
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://knock:p@ss@db.example.com:5432/knock?sslmode=require"),
+            "postgres://knock:***@db.example.com:5432/knock?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://token@db/knock"),
+            "postgres://***@db/knock"
+        );
+        assert_eq!(redact_url("postgres://db/knock"), "postgres://db/knock");
+        assert_eq!(redact_url("sqlite://knock.db"), "sqlite://knock.db");
+        assert_eq!(
+            redact_url("sqlite:///var/lib/knock/a@b.db"),
+            "sqlite:///var/lib/knock/a@b.db"
+        );
     }
 }

@@ -1,31 +1,69 @@
 //! Cookies, for the adapters: the one parser, and the one way a request finds the caller's
 //! session in a room (server functions, event streams and the page middleware all use it).
 
-use axum::http::{HeaderMap, header::COOKIE};
+use axum::http::{HeaderMap, HeaderValue, header::COOKIE};
 
 use super::{db::sessions::SessionRecord, lobby, state::AppState};
 use crate::error::AppError;
 
-/// The value of cookie `name` in the request headers.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// A request carried two cookies of one name. Browsers send both when another site (a sibling
+/// subdomain, or a page on plain http) planted one beside ours, and which comes first is not
+/// ours to choose: such a request is refused rather than guessed at.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "this browser sent two cookies named {0}, one of them set by another site; clear this \
+     site's cookies and try again"
+)]
+pub struct DuplicateCookie(pub String);
+
+impl From<DuplicateCookie> for AppError {
+    fn from(duplicate: DuplicateCookie) -> Self {
+        AppError::InvalidRequest(duplicate.to_string())
+    }
+}
+
+/// Every `name=value` pair of the request's `Cookie` headers.
+fn pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_owned())
+}
+
+/// The value of cookie `name` in the request headers: `None` when absent, an error when the
+/// request carries it twice.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Result<Option<String>, DuplicateCookie> {
+    let mut values = pairs(headers).filter(|(key, _)| *key == name);
+    let first = values.next().map(|(_, value)| value.to_owned());
+    if values.next().is_some() {
+        return Err(DuplicateCookie(name.to_owned()));
+    }
+    Ok(first)
+}
+
+/// Sets cookie `name` to `value` in the request headers, replacing any value it had, so that
+/// whatever reads the request next sees `value` only.
+pub fn replace_cookie(headers: &mut HeaderMap, name: &str, value: &str) {
+    let mut kept: Vec<String> = pairs(headers)
+        .filter(|(key, _)| *key != name)
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    kept.push(format!("{name}={value}"));
+    if let Ok(header) = HeaderValue::from_str(&kept.join("; ")) {
+        headers.insert(COOKIE, header);
+    }
 }
 
 /// The caller's session in `room`, from its cookie; a sentence saying what to do when there is
-/// none.
+/// none (403), or when the browser sent two session cookies for the room (400).
 pub async fn session_from_cookie(
     state: &AppState,
     headers: &HeaderMap,
     room: &str,
 ) -> Result<SessionRecord, AppError> {
-    let secret = cookie(headers, &lobby::cookie_name(room)).ok_or_else(|| {
+    let secret = cookie(headers, &lobby::cookie_name(&state.config, room))?.ok_or_else(|| {
         AppError::Forbidden(format!(
             "there is no session for room {room} in this browser; open /{room} first"
         ))
@@ -37,4 +75,50 @@ pub async fn session_from_cookie(
                 "this session is not valid for room {room}; open /{room} again"
             ))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(COOKIE, HeaderValue::from_str(value).expect("header"));
+        }
+        headers
+    }
+
+    #[test]
+    fn a_cookie_is_found_in_any_cookie_header() {
+        let headers = headers(&["a=1; knock-standup=s3cret", "b=2"]);
+        assert_eq!(cookie(&headers, "knock-standup"), Ok(Some("s3cret".into())));
+        assert_eq!(cookie(&headers, "b"), Ok(Some("2".into())));
+        assert_eq!(cookie(&headers, "knock-other"), Ok(None));
+    }
+
+    #[test]
+    fn a_cookie_sent_twice_is_refused() {
+        for sent in [
+            headers(&["knock-standup=ours; knock-standup=planted"]),
+            headers(&["knock-standup=ours", "knock-standup=planted"]),
+        ] {
+            assert_eq!(
+                cookie(&sent, "knock-standup"),
+                Err(DuplicateCookie("knock-standup".into()))
+            );
+        }
+    }
+
+    #[test]
+    fn replacing_a_cookie_leaves_only_the_new_value_and_keeps_the_others() {
+        let mut sent = headers(&["a=1; knock-standup=stale", "knock-standup=older; b=2"]);
+        replace_cookie(&mut sent, "knock-standup", "fresh");
+        assert_eq!(cookie(&sent, "knock-standup"), Ok(Some("fresh".into())));
+        assert_eq!(cookie(&sent, "a"), Ok(Some("1".into())));
+        assert_eq!(cookie(&sent, "b"), Ok(Some("2".into())));
+        let mut empty = HeaderMap::new();
+        replace_cookie(&mut empty, "knock-standup", "fresh");
+        assert_eq!(cookie(&empty, "knock-standup"), Ok(Some("fresh".into())));
+    }
 }

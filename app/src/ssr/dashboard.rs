@@ -10,8 +10,10 @@ use super::{
 };
 use crate::{error::AppError, model::DashboardRoom};
 
-/// The dashboard's cookie.
-pub const COOKIE: &str = "knock-dashboard";
+/// The dashboard's cookie (`__Host-` prefixed over https).
+pub fn cookie_name(config: &super::config::Config) -> String {
+    format!("{}knock-dashboard", config.cookie_prefix())
+}
 /// How long a sign-in lasts.
 pub const SIGN_IN_SECONDS: i64 = 12 * 60 * 60;
 

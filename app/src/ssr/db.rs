@@ -35,7 +35,9 @@ pub struct Tx(Transaction<'static, Sqlite>);
 impl Db {
     /// Opens (creating if missing) the database at `url` in WAL mode and applies the migrations.
     pub async fn connect(url: &str) -> Result<Self, Error> {
-        let options = SqliteConnectOptions::from_str(url)?
+        let options = SqliteConnectOptions::from_str(url)?;
+        create_owner_only(url, &options)?;
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // With WAL, NORMAL keeps every commit durable across a process crash (only an OS
@@ -64,6 +66,33 @@ impl Db {
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), Error> {
         sqlx::query("SELECT 1").execute(&self.0).await.map(|_| ())
+    }
+}
+
+/// Creates the database file, when it does not exist yet, readable and writable by its owner
+/// only (0600): it holds the sessions and, unless `KNOCK_API_KEY` is set, the API key. SQLite
+/// gives the `-wal` and `-shm` files the same mode. An existing file keeps the mode its operator
+/// chose; an in-memory database has no file.
+fn create_owner_only(url: &str, options: &SqliteConnectOptions) -> Result<(), Error> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let in_memory = url.contains(":memory:")
+        || url
+            .split_once('?')
+            .is_some_and(|(_, query)| query.split('&').any(|pair| pair == "mode=memory"));
+    let path = options.get_filename();
+    if in_memory || path.as_os_str().is_empty() || path.exists() {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        // Another process created it in between: it is theirs to keep.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(Error::Io(error)),
     }
 }
 

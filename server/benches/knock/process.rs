@@ -10,7 +10,7 @@ use std::{
 use crate::client::{Result, fail};
 
 /// The API key the server under test is started with.
-pub const API_KEY: &str = "bench-api-key-0123456789abcdef";
+pub const API_KEY: &str = "bench-api-key-0123456789abcdefghijklmnopqrstuv";
 
 /// A running `knock`.
 pub struct Knock {

@@ -112,8 +112,10 @@ async fn a_generated_api_key_is_reported_on_first_start_only_and_kept() {
 #[tokio::test]
 async fn a_configured_api_key_is_used_and_never_generated() {
     let app = spawn_app_with(|config| {
-        config.api_key = Some(app::ssr::config::Secret::new("configured-key"));
+        config.api_key = Some(app::ssr::config::Secret::new(
+            "configured-key-0123456789abcdefghijklmnop",
+        ));
     })
     .await;
-    assert_eq!(app.api_key, "configured-key");
+    assert_eq!(app.api_key, "configured-key-0123456789abcdefghijklmnop");
 }

@@ -12,7 +12,9 @@ mod room;
 mod stream;
 
 pub use api::{Api, assert_error, authed, mentions, now, send, strings};
-pub use app::{API_KEY, TestApp, client, client_at, loopback, spawn_app, spawn_app_with};
+pub use app::{
+    API_KEY, TestApp, browser_at, client, client_at, loopback, spawn_app, spawn_app_with,
+};
 pub use db::{Database, Snapshot, snapshot_diff};
 pub use person::Person;
 pub use process::Server;

@@ -2,6 +2,7 @@
 //! server on port 0 with its own SQLite file (see `helpers`), one module per area.
 
 mod foundation;
+mod hardening;
 mod helpers;
 mod lobby;
 mod media;

@@ -38,9 +38,9 @@ pub struct StartedSession {
     pub id: String,
 }
 
-/// The cookie that holds a session of `room`.
-pub fn cookie_name(room: &str) -> String {
-    format!("knock-{room}")
+/// The cookie that holds a session of `room` (`__Host-` prefixed over https).
+pub fn cookie_name(config: &crate::ssr::config::Config, room: &str) -> String {
+    format!("{}knock-{room}", config.cookie_prefix())
 }
 
 /// Starts a session in `room`, with the token from `?t=` when there is one. A refused token is

@@ -29,7 +29,7 @@ pub struct TestApp {
 }
 
 /// The API key every test server is configured with.
-pub const API_KEY: &str = "test-api-key-0123456789";
+pub const API_KEY: &str = "test-api-key-0123456789abcdefghijklmnopqrstuv";
 
 /// Starts a server with `KNOCK_API_KEY` set.
 pub async fn spawn_app() -> TestApp {
@@ -79,6 +79,28 @@ pub async fn start(config: Config) -> (String, String, String) {
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+}
+
+/// A client that behaves like a browser showing a page of `origin`: every request carries
+/// `Origin: <origin>` and the `Sec-Fetch-Site` a browser would send to `server` (no cookies
+/// kept, no redirects followed).
+pub fn browser_at(origin: &str, server: &str) -> reqwest::Client {
+    let site = if origin == server {
+        "same-origin"
+    } else {
+        "cross-site"
+    };
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ORIGIN,
+        origin.parse().expect("an origin header"),
+    );
+    headers.insert("sec-fetch-site", site.parse().expect("a fetch-site header"));
+    reqwest::Client::builder()
+        .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("http client")

@@ -19,8 +19,15 @@ pub struct Server {
 impl Server {
     /// Starts the binary on a free port with its database in `dir`, and waits until it is healthy.
     pub async fn start(dir: &Path) -> Self {
+        Self::start_with(dir, |_| {}).await
+    }
+
+    /// Like [`Server::start`], after letting the test adjust the command (its environment, where
+    /// its output goes).
+    pub async fn start_with(dir: &Path, adjust: impl FnOnce(&mut Command)) -> Self {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_knock"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_knock"));
+        command
             // No stray `.env` from the working directory.
             .current_dir(dir)
             .env("KNOCK_API_KEY", API_KEY)
@@ -33,9 +40,9 @@ impl Server {
             .env("RUST_LOG", "warn")
             .env_remove("KNOCK_PUBLIC_URL")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start knock");
+            .stderr(Stdio::inherit());
+        adjust(&mut command);
+        let child = command.spawn().expect("start knock");
         let mut server = Self {
             child,
             base_url: format!("http://127.0.0.1:{port}"),
