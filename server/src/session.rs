@@ -5,9 +5,9 @@
 use app::ssr::{
     cookies::{cookie, replace_cookie, session_from_cookie},
     db::rooms as rooms_repo,
+    domain::names::RoomName,
     lobby,
     state::AppState,
-    validate,
 };
 use axum::{
     extract::{Request, State},
@@ -17,11 +17,11 @@ use axum::{
 };
 
 /// The room a page path names, if it is `/<room>` or `/custom/<room>` (the custom-UI example).
-fn room_of(path: &str) -> Option<&str> {
+fn room_of(path: &str) -> Option<RoomName> {
     let name = path
         .strip_prefix("/custom/")
         .or_else(|| path.strip_prefix('/'))?;
-    validate::room_name("room", name).ok().map(|()| name)
+    RoomName::parse("room", name).ok()
 }
 
 fn token_of(query: Option<&str>) -> Option<String> {
@@ -49,7 +49,7 @@ pub async fn sessions(State(state): State<AppState>, mut request: Request, next:
     if request.method() != Method::GET {
         return next.run(request).await;
     }
-    let Some(room) = room_of(request.uri().path()).map(str::to_owned) else {
+    let Some(room) = room_of(request.uri().path()).map(RoomName::into_string) else {
         return next.run(request).await;
     };
     // Two session cookies for the room: one was planted by another site. Refuse rather than
@@ -110,13 +110,19 @@ mod tests {
 
     #[test]
     fn only_room_paths_start_sessions() {
-        assert_eq!(room_of("/standup"), Some("standup"));
+        assert_eq!(
+            room_of("/standup").map(RoomName::into_string),
+            Some("standup".to_owned())
+        );
         assert_eq!(room_of("/"), None);
         assert_eq!(room_of("/v1"), None);
         assert_eq!(room_of("/dashboard"), None);
         assert_eq!(room_of("/a/b"), None);
         assert_eq!(room_of("/favicon.ico"), None);
-        assert_eq!(room_of("/custom/standup"), Some("standup"));
+        assert_eq!(
+            room_of("/custom/standup").map(RoomName::into_string),
+            Some("standup".to_owned())
+        );
         assert_eq!(room_of("/custom/a/b"), None);
     }
 

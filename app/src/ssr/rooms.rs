@@ -5,6 +5,7 @@ use rand::{Rng, distr::Alphanumeric};
 
 use super::{
     db::rooms::{self as repo, Page, RoomRecord},
+    domain::names::RoomName,
     state::AppState,
     time::rfc3339_millis,
     validate,
@@ -64,10 +65,7 @@ fn room_not_found(name: &str) -> AppError {
 /// Creates a room.
 pub async fn create(state: &AppState, request: CreateRoom, now: i64) -> Result<Room, AppError> {
     let name = match request.name {
-        Some(name) => {
-            validate::room_name("name", &name)?;
-            name
-        }
+        Some(name) => RoomName::parse("name", &name)?.into_string(),
         None => random_name(),
     };
     let mut properties = RoomProperties::default();

@@ -1,6 +1,7 @@
-//! Names as types: a [`DisplayName`] is parsed once, where it enters (a server function, a REST
-//! body), and every function after that takes the type, so none of them checks it again or
-//! forgets to.
+//! Names as types: a [`DisplayName`] or a [`RoomName`] is parsed once, where it enters (a page
+//! path, a server function, a REST body), and what follows takes the parsed name, so nothing
+//! checks it again or forgets to. (A room name read back from the database was parsed when the
+//! room was created.)
 
 use crate::{error::AppError, ssr::validate};
 
@@ -20,6 +21,27 @@ impl DisplayName {
     }
 }
 
+/// A room's name: `[A-Za-z0-9_-]{1,128}`, and not one of the app's own paths.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomName(String);
+
+impl RoomName {
+    /// Parses `raw`, sent as `field`; the error names the field and the rule broken.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
+        validate::room_name(field, raw).map(|()| Self(raw.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 impl std::fmt::Display for DisplayName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -29,6 +51,20 @@ impl std::fmt::Display for DisplayName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_room_name_is_checked_once_and_kept_as_given() {
+        assert_eq!(
+            RoomName::parse("name", "Stand-up_2")
+                .expect("valid")
+                .as_str(),
+            "Stand-up_2"
+        );
+        for bad in ["", "a b", "dashboard", "v1", &"x".repeat(129)] {
+            let error = RoomName::parse("name", bad).expect_err("refused");
+            assert!(error.to_string().starts_with("name "), "{error}");
+        }
+    }
 
     #[test]
     fn a_display_name_is_trimmed_and_bounded() {
