@@ -120,100 +120,64 @@ impl fmt::Debug for Tx {
 }
 
 // A repository function takes `impl Executor` and runs on either the pool (`&db`) or an open
-// transaction (`&mut tx`); both delegate to sqlx.
-impl<'c> Executor<'c> for &'c Db {
-    type Database = Sqlite;
+// transaction (`&mut tx`); both hand every call to sqlx's own executor for what they hold.
+macro_rules! delegate_executor {
+    ($lifetime:lifetime, $handle:ty, $this:ident => $inner:expr) => {
+        impl<$lifetime> Executor<$lifetime> for $handle {
+            type Database = Sqlite;
 
-    fn fetch_many<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxStream<'e, Result<Either<SqliteQueryResult, SqliteRow>, Error>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, Sqlite>,
-    {
-        self.0.fetch_many(query)
-    }
+            fn fetch_many<'e, 'q: 'e, E>(
+                self,
+                query: E,
+            ) -> BoxStream<'e, Result<Either<SqliteQueryResult, SqliteRow>, Error>>
+            where
+                $lifetime: 'e,
+                E: 'q + Execute<'q, Sqlite>,
+            {
+                let $this = self;
+                $inner.fetch_many(query)
+            }
 
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxFuture<'e, Result<Option<SqliteRow>, Error>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, Sqlite>,
-    {
-        self.0.fetch_optional(query)
-    }
+            fn fetch_optional<'e, 'q: 'e, E>(
+                self,
+                query: E,
+            ) -> BoxFuture<'e, Result<Option<SqliteRow>, Error>>
+            where
+                $lifetime: 'e,
+                E: 'q + Execute<'q, Sqlite>,
+            {
+                let $this = self;
+                $inner.fetch_optional(query)
+            }
 
-    fn prepare_with<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-        parameters: &'e [SqliteTypeInfo],
-    ) -> BoxFuture<'e, Result<SqliteStatement<'q>, Error>>
-    where
-        'c: 'e,
-    {
-        self.0.prepare_with(sql, parameters)
-    }
+            fn prepare_with<'e, 'q: 'e>(
+                self,
+                sql: &'q str,
+                parameters: &'e [SqliteTypeInfo],
+            ) -> BoxFuture<'e, Result<SqliteStatement<'q>, Error>>
+            where
+                $lifetime: 'e,
+            {
+                let $this = self;
+                $inner.prepare_with(sql, parameters)
+            }
 
-    fn describe<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-    ) -> BoxFuture<'e, Result<sqlx::Describe<Sqlite>, Error>>
-    where
-        'c: 'e,
-    {
-        self.0.describe(sql)
-    }
+            fn describe<'e, 'q: 'e>(
+                self,
+                sql: &'q str,
+            ) -> BoxFuture<'e, Result<sqlx::Describe<Sqlite>, Error>>
+            where
+                $lifetime: 'e,
+            {
+                let $this = self;
+                $inner.describe(sql)
+            }
+        }
+    };
 }
 
-impl<'c> Executor<'c> for &'c mut Tx {
-    type Database = Sqlite;
-
-    fn fetch_many<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxStream<'e, Result<Either<SqliteQueryResult, SqliteRow>, Error>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, Sqlite>,
-    {
-        self.connection().fetch_many(query)
-    }
-
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxFuture<'e, Result<Option<SqliteRow>, Error>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, Sqlite>,
-    {
-        self.connection().fetch_optional(query)
-    }
-
-    fn prepare_with<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-        parameters: &'e [SqliteTypeInfo],
-    ) -> BoxFuture<'e, Result<SqliteStatement<'q>, Error>>
-    where
-        'c: 'e,
-    {
-        self.connection().prepare_with(sql, parameters)
-    }
-
-    fn describe<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-    ) -> BoxFuture<'e, Result<sqlx::Describe<Sqlite>, Error>>
-    where
-        'c: 'e,
-    {
-        self.connection().describe(sql)
-    }
-}
+delegate_executor!('c, &'c Db, db => &db.0);
+delegate_executor!('c, &'c mut Tx, tx => tx.connection());
 
 /// A repository function's database handle: the pool (`&db`) or an open transaction
 /// (`&mut tx`).

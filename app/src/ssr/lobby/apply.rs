@@ -59,6 +59,18 @@ pub(crate) fn participant_of(session: &SessionRecord) -> Participant {
     )
 }
 
+/// The caller's session as it is inside `tx`, and as the subject of a command.
+pub(super) async fn own_subject(
+    tx: &mut Tx,
+    session: &SessionRecord,
+) -> Result<(SessionRecord, Subject), AppError> {
+    let current = sessions_repo::find(&mut *tx, &session.id)
+        .await?
+        .ok_or_else(session_gone)?;
+    let subject = subject_of(tx, &current).await?;
+    Ok((current, subject))
+}
+
 /// The subject of a command on `session`: as it is, with its waiting knock if it has one.
 pub(super) async fn subject_of(tx: &mut Tx, session: &SessionRecord) -> Result<Subject, AppError> {
     Ok(Subject {

@@ -2,7 +2,7 @@
 //! `cancel`.
 
 use super::{
-    apply::{apply, session_gone, subject_of},
+    apply::{apply, own_subject},
     sessions::{call_state, checked_access, run_own, state_after},
 };
 use crate::ssr::domain::lobby::Command;
@@ -10,10 +10,7 @@ use crate::{
     error::AppError,
     model::{AccessLevel, CallState, Level, Phase, WaitingParticipant},
     ssr::{
-        db::{
-            knocks,
-            sessions::{self as repo, SessionRecord},
-        },
+        db::{knocks, sessions::SessionRecord},
         domain::names::DisplayName,
         events::Outbox,
         state::AppState,
@@ -47,10 +44,7 @@ pub async fn request_access(
     }
     let mut tx = state.db.write().await?;
     let mut outbox = Outbox::new(&session.room);
-    let current = repo::find(&mut tx, &session.id)
-        .await?
-        .ok_or_else(session_gone)?;
-    let mut subject = subject_of(&mut tx, &current).await?;
+    let (current, mut subject) = own_subject(&mut tx, session).await?;
     let knock = match subject.knock.take() {
         // Renaming the knock that waits.
         Some(knock) => WaitingParticipant {

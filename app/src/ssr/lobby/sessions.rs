@@ -2,7 +2,7 @@
 //! sees (`preAuth`, the page snapshot, presence), and entering or leaving the call.
 
 use super::apply::{
-    apply, participant, participant_of, refusal_detail, refused, session_gone, subject_of,
+    apply, own_subject, participant, participant_of, refusal_detail, refused, session_gone,
 };
 use crate::ssr::domain::lobby::Command;
 use crate::{
@@ -206,10 +206,7 @@ pub async fn join(
     }
     let mut tx = state.db.write().await?;
     let mut outbox = Outbox::new(&session.room);
-    let current = repo::find(&mut tx, &session.id)
-        .await?
-        .ok_or_else(session_gone)?;
-    let mut subject = subject_of(&mut tx, &current).await?;
+    let (current, mut subject) = own_subject(&mut tx, session).await?;
     subject.participant = participant(&current, name.as_str(), now_millis());
     apply(&mut tx, &mut outbox, &current, &Command::Join, &subject).await?;
     outbox.commit(tx, &state.events).await?;
@@ -227,10 +224,7 @@ pub(super) async fn run_own(
 ) -> Result<CallState, AppError> {
     let mut tx = state.db.write().await?;
     let mut outbox = Outbox::new(&session.room);
-    let current = repo::find(&mut tx, &session.id)
-        .await?
-        .ok_or_else(session_gone)?;
-    let subject = subject_of(&mut tx, &current).await?;
+    let (current, subject) = own_subject(&mut tx, session).await?;
     apply(&mut tx, &mut outbox, &current, &command, &subject).await?;
     outbox.commit(tx, &state.events).await?;
     state_after(state, session).await
