@@ -17,6 +17,11 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// The shortest `KNOCK_API_KEY` accepted: it is also the HS256 secret of meeting tokens, and a
 /// short one could be found by trying keys offline against any token.
 pub const MIN_API_KEY_CHARS: usize = 32;
+/// How long a participant's TURN credentials stay valid: a day, the TURN REST scheme's usual
+/// lifetime. A browser fetches them once, when it joins the call, and the TURN server checks
+/// them again whenever an allocation is refreshed, so they must outlast any call.
+pub const TURN_CREDENTIAL_LIFETIME: std::time::Duration =
+    std::time::Duration::from_secs(24 * 60 * 60);
 
 /// A secret that never prints itself, so it cannot reach a log by accident.
 #[derive(Clone, PartialEq, Eq)]
@@ -68,6 +73,9 @@ pub struct Config {
     pub presence_grace: std::time::Duration,
     /// `KNOCK_ICE_SERVERS`: STUN and TURN servers handed to browsers in the call.
     pub ice_servers: IceServers,
+    /// `KNOCK_TURN_URLS` and `KNOCK_TURN_SECRET`: a TURN server that gives each participant in
+    /// a call credentials of its own.
+    pub turn: Option<TurnServer>,
     /// How long a client may take to send a request's headers ([`HEADER_READ_TIMEOUT`]; tests
     /// shorten it).
     pub header_read_timeout: std::time::Duration,
@@ -144,6 +152,67 @@ impl IceServers {
     }
 }
 
+/// A TURN server using the TURN REST scheme (coturn's `use-auth-secret`): Knock and the server
+/// share a secret, and Knock derives time-limited credentials from it for each participant, which
+/// the server checks without asking Knock. Its debug form hides the secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TurnServer {
+    /// `turn:` and `turns:` URLs, as the browsers are given them.
+    pub urls: Vec<String>,
+    /// The shared secret (coturn's `static-auth-secret`).
+    pub secret: Secret,
+    /// How long each set of credentials is valid ([`TURN_CREDENTIAL_LIFETIME`]).
+    pub lifetime: std::time::Duration,
+}
+
+impl TurnServer {
+    /// Parses `KNOCK_TURN_URLS` (comma-separated `turn:`/`turns:` URLs) for `secret`.
+    pub fn parse(urls: &str, secret: Secret) -> Result<Self, String> {
+        let urls: Vec<String> = urls
+            .split(',')
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if urls.is_empty() {
+            return Err("give at least one URL, like turn:turn.example.com:3478".into());
+        }
+        if let Some(url) = urls
+            .iter()
+            .find(|url| !url.starts_with("turn:") && !url.starts_with("turns:"))
+        {
+            return Err(format!(
+                "`{url}` must start with turn: or turns: (STUN servers go in KNOCK_ICE_SERVERS)"
+            ));
+        }
+        Ok(Self {
+            urls,
+            secret,
+            lifetime: TURN_CREDENTIAL_LIFETIME,
+        })
+    }
+
+    /// The server as `participant` is given it at unix second `now`: the TURN REST scheme's
+    /// username `<expiry>:<participant>`, whose expiry (unix seconds) the TURN server enforces,
+    /// and the credential base64(HMAC-SHA1(secret, username)), which only a holder of the
+    /// secret can make.
+    pub fn credentials_for(&self, participant: &str, now: i64) -> IceServer {
+        use base64::{Engine, engine::general_purpose::STANDARD};
+        use hmac::{Hmac, Mac};
+        let lifetime = i64::try_from(self.lifetime.as_secs()).unwrap_or(i64::MAX);
+        let username = format!("{}:{participant}", now.saturating_add(lifetime));
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(self.secret.expose().as_bytes())
+            .expect("HMAC takes a key of any length");
+        mac.update(username.as_bytes());
+        let credential = STANDARD.encode(mac.finalize().into_bytes());
+        IceServer {
+            urls: self.urls.clone(),
+            username: Some(username),
+            credential: Some(credential),
+        }
+    }
+}
+
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
@@ -153,6 +222,7 @@ impl fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("presence_grace", &self.presence_grace)
             .field("ice_servers", &self.ice_servers)
+            .field("turn", &self.turn)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("request_timeout", &self.request_timeout)
             .finish_non_exhaustive()
@@ -248,6 +318,31 @@ impl Config {
             })?,
             None => IceServers::default(),
         };
+        let turn = match (non_empty("KNOCK_TURN_URLS"), non_empty("KNOCK_TURN_SECRET")) {
+            (Some(urls), Some(secret)) => Some(
+                TurnServer::parse(&urls, Secret::new(secret)).map_err(|reason| ConfigError {
+                    variable: "KNOCK_TURN_URLS",
+                    reason,
+                })?,
+            ),
+            (Some(_), None) => {
+                return Err(ConfigError {
+                    variable: "KNOCK_TURN_SECRET",
+                    reason: "KNOCK_TURN_URLS is set but this is not: give the TURN server's \
+                             shared secret (coturn's static-auth-secret) too, or unset both"
+                        .into(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError {
+                    variable: "KNOCK_TURN_URLS",
+                    reason: "KNOCK_TURN_SECRET is set but this is not: give the TURN server's \
+                             turn: or turns: URLs too, or unset both"
+                        .into(),
+                });
+            }
+            (None, None) => None,
+        };
         Ok(Self {
             api_key,
             database_url,
@@ -256,6 +351,7 @@ impl Config {
             public_url_configured,
             presence_grace: std::time::Duration::from_secs(30),
             ice_servers,
+            turn,
             header_read_timeout: HEADER_READ_TIMEOUT,
             request_timeout: REQUEST_TIMEOUT,
         })
@@ -404,6 +500,94 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn a_turn_server_takes_comma_separated_turn_urls_and_a_secret() {
+        assert!(parse(&[]).expect("valid").turn.is_none());
+        let config = parse(&[
+            (
+                "KNOCK_TURN_URLS",
+                " turn:turn.example.com:3478?transport=udp, turns:turn.example.com:5349 ,",
+            ),
+            ("KNOCK_TURN_SECRET", "coturn-shared-secret"),
+        ])
+        .expect("valid");
+        let turn = config.turn.as_ref().expect("configured");
+        assert_eq!(
+            turn.urls,
+            [
+                "turn:turn.example.com:3478?transport=udp",
+                "turns:turn.example.com:5349"
+            ]
+        );
+        assert_eq!(turn.secret.expose(), "coturn-shared-secret");
+        assert_eq!(turn.lifetime, TURN_CREDENTIAL_LIFETIME);
+        let printed = format!("{config:?}");
+        assert!(printed.contains("turns:turn.example.com:5349"), "{printed}");
+        assert!(!printed.contains("coturn-shared-secret"), "{printed}");
+    }
+
+    #[test]
+    fn one_turn_variable_without_the_other_is_refused_with_a_sentence() {
+        let error =
+            parse(&[("KNOCK_TURN_URLS", "turn:turn.example.com:3478")]).expect_err("no secret");
+        let sentence = error.to_string();
+        assert!(sentence.starts_with("KNOCK_TURN_SECRET: "), "{sentence}");
+        assert!(sentence.contains("KNOCK_TURN_URLS is set"), "{sentence}");
+
+        let error = parse(&[("KNOCK_TURN_SECRET", "coturn-shared-secret")]).expect_err("no URLs");
+        let sentence = error.to_string();
+        assert!(sentence.starts_with("KNOCK_TURN_URLS: "), "{sentence}");
+        assert!(sentence.contains("KNOCK_TURN_SECRET is set"), "{sentence}");
+        assert!(
+            !sentence.contains("coturn-shared-secret"),
+            "the secret is never printed"
+        );
+    }
+
+    #[test]
+    fn turn_urls_must_be_turn_urls() {
+        for bad in [
+            ",",
+            "stun:stun.example.com:3478",
+            "turn:turn.example.com:3478,https://turn.example.com",
+            "turn.example.com:3478",
+        ] {
+            let error = parse(&[
+                ("KNOCK_TURN_URLS", bad),
+                ("KNOCK_TURN_SECRET", "coturn-shared-secret"),
+            ])
+            .expect_err(bad);
+            let sentence = error.to_string();
+            assert!(sentence.starts_with("KNOCK_TURN_URLS: "), "{sentence}");
+            assert!(!sentence.contains("coturn-shared-secret"), "{sentence}");
+        }
+    }
+
+    #[test]
+    fn turn_credentials_follow_the_turn_rest_scheme() {
+        let turn = TurnServer::parse(
+            "turn:turn.example.com:3478",
+            Secret::new("coturn-shared-secret"),
+        )
+        .expect("valid");
+        let now = 1_700_000_000;
+        let server = turn.credentials_for("3f2b9c1e-participant", now);
+        assert_eq!(server.urls, ["turn:turn.example.com:3478"]);
+        // A day later, as `<expiry>:<participant>`.
+        assert_eq!(
+            server.username.as_deref(),
+            Some("1700086400:3f2b9c1e-participant")
+        );
+        // `printf %s 1700086400:3f2b9c1e-participant |
+        //  openssl dgst -sha1 -hmac coturn-shared-secret -binary | base64`
+        assert_eq!(
+            server.credential.as_deref(),
+            Some("KzWwO9pnV2yecxxqr/EWtady6yM=")
+        );
+        let other = turn.credentials_for("another-participant", now);
+        assert_ne!(other.credential, server.credential);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::{
     events::Outbox,
     lobby::{participant_of, recipients},
     state::AppState,
-    time::now_millis,
+    time::{now, now_millis},
 };
 use crate::{
     error::AppError,
@@ -112,8 +112,10 @@ pub async fn set_media(
     Ok(participant)
 }
 
-/// The STUN/TURN servers for a participant in the call (TURN credentials are not handed to the
-/// lobby).
+/// The STUN/TURN servers for a participant in the call: `KNOCK_ICE_SERVERS`, then, with
+/// `KNOCK_TURN_URLS`, the TURN server with credentials of this participant's own (see
+/// [`TurnServer::credentials_for`](super::config::TurnServer::credentials_for)). TURN
+/// credentials are not handed to the lobby.
 pub async fn ice_servers(
     state: &AppState,
     session: &SessionRecord,
@@ -124,7 +126,11 @@ pub async fn ice_servers(
     if !in_call {
         return Err(not_in_call());
     }
-    Ok(state.config.ice_servers.0.clone())
+    let mut servers = state.config.ice_servers.0.clone();
+    if let Some(turn) = &state.config.turn {
+        servers.push(turn.credentials_for(&session.id, now()));
+    }
+    Ok(servers)
 }
 
 #[cfg(test)]

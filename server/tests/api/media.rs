@@ -2,10 +2,13 @@
 //! (`/api/signal`) relayed only between two sessions in the same call, in order and to the
 //! addressee alone; camera and microphone state (`/api/update_media`) told to the others and
 //! shown in `load_room` and REST presence; the ICE servers (`/api/ice_servers`) handed to
-//! participants in the call only. Everyone outside the call (knocking, denied, gone, at the
+//! participants in the call only, with TURN credentials of each participant's own when
+//! `KNOCK_TURN_URLS` is set. Everyone outside the call (knocking, denied, gone, at the
 //! door, or in another room) is refused with 403 and changes nothing.
 
-use app::ssr::config::IceServers;
+use app::ssr::config::{IceServers, Secret, TURN_CREDENTIAL_LIFETIME, TurnServer};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -917,4 +920,122 @@ async fn ice_servers_go_to_participants_in_the_call_exactly_as_configured() {
     let (status, servers) = ice_servers(&kim).await;
     assert_eq!(status, 200, "{servers}");
     assert_eq!(servers, json!([]));
+}
+
+/// The shared secret of the TURN server in the TURN tests.
+const TURN_SECRET: &str = "coturn-static-auth-secret-for-tests";
+
+/// base64(HMAC-SHA1(`secret`, `username`)): what coturn's `use-auth-secret` expects as the
+/// password of `username`.
+fn turn_credential(secret: &str, username: &str) -> String {
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(username.as_bytes());
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Unix seconds now.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+}
+
+/// Checks the TURN entry handed to the participant `session` (fetched between the unix seconds
+/// `before` and `after`): the configured URLs, the username `<expiry>:<session>` with the
+/// expiry a credential lifetime later, and the credential only the secret's holder can make.
+/// Returns the username.
+#[track_caller]
+fn assert_turn_entry(entry: &Value, session: &str, before: u64, after: u64) -> String {
+    assert_eq!(
+        entry["urls"],
+        json!([
+            "turn:turn.example.com:3478?transport=udp",
+            "turns:turn.example.com:5349"
+        ]),
+        "{entry}"
+    );
+    let username = entry["username"].as_str().expect("a username").to_owned();
+    let (expiry, who) = username.split_once(':').expect("<expiry>:<session id>");
+    assert_eq!(
+        who, session,
+        "the username names the participant: {username}"
+    );
+    let expiry: u64 = expiry.parse().expect("unix seconds");
+    let lifetime = TURN_CREDENTIAL_LIFETIME.as_secs();
+    assert!(
+        (before + lifetime..=after + lifetime).contains(&expiry),
+        "expiry {expiry} is a credential lifetime ({lifetime} s) after {before}..={after}"
+    );
+    assert_eq!(
+        entry["credential"].as_str(),
+        Some(turn_credential(TURN_SECRET, &username).as_str()),
+        "{entry}"
+    );
+    username
+}
+
+#[tokio::test]
+async fn each_participant_in_the_call_gets_turn_credentials_of_their_own_and_the_lobby_none() {
+    let room = Room::knocking_long_grace_with(|config| {
+        config.ice_servers =
+            IceServers::parse(r#"[{"urls": "stun:stun.example.com:3478"}]"#).expect("valid");
+        config.turn = Some(
+            TurnServer::parse(
+                "turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349",
+                Secret::new(TURN_SECRET),
+            )
+            .expect("valid"),
+        );
+    })
+    .await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (ben, mut ben_events) = room.member_in_call("Ben").await;
+    let (kim, mut kim_events) = room.knocker_in_lobby("Kim").await;
+    let door = room.guest().await;
+    assert_eq!(door.phase().await, "prejoin");
+    drain_all(&mut [&mut ana_events, &mut ben_events]).await;
+
+    let before = unix_now();
+    let (status, ana_servers) = ice_servers(&ana).await;
+    assert_eq!(status, 200, "{ana_servers}");
+    let (status, ben_servers) = ice_servers(&ben).await;
+    assert_eq!(status, 200, "{ben_servers}");
+    let after = unix_now();
+
+    // KNOCK_ICE_SERVERS first, then the TURN server.
+    for servers in [&ana_servers, &ben_servers] {
+        let servers = servers.as_array().expect("a list");
+        assert_eq!(servers.len(), 2, "{servers:?}");
+        assert_eq!(servers[0], json!({"urls": ["stun:stun.example.com:3478"]}));
+    }
+    let ana_user = assert_turn_entry(&ana_servers[1], &ana.session_id().await, before, after);
+    let ben_user = assert_turn_entry(&ben_servers[1], &ben.session_id().await, before, after);
+    assert_ne!(
+        ana_user, ben_user,
+        "each participant has credentials of their own"
+    );
+
+    // The lobby and the door: refused, and nothing of the TURN server in the refusal.
+    for (person, who) in [(&kim, "a waiting guest"), (&door, "a guest at the door")] {
+        let body = assert_forbidden_for(ice_servers(person).await, who);
+        let text = body.to_string();
+        assert!(
+            !text.contains("turn:") && !text.contains("turns:"),
+            "{who}: {text}"
+        );
+    }
+
+    // Let in, the guest gets credentials in their own name too.
+    room.let_in(&ana, "Kim").await;
+    kim_events
+        .expect_event("access-state-updated", EVENT_TIMEOUT)
+        .await;
+    let before = unix_now();
+    let (status, kim_servers) = ice_servers(&kim).await;
+    let after = unix_now();
+    assert_eq!(status, 200, "{kim_servers}");
+    let kim_user = assert_turn_entry(&kim_servers[1], &kim.session_id().await, before, after);
+    assert_ne!(kim_user, ana_user);
+    assert_ne!(kim_user, ben_user);
 }
