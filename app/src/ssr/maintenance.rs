@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{
-    db::{events, sessions},
+    db::{self, Db, events, sessions},
     lobby,
     state::AppState,
     time::now_millis,
@@ -12,6 +12,32 @@ use super::{
 
 /// How long the event log keeps events for replay.
 pub const EVENT_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Events deleted per pruning transaction: each batch holds SQLite's write lock for a short
+/// while only (a few tens of milliseconds for a room's usual audience).
+pub const PRUNE_BATCH: u32 = 500;
+
+/// The pause between pruning batches. SQLite's busy handler lets a waiting writer retry at
+/// least every 100 ms, so a pause this long lets every waiting knock, join and decision in
+/// before the next batch.
+const PRUNE_PAUSE: Duration = Duration::from_millis(100);
+
+/// Deletes the events older than [`EVENT_RETENTION`] at `now` (unix milliseconds), batch by
+/// batch, each in its own short transaction with a pause between them; how many in all.
+pub async fn prune_once(db: &Db, now: i64) -> Result<u64, db::Error> {
+    let before = now - i64::try_from(EVENT_RETENTION.as_millis()).unwrap_or(i64::MAX);
+    let mut total = 0;
+    loop {
+        let mut tx = db.write().await?;
+        let deleted = events::prune(&mut tx, before, PRUNE_BATCH).await?;
+        tx.commit().await?;
+        total += deleted;
+        if deleted < u64::from(PRUNE_BATCH) {
+            return Ok(total);
+        }
+        tokio::time::sleep(PRUNE_PAUSE).await;
+    }
+}
 
 /// Starts the background tasks; they end with the runtime.
 pub fn start(state: &AppState) {
@@ -52,8 +78,7 @@ pub fn start(state: &AppState) {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
             tick.tick().await;
-            let before = now_millis() - i64::try_from(EVENT_RETENTION.as_millis()).unwrap_or(0);
-            match events::prune(&pruner.db, before).await {
+            match prune_once(&pruner.db, now_millis()).await {
                 Ok(0) => {}
                 Ok(count) => tracing::info!(count, "pruned old events"),
                 Err(error) => tracing::warn!(%error, "pruning events failed"),

@@ -7,6 +7,7 @@ mod helpers;
 mod lobby;
 mod media;
 mod meeting_tokens;
+mod pruning;
 mod reliability;
 mod rest_errors;
 mod restart;

@@ -73,11 +73,17 @@ pub async fn last_id(db: impl Handle<'_>, session_id: &str) -> Result<i64, Error
     .await
 }
 
-/// Deletes events older than `before` (unix milliseconds); how many.
-pub async fn prune(db: impl Handle<'_>, before: i64) -> Result<u64, Error> {
-    let result = sqlx::query("DELETE FROM events WHERE created_at < ?")
-        .bind(before)
-        .execute(db)
-        .await?;
+/// Deletes up to `limit` of the oldest events older than `before` (unix milliseconds), with
+/// their recipients; how many. A bounded batch keeps the write lock short: callers loop until
+/// a batch comes back smaller than `limit`.
+pub async fn prune(db: impl Handle<'_>, before: i64, limit: u32) -> Result<u64, Error> {
+    let result = sqlx::query(
+        "DELETE FROM events WHERE id IN
+         (SELECT id FROM events WHERE created_at < ? ORDER BY id LIMIT ?)",
+    )
+    .bind(before)
+    .bind(limit)
+    .execute(db)
+    .await?;
     Ok(result.rows_affected())
 }

@@ -1,5 +1,6 @@
 //! The database as rows: a read-only look at a test server's SQLite file, for the tests that
-//! check what a request (or a crash) did or did not change.
+//! check what a request (or a crash) did or did not change, and a writable one that fills the
+//! event log faster than requests could.
 
 use std::{collections::BTreeMap, path::Path};
 
@@ -22,6 +23,69 @@ impl Database {
             .await
             .expect("open the database read-only");
         Self { connection }
+    }
+
+    /// Opens `path` for writing, beside the server's own connections (WAL; waits up to 5 s
+    /// for the write lock, as the server does).
+    pub async fn open_writable(path: &Path) -> Self {
+        use sqlx::{ConnectOptions, sqlite::SqliteConnectOptions};
+        let connection = SqliteConnectOptions::new()
+            .filename(path)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .connect()
+            .await
+            .expect("open the database for writing");
+        Self { connection }
+    }
+
+    /// Appends `events` events of `room` created at `created_at` (unix milliseconds), each for
+    /// `recipients` sessions named `<sessions>-<n>`, in one transaction.
+    pub async fn fill_event_log(
+        &mut self,
+        room: &str,
+        events: u32,
+        recipients: u32,
+        sessions: &str,
+        created_at: i64,
+    ) {
+        use sqlx::Acquire;
+        let mut tx = self.connection.begin().await.expect("begin a write");
+        let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM events")
+            .fetch_one(&mut *tx)
+            .await
+            .expect("next event id");
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
+             INSERT INTO events (room, name, payload, created_at)
+             SELECT ?, 'participant-updated', '{}', ? FROM n",
+        )
+        .bind(events)
+        .bind(room)
+        .bind(created_at)
+        .execute(&mut *tx)
+        .await
+        .expect("insert events");
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
+             INSERT INTO event_recipients (session_id, event_id)
+             SELECT ? || '-' || n.i, e.id FROM events e CROSS JOIN n WHERE e.id >= ?",
+        )
+        .bind(recipients)
+        .bind(sessions)
+        .bind(first)
+        .execute(&mut *tx)
+        .await
+        .expect("insert recipients");
+        tx.commit().await.expect("commit the event log");
+    }
+
+    /// The single integer `query` answers (e.g. a `COUNT(*)`).
+    pub async fn count(&mut self, query: &str) -> i64 {
+        sqlx::query_scalar(query)
+            .fetch_one(&mut self.connection)
+            .await
+            .unwrap_or_else(|error| panic!("{query}: {error}"))
     }
 
     /// All rows of all tables, read in one transaction (one consistent state).
