@@ -116,6 +116,33 @@ pub fn has_room_for_one_more(room: &RoomRecord, in_call: i64) -> Result<(), Refu
     Ok(())
 }
 
+/// When a session entering the call at `now` must be ejected, and with which error type: the
+/// earliest of the room's expiry (with `eject_at_room_exp`), the token's (with
+/// `eject_at_token_exp`) and the token's `eject_after_elapsed`.
+pub fn ejection_deadline(
+    room: &RoomRecord,
+    claims: Option<&Claims>,
+    now: i64,
+) -> Option<(i64, CallErrorKind)> {
+    let mut deadlines = Vec::new();
+    if room.properties.eject_at_room_exp
+        && let Some(exp) = room.properties.exp
+    {
+        deadlines.push((exp, CallErrorKind::ExpRoom));
+    }
+    if let Some(claims) = claims {
+        if claims.ejt == Some(true)
+            && let Some(exp) = claims.exp
+        {
+            deadlines.push((exp, CallErrorKind::ExpToken));
+        }
+        if let Some(after) = claims.eje {
+            deadlines.push((now + after, CallErrorKind::Ejected));
+        }
+    }
+    deadlines.into_iter().min_by_key(|(at, _)| *at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,5 +357,38 @@ mod tests {
             "nbf-token"
         );
         assert_eq!(Refusal::MeetingFull.error_type().as_str(), "meeting-full");
+    }
+
+    #[test]
+    fn the_earliest_ejection_deadline_applies() {
+        let plain = room(Privacy::Public, |_| {});
+        assert_eq!(ejection_deadline(&plain, None, NOW), None);
+        let expiring = room(Privacy::Public, |p| {
+            p.exp = Some(NOW + 500);
+            p.eject_at_room_exp = true;
+        });
+        assert_eq!(
+            ejection_deadline(&expiring, None, NOW),
+            Some((NOW + 500, CallErrorKind::ExpRoom))
+        );
+        let not_ejecting = room(Privacy::Public, |p| p.exp = Some(NOW + 500));
+        assert_eq!(ejection_deadline(&not_ejecting, None, NOW), None);
+        let token = claims(|c| {
+            c.exp = Some(NOW + 300);
+            c.ejt = Some(true);
+        });
+        assert_eq!(
+            ejection_deadline(&expiring, Some(&token), NOW),
+            Some((NOW + 300, CallErrorKind::ExpToken))
+        );
+        let elapsed = claims(|c| {
+            c.exp = Some(NOW + 300);
+            c.ejt = Some(true);
+            c.eje = Some(60);
+        });
+        assert_eq!(
+            ejection_deadline(&expiring, Some(&elapsed), NOW),
+            Some((NOW + 60, CallErrorKind::Ejected))
+        );
     }
 }

@@ -11,7 +11,6 @@ use crate::ssr::{
     },
     domain::{
         access::{self, Refusal},
-        claims::Claims,
         lobby::{Audience, Command, Effect, KnockChange, Subject, transition},
     },
     events::Outbox,
@@ -19,7 +18,7 @@ use crate::ssr::{
 };
 use crate::{
     error::AppError,
-    model::{CallErrorDetail, CallErrorKind, CallEvent, Participant, Phase},
+    model::{CallErrorDetail, CallEvent, Participant, Phase},
 };
 
 pub(super) fn refusal_detail(refusal: &Refusal) -> CallErrorDetail {
@@ -102,31 +101,6 @@ pub(crate) async fn recipients(
     })
 }
 
-/// When a session entering now must be ejected, and with which error type.
-fn ejection_deadline(
-    room: &rooms_repo::RoomRecord,
-    claims: Option<&Claims>,
-    now: i64,
-) -> Option<(i64, CallErrorKind)> {
-    let mut deadlines = Vec::new();
-    if room.properties.eject_at_room_exp
-        && let Some(exp) = room.properties.exp
-    {
-        deadlines.push((exp, CallErrorKind::ExpRoom));
-    }
-    if let Some(claims) = claims {
-        if claims.ejt == Some(true)
-            && let Some(exp) = claims.exp
-        {
-            deadlines.push((exp, CallErrorKind::ExpToken));
-        }
-        if let Some(after) = claims.eje {
-            deadlines.push((now + after, CallErrorKind::Ejected));
-        }
-    }
-    deadlines.into_iter().min_by_key(|(at, _)| *at)
-}
-
 /// Carries out `command` on `session` (as read inside `tx`): the transition the state machine
 /// gives, its knock change, one guarded phase write, and its events, each to its audience.
 /// Returns whether anything changed (`false`: nothing to do, e.g. cancelling without a knock).
@@ -177,7 +151,7 @@ pub(super) async fn apply(
         let in_call = sessions_repo::count_in_call(tx, room).await?;
         access::has_room_for_one_more(&room_record, in_call)
             .map_err(|refusal| refused(&refusal))?;
-        let deadline = ejection_deadline(&room_record, session.claims.as_ref(), now());
+        let deadline = access::ejection_deadline(&room_record, session.claims.as_ref(), now());
         sessions_repo::enter_call(
             tx,
             &session.id,
