@@ -26,13 +26,16 @@ pub fn with_limits<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
     timeout: Duration,
 ) -> Router<S> {
+    // The layer added last runs first: the limit wraps the body, then the timeout starts,
+    // then a server function's body is read (inside the timeout, so a body that never ends is
+    // cut off too).
     router
+        .layer(axum::middleware::from_fn(read_server_fn_body))
         // 408 marks a timeout: no handler answers it, so `json_refusals` knows it for one.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .layer(axum::middleware::from_fn(read_server_fn_body))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(axum::middleware::map_response(move |response: Response| {
             json_refusals(response, timeout)

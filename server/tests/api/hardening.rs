@@ -504,6 +504,19 @@ async fn a_request_slower_than_the_timeout_is_answered_408_and_event_streams_are
     );
     assert!(started.elapsed() < Duration::from_secs(6));
 
+    // The same for a server function, whose body is read before the function runs.
+    let started = std::time::Instant::now();
+    let (answer, _) = raw_exchange(
+        &room.app,
+        "POST /api/dashboard_sign_in HTTP/1.1\r\nHost: knock\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 40\r\n\r\napi_key=",
+        Duration::from_secs(8),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("longer than 2 s"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(6));
+
     // An event stream outlives the timeout and still delivers.
     let guest = room.guest().await;
     let mut events = guest.events().await;
