@@ -4,10 +4,7 @@
 // Leptos view types nest deeply; the room page needs more than the default 128.
 #![recursion_limit = "512"]
 
-use app::ssr::{
-    config::{Config, redact_url},
-    state::AppState,
-};
+use app::ssr::{config::Config, state::AppState};
 use leptos::config::get_configuration;
 use tracing_subscriber::EnvFilter;
 
@@ -40,15 +37,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = config.bound_to(listener.local_addr()?);
     let mut leptos_options = get_configuration(None)?.leptos_options;
     leptos_options.site_addr = config.site_addr;
-    let database_url = config.database_url.clone();
-    let startup = AppState::start(config, leptos_options)
-        .await
-        // The error names the database by its URL: never print its password.
-        .map_err(|error| {
-            error
-                .to_string()
-                .replace(&database_url, &redact_url(&database_url))
-        })?;
+    // The error names the database by its URL, with the password redacted.
+    let startup = AppState::start(config, leptos_options).await?;
     if let Some(key) = &startup.generated_api_key {
         // Printed to the terminal exactly once, on the start that generated it; never logged.
         println!(

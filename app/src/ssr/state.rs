@@ -64,7 +64,7 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error("database {url}: {source}")]
     Database {
-        /// The `DATABASE_URL` in use.
+        /// The `DATABASE_URL` in use, its password redacted.
         url: String,
         /// What went wrong.
         source: sqlx::Error,
@@ -78,7 +78,8 @@ impl AppState {
         leptos_options: LeptosOptions,
     ) -> Result<Startup, StartError> {
         let database = |source| StartError::Database {
-            url: config.database_url.clone(),
+            // Named in logs and on the terminal: never with its password.
+            url: super::config::redact_url(&config.database_url),
             source,
         };
         let db = Db::connect(&config.database_url).await.map_err(database)?;
