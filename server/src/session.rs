@@ -3,7 +3,7 @@
 //! address bar; `GET /<room>` without a session starts a tokenless one.
 
 use app::ssr::{
-    cookies::{cookie, replace_cookie, session_from_cookie},
+    cookies::{self, cookie, replace_cookie, session_from_cookie},
     db::rooms as rooms_repo,
     domain::names::RoomName,
     lobby,
@@ -32,16 +32,8 @@ fn token_of(query: Option<&str>) -> Option<String> {
 }
 
 fn set_cookie(state: &AppState, room: &str, secret: &str) -> Option<HeaderValue> {
-    let secure = if state.config.is_https() {
-        "; Secure"
-    } else {
-        ""
-    };
-    HeaderValue::from_str(&format!(
-        "{}={secret}; Path=/; HttpOnly; SameSite=Lax{secure}",
-        lobby::cookie_name(&state.config, room)
-    ))
-    .ok()
+    let name = lobby::cookie_name(&state.config, room);
+    HeaderValue::from_str(&cookies::set_cookie(&state.config, &name, secret, None)).ok()
 }
 
 /// Starts sessions on room pages; every other request passes through untouched.

@@ -83,15 +83,11 @@ pub async fn dashboard_sign_in(api_key: String) -> Result<(), AppError> {
     let state = expect_context::<AppState>();
     let client = crate::api::call::client_address().await;
     let secret = dashboard::sign_in(&state, &api_key, &client).await?;
-    let secure = if state.config.is_https() {
-        "; Secure"
-    } else {
-        ""
-    };
-    server::set_cookie(&format!(
-        "{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        dashboard::cookie_name(&state.config),
-        dashboard::SIGN_IN_SECONDS
+    server::set_cookie(&crate::ssr::cookies::set_cookie(
+        &state.config,
+        &dashboard::cookie_name(&state.config),
+        &secret,
+        Some(dashboard::SIGN_IN_SECONDS),
     ));
     Ok(())
 }
@@ -108,14 +104,11 @@ pub async fn dashboard_sign_out() -> Result<(), AppError> {
     if let Some(secret) = crate::ssr::cookies::cookie(&headers, &name)? {
         dashboard::sign_out(&state, &secret).await?;
     }
-    // A `__Host-` cookie is only replaced by one with `Secure`, as it was set.
-    let secure = if state.config.is_https() {
-        "; Secure"
-    } else {
-        ""
-    };
-    server::set_cookie(&format!(
-        "{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
+    server::set_cookie(&crate::ssr::cookies::set_cookie(
+        &state.config,
+        &name,
+        "",
+        Some(0),
     ));
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, header::COOKIE};
 
-use super::{db::sessions::SessionRecord, lobby, state::AppState};
+use super::{config::Config, db::sessions::SessionRecord, lobby, state::AppState};
 use crate::error::AppError;
 
 /// A request carried two cookies of one name. Browsers send both when another site (a sibling
@@ -54,6 +54,17 @@ pub fn replace_cookie(headers: &mut HeaderMap, name: &str, value: &str) {
     if let Ok(header) = HeaderValue::from_str(&kept.join("; ")) {
         headers.insert(COOKIE, header);
     }
+}
+
+/// The `Set-Cookie` value of one of Knock's cookies: HttpOnly, SameSite=Lax, on every path,
+/// `Secure` over https (which a `__Host-` name requires, for setting and clearing alike), and
+/// lasting `max_age` seconds when given (0 clears it).
+pub fn set_cookie(config: &Config, name: &str, value: &str, max_age: Option<i64>) -> String {
+    let max_age = max_age
+        .map(|seconds| format!("; Max-Age={seconds}"))
+        .unwrap_or_default();
+    let secure = if config.is_https() { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{max_age}{secure}")
 }
 
 /// The caller's session in `room`, from its cookie; a sentence saying what to do when there is
