@@ -17,7 +17,15 @@ use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer};
 
 /// The largest request body read, by the REST API and by server functions alike (64 KiB:
 /// the largest legitimate one, a WebRTC offer, is a few KiB).
-pub const MAX_BODY: usize = crate::rest::MAX_BODY;
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The refusal of a body over [`MAX_BODY`].
+pub fn payload_too_large() -> AppError {
+    AppError::PayloadTooLarge(format!(
+        "the request body is larger than {} KiB",
+        MAX_BODY / 1024
+    ))
+}
 
 /// `router` with a body limit of [`MAX_BODY`] and a request timeout of `timeout`. Routes added
 /// to the result afterwards (the event streams, which last as long as the visitor stays) get
@@ -80,11 +88,7 @@ async fn json_refusals(response: Response, timeout: Duration) -> Response {
             }),
         )
             .into_response(),
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(format!(
-            "the request body is larger than {} KiB",
-            MAX_BODY / 1024
-        ))
-        .into_response(),
+        StatusCode::PAYLOAD_TOO_LARGE => payload_too_large().into_response(),
         _ => response,
     }
 }

@@ -9,6 +9,7 @@ mod meeting_tokens;
 pub mod openapi;
 mod rooms;
 
+use crate::limits::payload_too_large;
 use app::{error::AppError, ssr::state::AppState};
 use axum::{
     Router,
@@ -17,10 +18,6 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use tower_http::limit::RequestBodyLimitLayer;
-
-/// The largest request body the API reads.
-pub const MAX_BODY: usize = 64 * 1024;
 
 /// The `/v1` routes, to be merged into the application router.
 pub fn router(state: AppState) -> Router<AppState> {
@@ -52,9 +49,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v1/openapi.json", get(openapi::document))
         .merge(authenticated)
         .route("/v1/{*rest}", axum::routing::any(not_found))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY))
-        // Outside every layer and extractor, so their plain-text refusals (413 from the limit,
-        // 405 from the router, 400 from a path that is not UTF-8) are answered in JSON too.
+        // Outside every extractor, so their plain-text refusals (413 from the body limit the
+        // whole application has, see `limits`; 405 from the router; 400 from a path that is
+        // not UTF-8) are answered in JSON too.
         .layer(middleware::map_response(json_errors))
 }
 
@@ -93,11 +90,4 @@ async fn json_errors(response: Response) -> Response {
         *answer.status_mut() = original;
     }
     answer
-}
-
-fn payload_too_large() -> AppError {
-    AppError::PayloadTooLarge(format!(
-        "the request body is larger than {} KiB",
-        MAX_BODY / 1024
-    ))
 }
