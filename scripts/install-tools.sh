@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #! Installs what building and testing Knock needs, skipping whatever is already present.
 #
-# Usage: scripts/install-tools.sh [rust|wasm|node|python|chromium|bench|all]...
+# Usage: scripts/install-tools.sh [rust|wasm|node|python|chromium|postgres|bench|all]...
 # Versions are pinned here and nowhere else; see docs/toolchain.md for why each step is needed.
 set -euo pipefail
 
@@ -105,6 +105,20 @@ chromium() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 }
 
+# PostgreSQL's server, for the throwaway clusters of scripts/with-postgres.sh (`make unit` runs
+# the integration tests a second time against PostgreSQL). Any major version does; 15 is preferred.
+postgres_server() {
+  if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    log "PostgreSQL server present"
+    return
+  fi
+  log "installing Debian's postgresql"
+  local sudo=
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+}
+
 # `make bench` only: twiggy, to say what the release wasm is made of.
 twiggy_tool() {
   if [[ $(version_of twiggy --version) == *" $TWIGGY_VERSION"* ]]; then
@@ -123,8 +137,9 @@ for part in "$@"; do
     node) node_packages ;;
     chromium) chromium ;;
     python) python_tools ;;
+    postgres) postgres_server ;;
     bench) twiggy_tool ;;
-    all) wasm_target; cargo_leptos; wasm_bindgen; node_packages; python_tools; chromium ;;
+    all) wasm_target; cargo_leptos; wasm_bindgen; node_packages; python_tools; chromium; postgres_server ;;
     *) log "unknown part: $part"; exit 2 ;;
   esac
 done
