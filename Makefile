@@ -17,7 +17,7 @@ WASM := --target wasm32-unknown-unknown
 
 help:
 	@echo "make run    build (debug) and serve on http://127.0.0.1:3000"
-	@echo "make test   formatting, clippy, Rust tests, wasm build, Playwright"
+	@echo "make test   formatting, clippy, Rust tests (SQLite, then PostgreSQL), wasm build, Playwright"
 	@echo "make build  release binary target/release/knock and site target/site"
 	@echo "make bench  performance figures"
 	@echo "make bench-mesh  WebRTC mesh sizes in Chromium (about 5 minutes)"
@@ -50,8 +50,12 @@ lint:
 	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p app -p frontend --features app/hydrate $(WASM) -- -D warnings
 
+# The Rust tests, then the integration tests (`api`) a second time against a throwaway
+# PostgreSQL cluster (scripts/with-postgres.sh). Tests that need PostgreSQL are `#[ignore]`d with
+# a reason, so they run only in that second pass.
 unit:
 	cargo test -p app -p server --features app/ssr
+	scripts/with-postgres.sh cargo test -p server --features app/ssr --test api -- --include-ignored
 
 # The OpenAPI document must validate as OpenAPI 3 (the route list is checked by rest_errors.rs).
 openapi:
