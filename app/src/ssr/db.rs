@@ -1,6 +1,29 @@
-//! The repositories: every SQL statement and every SQLite detail (connection options,
+//! The repositories: every SQL statement and every database detail (connection options,
 //! migrations, how a write transaction is opened) lives under this module, one file per table
 //! group. Services hold a [`Db`] and open a [`Tx`]; they never see a connection or a pool.
+//!
+//! One binary serves both backends, chosen by the `DATABASE_URL` scheme: SQLite (the default)
+//! and PostgreSQL (several servers on one database). A repository function is written once; the
+//! [`run!`] macro type-checks its body against each backend's own sqlx driver, so values bind
+//! and decode with each database's native types.
+
+/// Runs a repository statement on a [`Handle`]: `$body` is compiled once per backend (and per
+/// pool or transaction) with `$db` bound to that backend's sqlx executor, so binds and decodes
+/// use each driver's native types. The second form gives each backend its own statement, for
+/// the few places where their SQL differs.
+macro_rules! run {
+    ($handle:expr, |$db:ident| $body:expr) => {
+        run!($handle, sqlite: |$db| $body, postgres: |$db| $body)
+    };
+    ($handle:expr, sqlite: |$s:ident| $sqlite:expr, postgres: |$p:ident| $postgres:expr) => {
+        match $crate::ssr::db::Handle::conn($handle) {
+            $crate::ssr::db::Conn::SqlitePool($s) => $sqlite,
+            $crate::ssr::db::Conn::Sqlite($s) => $sqlite,
+            $crate::ssr::db::Conn::PostgresPool($p) => $postgres,
+            $crate::ssr::db::Conn::Postgres($p) => $postgres,
+        }
+    };
+}
 
 pub mod bans;
 pub mod dashboard;
@@ -13,28 +36,59 @@ pub mod tokens;
 
 use std::{fmt, str::FromStr, time::Duration};
 
-use futures_core::{future::BoxFuture, stream::BoxStream};
 use sqlx::{
-    Either, Execute, Executor, Sqlite, SqliteConnection, SqlitePool, Transaction,
-    sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult, SqliteRow,
-        SqliteStatement, SqliteSynchronous, SqliteTypeInfo,
-    },
+    PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
 /// A database error, as repository functions return it.
 pub type Error = sqlx::Error;
 
+/// Which database a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A local SQLite file (or memory): one server.
+    Sqlite,
+    /// A PostgreSQL server, which several Knock servers may share.
+    Postgres,
+}
+
 /// The database: a pool of connections. Cheap to clone.
 #[derive(Clone)]
-pub struct Db(SqlitePool);
+pub struct Db(Pool);
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
 
 /// An open write transaction. Dropping it without [`Tx::commit`] rolls it back.
-pub struct Tx(Transaction<'static, Sqlite>);
+pub struct Tx(Open);
+
+enum Open {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Advisory-lock namespace (the first key of PostgreSQL's two-key advisory locks) of the
+/// per-room write lock; the second key is the hash of the room's name.
+const ROOM_LOCK_SPACE: i32 = 0x6b6e_0001;
 
 impl Db {
-    /// Opens (creating if missing) the database at `url` in WAL mode and applies the migrations.
+    /// Opens the database at `url` and applies the migrations: `postgres://` (or
+    /// `postgresql://`) selects PostgreSQL, anything else is a SQLite URL, whose file is created
+    /// if missing and opened in WAL mode.
     pub async fn connect(url: &str) -> Result<Self, Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::connect_postgres(url).await
+        } else {
+            Self::connect_sqlite(url).await
+        }
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Self, Error> {
         let options = SqliteConnectOptions::from_str(url)?;
         create_owner_only(url, &options)?;
         let options = options
@@ -52,20 +106,83 @@ impl Db {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("../migrations").run(&pool).await?;
-        Ok(Self(pool))
+        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        Ok(Self(Pool::Sqlite(pool)))
     }
 
-    /// Opens a write transaction. It takes SQLite's write lock at once (`BEGIN IMMEDIATE`), so
-    /// the reads inside it (counting a call, finding a waiting knock) and the writes that
-    /// depend on them are one atomic step: writers in one room never interleave.
+    async fn connect_postgres(url: &str) -> Result<Self, Error> {
+        let options = PgConnectOptions::from_str(url)?.application_name("knock");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        // sqlx holds an advisory lock while it migrates, so servers starting together on one
+        // database apply each migration once.
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        Ok(Self(Pool::Postgres(pool)))
+    }
+
+    /// The database this is.
+    pub fn backend(&self) -> Backend {
+        match &self.0 {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The PostgreSQL pool, for what only PostgreSQL has (`LISTEN`); `None` on SQLite.
+    pub fn postgres(&self) -> Option<&PgPool> {
+        match &self.0 {
+            Pool::Postgres(pool) => Some(pool),
+            Pool::Sqlite(_) => None,
+        }
+    }
+
+    /// Opens a write transaction that changes no room's lobby (pruning, say).
+    ///
+    /// On SQLite it takes the database's write lock at once (`BEGIN IMMEDIATE`), so the reads
+    /// inside it and the writes that depend on them are one atomic step.
     pub async fn write(&self) -> Result<Tx, Error> {
-        Ok(Tx(self.0.begin_with("BEGIN IMMEDIATE").await?))
+        Ok(Tx(match &self.0 {
+            Pool::Sqlite(pool) => Open::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => Open::Postgres(pool.begin().await?),
+        }))
+    }
+
+    /// Opens a write transaction on `room`: the reads inside it (counting a call, finding a
+    /// waiting knock) and the writes that depend on them are one atomic step, and the room's
+    /// events get ids in the order their transactions commit.
+    ///
+    /// SQLite has one writer at a time (`BEGIN IMMEDIATE`). PostgreSQL takes the room's
+    /// advisory lock, held until commit or rollback, so writers to one room queue up on every
+    /// server while different rooms write in parallel.
+    pub async fn write_room(&self, room: &str) -> Result<Tx, Error> {
+        let mut tx = self.write().await?;
+        if let Open::Postgres(open) = &mut tx.0 {
+            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                .bind(ROOM_LOCK_SPACE)
+                .bind(room)
+                .execute(&mut **open)
+                .await?;
+        }
+        Ok(tx)
     }
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), Error> {
-        sqlx::query("SELECT 1").execute(&self.0).await.map(|_| ())
+        run!(self, |db| sqlx::query("SELECT 1")
+            .execute(db)
+            .await
+            .map(|_| ()))
+    }
+
+    /// Closes every connection (waiting for those in use to be returned).
+    pub async fn close(&self) {
+        match &self.0 {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
@@ -99,17 +216,18 @@ fn create_owner_only(url: &str, options: &SqliteConnectOptions) -> Result<(), Er
 impl Tx {
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), Error> {
-        self.0.commit().await
-    }
-
-    fn connection(&mut self) -> &mut SqliteConnection {
-        &mut self.0
+        match self.0 {
+            Open::Sqlite(tx) => tx.commit().await,
+            Open::Postgres(tx) => tx.commit().await,
+        }
     }
 }
 
 impl fmt::Debug for Db {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Db").finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
     }
 }
 
@@ -119,71 +237,45 @@ impl fmt::Debug for Tx {
     }
 }
 
-// A repository function takes `impl Executor` and runs on either the pool (`&db`) or an open
-// transaction (`&mut tx`); both hand every call to sqlx's own executor for what they hold.
-macro_rules! delegate_executor {
-    ($lifetime:lifetime, $handle:ty, $this:ident => $inner:expr) => {
-        impl<$lifetime> Executor<$lifetime> for $handle {
-            type Database = Sqlite;
-
-            fn fetch_many<'e, 'q: 'e, E>(
-                self,
-                query: E,
-            ) -> BoxStream<'e, Result<Either<SqliteQueryResult, SqliteRow>, Error>>
-            where
-                $lifetime: 'e,
-                E: 'q + Execute<'q, Sqlite>,
-            {
-                let $this = self;
-                $inner.fetch_many(query)
-            }
-
-            fn fetch_optional<'e, 'q: 'e, E>(
-                self,
-                query: E,
-            ) -> BoxFuture<'e, Result<Option<SqliteRow>, Error>>
-            where
-                $lifetime: 'e,
-                E: 'q + Execute<'q, Sqlite>,
-            {
-                let $this = self;
-                $inner.fetch_optional(query)
-            }
-
-            fn prepare_with<'e, 'q: 'e>(
-                self,
-                sql: &'q str,
-                parameters: &'e [SqliteTypeInfo],
-            ) -> BoxFuture<'e, Result<SqliteStatement<'q>, Error>>
-            where
-                $lifetime: 'e,
-            {
-                let $this = self;
-                $inner.prepare_with(sql, parameters)
-            }
-
-            fn describe<'e, 'q: 'e>(
-                self,
-                sql: &'q str,
-            ) -> BoxFuture<'e, Result<sqlx::Describe<Sqlite>, Error>>
-            where
-                $lifetime: 'e,
-            {
-                let $this = self;
-                $inner.describe(sql)
-            }
-        }
-    };
+/// What a statement runs on: a pool or an open transaction, of one backend. Only [`run!`]
+/// looks inside.
+#[doc(hidden)]
+pub enum Conn<'c> {
+    /// The SQLite pool.
+    SqlitePool(&'c SqlitePool),
+    /// A SQLite transaction's connection.
+    Sqlite(&'c mut SqliteConnection),
+    /// The PostgreSQL pool.
+    PostgresPool(&'c PgPool),
+    /// A PostgreSQL transaction's connection.
+    Postgres(&'c mut PgConnection),
 }
-
-delegate_executor!('c, &'c Db, db => &db.0);
-delegate_executor!('c, &'c mut Tx, tx => tx.connection());
 
 /// A repository function's database handle: the pool (`&db`) or an open transaction
 /// (`&mut tx`).
-pub trait Handle<'c>: Executor<'c, Database = Sqlite> {}
+pub trait Handle<'c> {
+    /// Where the statement runs.
+    #[doc(hidden)]
+    fn conn(self) -> Conn<'c>;
+}
 
-impl<'c, T: Executor<'c, Database = Sqlite>> Handle<'c> for T {}
+impl<'c> Handle<'c> for &'c Db {
+    fn conn(self) -> Conn<'c> {
+        match &self.0 {
+            Pool::Sqlite(pool) => Conn::SqlitePool(pool),
+            Pool::Postgres(pool) => Conn::PostgresPool(pool),
+        }
+    }
+}
+
+impl<'c> Handle<'c> for &'c mut Tx {
+    fn conn(self) -> Conn<'c> {
+        match &mut self.0 {
+            Open::Sqlite(tx) => Conn::Sqlite(tx),
+            Open::Postgres(tx) => Conn::Postgres(tx),
+        }
+    }
+}
 
 /// Decodes a JSON column.
 fn decode_json<T: serde::de::DeserializeOwned>(json: Option<String>) -> Result<Option<T>, Error> {

@@ -60,7 +60,7 @@ pub async fn signal(
     messages: Vec<SignalMessage>,
 ) -> Result<(), AppError> {
     validate(&messages)?;
-    let mut tx = state.db.write().await?;
+    let mut tx = state.db.write_room(&session.room).await?;
     let sender = repo::find(&mut tx, &session.id)
         .await?
         .filter(|sender| sender.phase == Phase::InCall)
@@ -94,7 +94,7 @@ pub async fn set_media(
     video: bool,
     audio: bool,
 ) -> Result<Participant, AppError> {
-    let mut tx = state.db.write().await?;
+    let mut tx = state.db.write_room(&session.room).await?;
     if !repo::set_media(&mut tx, &session.id, video, audio).await? {
         return Err(not_in_call());
     }

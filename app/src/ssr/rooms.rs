@@ -137,8 +137,8 @@ pub async fn update(
     request: UpdateRoom,
     now: i64,
 ) -> Result<Room, AppError> {
-    // IMMEDIATE takes the write lock first, so two concurrent updates cannot lose one's merge.
-    let mut tx = state.db.write().await?;
+    // The room's write lock comes first, so two concurrent updates cannot lose one's merge.
+    let mut tx = state.db.write_room(name).await?;
     let current = repo::find_by_name(&mut tx, name)
         .await?
         .ok_or_else(|| room_not_found(name))?;

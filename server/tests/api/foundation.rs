@@ -3,7 +3,7 @@
 use app::ssr::{config::Config, state::AppState};
 use leptos::config::LeptosOptions;
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_with, spawn_sqlite_app};
 
 #[tokio::test]
 async fn health_check_answers_ok() {
@@ -57,7 +57,7 @@ async fn unknown_pages_answer_404_with_a_sentence() {
 
 #[tokio::test]
 async fn the_database_file_is_created_and_in_wal_mode() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     assert!(app.database.exists());
     let mode: String = {
         let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.database.display()))

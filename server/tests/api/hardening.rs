@@ -11,7 +11,7 @@ use std::{
 
 use serde_json::json;
 
-use crate::helpers::{API_KEY, Api, Server, browser_at, spawn_app};
+use crate::helpers::{API_KEY, Api, Server, browser_at, spawn_app, spawn_sqlite_app};
 
 /// Runs the `knock` binary with `vars` in an empty directory until it exits by itself; its exit
 /// status and what it wrote to stderr.
@@ -69,7 +69,7 @@ async fn a_database_that_cannot_be_opened_is_reported_without_its_password() {
 
 #[tokio::test]
 async fn the_database_file_is_readable_by_its_owner_only() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let mode = std::fs::metadata(&app.database)
         .expect("the database file")
         .permissions()

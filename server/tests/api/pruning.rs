@@ -25,7 +25,7 @@ async fn pruning_a_large_log_leaves_every_knock_meanwhile_answered() {
         let (status, state) = guest.knock(&format!("Guest {n}")).await;
         assert_eq!(status, 200, "Guest {n} knocks: {state}");
     }
-    let mut database = Database::open_writable(&room.app.database).await;
+    let mut database = Database::open_writable(&room.app.database_url).await;
     // Two days old: past the retention of one day.
     let old = now_millis() - 2 * 24 * 60 * 60 * 1000;
     database
@@ -41,7 +41,7 @@ async fn pruning_a_large_log_leaves_every_knock_meanwhile_answered() {
         i64::from(OLD_EVENTS * RECIPIENTS)
     );
 
-    let db = Db::connect(&format!("sqlite://{}", room.app.database.display()))
+    let db = Db::connect(&room.app.database_url)
         .await
         .expect("connect to the test server's database");
     let pruning = tokio::spawn(async move {

@@ -906,7 +906,7 @@ impl Fuzz {
             .token(json!({"room_name": "lobby", "knocking": true}))
             .await;
         let token = api.token(json!({"room_name": "spare"})).await;
-        let database = Database::open_read_only(&app.database).await;
+        let database = Database::open_read_only(&app.database_url).await;
         let mut fuzz = Self {
             app,
             api,

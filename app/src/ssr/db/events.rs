@@ -13,26 +13,42 @@ pub async fn insert(
     recipients: &[String],
     now: i64,
 ) -> Result<i64, Error> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO events (room, name, payload, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+    let id: i64 =
+        run!(&mut *db, |db| {
+            sqlx::query_scalar(
+        "INSERT INTO events (room, name, payload, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(room)
     .bind(name)
     .bind(payload)
     .bind(now)
-    .fetch_one(&mut *db)
-    .await?;
+    .fetch_one(db)
+    .await
+        })?;
     // One statement for every recipient: an event to a full room's 200 admins was 200 round
     // trips inside the writing transaction.
     let recipients =
         serde_json::to_string(recipients).map_err(|error| Error::Encode(Box::new(error)))?;
-    sqlx::query(
-        "INSERT INTO event_recipients (session_id, event_id) SELECT value, ? FROM json_each(?)",
-    )
-    .bind(id)
-    .bind(recipients)
-    .execute(&mut *db)
-    .await?;
+    run!(
+        &mut *db,
+        sqlite: |db| sqlx::query(
+            "INSERT INTO event_recipients (session_id, event_id) SELECT value, $1 FROM json_each($2)",
+        )
+        .bind(id)
+        .bind(&recipients)
+        .execute(db)
+        .await
+        .map(|_| ()),
+        postgres: |db| sqlx::query(
+            "INSERT INTO event_recipients (session_id, event_id)
+             SELECT value, $1 FROM json_array_elements_text($2::json)",
+        )
+        .bind(id)
+        .bind(&recipients)
+        .execute(db)
+        .await
+        .map(|_| ())
+    )?;
     Ok(id)
 }
 
@@ -53,37 +69,37 @@ pub async fn since(
     session_id: &str,
     after: i64,
 ) -> Result<Vec<EventRow>, Error> {
-    sqlx::query_as(
+    run!(db, |db| sqlx::query_as(
         "SELECT e.id, e.name, e.payload FROM event_recipients r JOIN events e ON e.id = r.event_id
-         WHERE r.session_id = ? AND r.event_id > ? ORDER BY e.id",
+         WHERE r.session_id = $1 AND r.event_id > $2 ORDER BY e.id",
     )
     .bind(session_id)
     .bind(after)
     .fetch_all(db)
-    .await
+    .await)
 }
 
 /// The id of the last event written for a session (0 when none).
 pub async fn last_id(db: impl Handle<'_>, session_id: &str) -> Result<i64, Error> {
-    sqlx::query_scalar(
-        "SELECT COALESCE(MAX(event_id), 0) FROM event_recipients WHERE session_id = ?",
+    run!(db, |db| sqlx::query_scalar(
+        "SELECT COALESCE(MAX(event_id), 0) FROM event_recipients WHERE session_id = $1",
     )
     .bind(session_id)
     .fetch_one(db)
-    .await
+    .await)
 }
 
 /// Deletes up to `limit` of the oldest events older than `before` (unix milliseconds), with
 /// their recipients; how many. A bounded batch keeps the write lock short: callers loop until
 /// a batch comes back smaller than `limit`.
 pub async fn prune(db: impl Handle<'_>, before: i64, limit: u32) -> Result<u64, Error> {
-    let result = sqlx::query(
+    run!(db, |db| sqlx::query(
         "DELETE FROM events WHERE id IN
-         (SELECT id FROM events WHERE created_at < ? ORDER BY id LIMIT ?)",
+         (SELECT id FROM events WHERE created_at < $1 ORDER BY id LIMIT $2)",
     )
     .bind(before)
-    .bind(limit)
+    .bind(i64::from(limit))
     .execute(db)
-    .await?;
-    Ok(result.rows_affected())
+    .await
+    .map(|result| result.rows_affected()))
 }

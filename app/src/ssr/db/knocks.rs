@@ -33,9 +33,9 @@ impl KnockRecord {
 
 /// Records a knock.
 pub async fn insert(db: &mut Tx, knock: &KnockRecord, room: &str) -> Result<(), Error> {
-    sqlx::query(
+    run!(db, |db| sqlx::query(
         "INSERT INTO knocks (id, session_id, room, name, status, knocked_at)
-         VALUES (?, ?, ?, ?, 'waiting', ?)",
+         VALUES ($1, $2, $3, $4, 'waiting', $5)",
     )
     .bind(&knock.id)
     .bind(&knock.session_id)
@@ -44,46 +44,52 @@ pub async fn insert(db: &mut Tx, knock: &KnockRecord, room: &str) -> Result<(), 
     .bind(knock.knocked_at)
     .execute(db)
     .await
-    .map(|_| ())
+    .map(|_| ()))
 }
 
 /// The waiting knock of a session.
 pub async fn waiting_of(db: &mut Tx, session_id: &str) -> Result<Option<KnockRecord>, Error> {
-    sqlx::query_as(
-        "SELECT id, session_id, name, knocked_at FROM knocks WHERE session_id = ? AND status = 'waiting'",
+    run!(db, |db| {
+        sqlx::query_as(
+        "SELECT id, session_id, name, knocked_at FROM knocks WHERE session_id = $1 AND status = 'waiting'",
     )
     .bind(session_id)
     .fetch_optional(db)
     .await
+    })
 }
 
 /// Renames a waiting knock.
 pub async fn rename(db: &mut Tx, id: &str, name: &str) -> Result<(), Error> {
-    sqlx::query("UPDATE knocks SET name = ? WHERE id = ? AND status = 'waiting'")
-        .bind(name)
-        .bind(id)
-        .execute(db)
-        .await
-        .map(|_| ())
+    run!(db, |db| sqlx::query(
+        "UPDATE knocks SET name = $1 WHERE id = $2 AND status = 'waiting'"
+    )
+    .bind(name)
+    .bind(id)
+    .execute(db)
+    .await
+    .map(|_| ()))
 }
 
 /// The room's lobby, oldest knock first.
 pub async fn waiting(db: impl Handle<'_>, room: &str) -> Result<Vec<KnockRecord>, Error> {
-    sqlx::query_as(
+    run!(db, |db| sqlx::query_as(
         "SELECT id, session_id, name, knocked_at FROM knocks
-         WHERE room = ? AND status = 'waiting' ORDER BY knocked_at, id",
+         WHERE room = $1 AND status = 'waiting' ORDER BY knocked_at, id",
     )
     .bind(room)
     .fetch_all(db)
-    .await
+    .await)
 }
 
 /// How many knocks wait in a room.
 pub async fn count_waiting(db: &mut Tx, room: &str) -> Result<i64, Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM knocks WHERE room = ? AND status = 'waiting'")
-        .bind(room)
-        .fetch_one(db)
-        .await
+    run!(db, |db| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM knocks WHERE room = $1 AND status = 'waiting'"
+    )
+    .bind(room)
+    .fetch_one(db)
+    .await)
 }
 
 /// Settles a waiting knock: the one conditional write that makes a decision exactly-once.
@@ -96,9 +102,9 @@ pub async fn settle(
     decided_by: Option<&str>,
     now: i64,
 ) -> Result<Option<KnockRecord>, Error> {
-    sqlx::query_as(
-        "UPDATE knocks SET status = ?, decided_at = ?, decided_by = ?
-         WHERE id = ? AND room = ? AND status = 'waiting'
+    run!(db, |db| sqlx::query_as(
+        "UPDATE knocks SET status = $1, decided_at = $2, decided_by = $3
+         WHERE id = $4 AND room = $5 AND status = 'waiting'
          RETURNING id, session_id, name, knocked_at",
     )
     .bind(status)
@@ -107,5 +113,5 @@ pub async fn settle(
     .bind(id)
     .bind(room)
     .fetch_optional(db)
-    .await
+    .await)
 }

@@ -52,18 +52,19 @@ pub async fn insert(
     properties: &RoomProperties,
     created_at: i64,
 ) -> Result<Option<RoomRecord>, Error> {
-    let result = sqlx::query_as::<_, Row>(&format!(
+    let properties_json = properties_json(properties)?;
+    let result = run!(db, |db| sqlx::query_as::<_, Row>(&format!(
         "INSERT INTO rooms (id, name, privacy, properties, exp, created_at)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
     ))
     .bind(id)
     .bind(name)
     .bind(privacy.as_str())
-    .bind(properties_json(properties)?)
+    .bind(&properties_json)
     .bind(properties.exp)
     .bind(created_at)
     .fetch_one(db)
-    .await;
+    .await);
     match result {
         Ok(row) => row.try_into().map(Some),
         Err(Error::Database(error)) if error.is_unique_violation() => Ok(None),
@@ -73,20 +74,24 @@ pub async fn insert(
 
 /// The room called `name`.
 pub async fn find_by_name(db: impl Handle<'_>, name: &str) -> Result<Option<RoomRecord>, Error> {
-    sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM rooms WHERE name = ?"))
-        .bind(name)
-        .fetch_optional(db)
-        .await?
-        .map(RoomRecord::try_from)
-        .transpose()
+    run!(db, |db| sqlx::query_as::<_, Row>(&format!(
+        "SELECT {COLUMNS} FROM rooms WHERE name = $1"
+    ))
+    .bind(name)
+    .fetch_optional(db)
+    .await)?
+    .map(RoomRecord::try_from)
+    .transpose()
 }
 
 /// The insertion order of the room with this id.
 pub async fn seq_of(db: impl Handle<'_>, id: &str) -> Result<Option<i64>, Error> {
-    sqlx::query_scalar("SELECT seq FROM rooms WHERE id = ?")
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    run!(db, |db| sqlx::query_scalar(
+        "SELECT seq FROM rooms WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await)
 }
 
 /// Where a page of rooms starts.
@@ -108,45 +113,32 @@ pub async fn list_live(
     page: Page,
     limit: i64,
 ) -> Result<(Vec<RoomRecord>, i64), Error> {
-    let total = sqlx::query_scalar("SELECT COUNT(*) FROM rooms WHERE exp IS NULL OR exp > ?")
-        .bind(now)
-        .fetch_one(db)
-        .await?;
-    let live = "(exp IS NULL OR exp > ?)";
-    let rows = match page {
-        Page::First => {
-            sqlx::query_as::<_, Row>(&format!(
-                "SELECT {COLUMNS} FROM rooms WHERE {live} ORDER BY seq DESC LIMIT ?"
-            ))
-            .bind(now)
-            .bind(limit)
-            .fetch_all(db)
-            .await?
-        }
-        Page::After(seq) => {
-            sqlx::query_as::<_, Row>(&format!(
-                "SELECT {COLUMNS} FROM rooms WHERE {live} AND seq < ? ORDER BY seq DESC LIMIT ?"
-            ))
-            .bind(now)
-            .bind(seq)
-            .bind(limit)
-            .fetch_all(db)
-            .await?
-        }
-        Page::Before(seq) => {
-            // The `limit` rooms closest above the cursor, then back to newest first.
-            let mut rows = sqlx::query_as::<_, Row>(&format!(
-                "SELECT {COLUMNS} FROM rooms WHERE {live} AND seq > ? ORDER BY seq ASC LIMIT ?"
-            ))
-            .bind(now)
-            .bind(seq)
-            .bind(limit)
-            .fetch_all(db)
-            .await?;
-            rows.reverse();
-            rows
-        }
+    let total = run!(db, |db| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM rooms WHERE exp IS NULL OR exp > $1"
+    )
+    .bind(now)
+    .fetch_one(db)
+    .await)?;
+    // The first page is the rooms older than any: every `seq` is below `i64::MAX`.
+    let (condition, order, cursor) = match page {
+        Page::First => ("seq < $2", "DESC", i64::MAX),
+        Page::After(seq) => ("seq < $2", "DESC", seq),
+        // The `limit` rooms closest above the cursor, then back to newest first.
+        Page::Before(seq) => ("seq > $2", "ASC", seq),
     };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM rooms WHERE (exp IS NULL OR exp > $1) AND {condition}
+         ORDER BY seq {order} LIMIT $3"
+    );
+    let mut rows = run!(db, |db| sqlx::query_as::<_, Row>(&sql)
+        .bind(now)
+        .bind(cursor)
+        .bind(limit)
+        .fetch_all(db)
+        .await)?;
+    if matches!(page, Page::Before(_)) {
+        rows.reverse();
+    }
     let rooms = rows
         .into_iter()
         .map(RoomRecord::try_from)
@@ -161,24 +153,25 @@ pub async fn update(
     privacy: Privacy,
     properties: &RoomProperties,
 ) -> Result<Option<RoomRecord>, Error> {
-    sqlx::query_as::<_, Row>(&format!(
-        "UPDATE rooms SET privacy = ?, properties = ?, exp = ? WHERE name = ? RETURNING {COLUMNS}"
+    let properties_json = properties_json(properties)?;
+    run!(db, |db| sqlx::query_as::<_, Row>(&format!(
+        "UPDATE rooms SET privacy = $1, properties = $2, exp = $3 WHERE name = $4 RETURNING {COLUMNS}"
     ))
     .bind(privacy.as_str())
-    .bind(properties_json(properties)?)
+    .bind(&properties_json)
     .bind(properties.exp)
     .bind(name)
     .fetch_optional(db)
-    .await?
+    .await)?
     .map(RoomRecord::try_from)
     .transpose()
 }
 
 /// Deletes a room; whether it existed.
 pub async fn delete(db: impl Handle<'_>, name: &str) -> Result<bool, Error> {
-    let result = sqlx::query("DELETE FROM rooms WHERE name = ?")
+    run!(db, |db| sqlx::query("DELETE FROM rooms WHERE name = $1")
         .bind(name)
         .execute(db)
-        .await?;
-    Ok(result.rows_affected() > 0)
+        .await
+        .map(|result| result.rows_affected() > 0))
 }

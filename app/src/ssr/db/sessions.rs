@@ -105,25 +105,29 @@ pub struct NewSession<'a> {
 pub async fn insert(db: impl Handle<'_>, new: NewSession<'_>) -> Result<(), Error> {
     let is_admin = new.claims.is_some_and(Claims::is_admin);
     let is_owner = new.claims.is_some_and(Claims::is_owner);
-    sqlx::query(
+    let claims = encode_json(new.claims)?;
+    let refusal = encode_json(new.refusal)?;
+    let user_name = new.claims.and_then(|claims| claims.u.clone());
+    let user_id = new.claims.and_then(|claims| claims.ud.clone());
+    run!(db, |db| sqlx::query(
         "INSERT INTO sessions (id, secret_hash, room, claims, token_key, refusal, phase, is_admin,
                                is_owner, user_name, user_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'prejoin', ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, 'prejoin', $7, $8, $9, $10, $11)",
     )
     .bind(new.id)
     .bind(new.secret_hash)
     .bind(new.room)
-    .bind(encode_json(new.claims)?)
+    .bind(&claims)
     .bind(new.token_key)
-    .bind(encode_json(new.refusal)?)
+    .bind(&refusal)
     .bind(is_admin)
     .bind(is_owner)
-    .bind(new.claims.and_then(|claims| claims.u.clone()))
-    .bind(new.claims.and_then(|claims| claims.ud.clone()))
+    .bind(&user_name)
+    .bind(&user_id)
     .bind(new.created_at)
     .execute(db)
     .await
-    .map(|_| ())
+    .map(|_| ()))
 }
 
 /// The session whose cookie secret hashes to `secret_hash`, in `room`.
@@ -132,25 +136,25 @@ pub async fn by_secret(
     room: &str,
     secret_hash: &str,
 ) -> Result<Option<SessionRecord>, Error> {
-    sqlx::query_as::<_, SessionRow>(&format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions WHERE secret_hash = ? AND room = ?"
+    run!(db, |db| sqlx::query_as::<_, SessionRow>(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE secret_hash = $1 AND room = $2"
     ))
     .bind(secret_hash)
     .bind(room)
     .fetch_optional(db)
-    .await?
+    .await)?
     .map(SessionRecord::try_from)
     .transpose()
 }
 
 /// The session with this id.
 pub async fn find(db: impl Handle<'_>, id: &str) -> Result<Option<SessionRecord>, Error> {
-    sqlx::query_as::<_, SessionRow>(&format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"
+    run!(db, |db| sqlx::query_as::<_, SessionRow>(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"
     ))
     .bind(id)
     .fetch_optional(db)
-    .await?
+    .await)?
     .map(SessionRecord::try_from)
     .transpose()
 }
@@ -161,13 +165,13 @@ pub async fn in_phase(
     room: &str,
     phase: Phase,
 ) -> Result<Vec<SessionRecord>, Error> {
-    sqlx::query_as::<_, SessionRow>(&format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions WHERE room = ? AND phase = ? ORDER BY joined_at, id"
+    run!(db, |db| sqlx::query_as::<_, SessionRow>(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE room = $1 AND phase = $2 ORDER BY joined_at, id"
     ))
     .bind(room)
     .bind(phase.as_str())
     .fetch_all(db)
-    .await?
+    .await)?
     .into_iter()
     .map(SessionRecord::try_from)
     .collect()
@@ -175,11 +179,11 @@ pub async fn in_phase(
 
 /// Every session in a call, in every room.
 pub async fn all_in_call(db: impl Handle<'_>) -> Result<Vec<SessionRecord>, Error> {
-    sqlx::query_as::<_, SessionRow>(&format!(
+    run!(db, |db| sqlx::query_as::<_, SessionRow>(&format!(
         "SELECT {SESSION_COLUMNS} FROM sessions WHERE phase = 'in_call' ORDER BY room, joined_at"
     ))
     .fetch_all(db)
-    .await?
+    .await)?
     .into_iter()
     .map(SessionRecord::try_from)
     .collect()
@@ -187,51 +191,60 @@ pub async fn all_in_call(db: impl Handle<'_>) -> Result<Vec<SessionRecord>, Erro
 
 /// Ids of the sessions waiting or in a call (to resume presence timers after a restart).
 pub async fn present_ids(db: impl Handle<'_>) -> Result<Vec<String>, Error> {
-    sqlx::query_scalar("SELECT id FROM sessions WHERE phase IN ('waiting', 'in_call')")
-        .fetch_all(db)
-        .await
+    run!(db, |db| sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE phase IN ('waiting', 'in_call')"
+    )
+    .fetch_all(db)
+    .await)
 }
 
 /// Ids of the sessions in a call, optionally only the admins.
 pub async fn in_call_ids(db: &mut Tx, room: &str, admins_only: bool) -> Result<Vec<String>, Error> {
-    sqlx::query_scalar(
-        "SELECT id FROM sessions WHERE room = ? AND phase = 'in_call' AND (is_admin = 1 OR ? = 0)",
+    run!(db, |db| sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE room = $1 AND phase = 'in_call' AND (is_admin OR NOT $2)",
     )
     .bind(room)
     .bind(admins_only)
     .fetch_all(db)
-    .await
+    .await)
 }
 
 /// How many sessions are in the call.
 pub async fn count_in_call(db: &mut Tx, room: &str) -> Result<i64, Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE room = ? AND phase = 'in_call'")
-        .bind(room)
-        .fetch_one(db)
-        .await
+    run!(db, |db| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sessions WHERE room = $1 AND phase = 'in_call'"
+    )
+    .bind(room)
+    .fetch_one(db)
+    .await)
 }
 
 /// Whether an admin is in the call.
 pub async fn admin_present(db: impl Handle<'_>, room: &str) -> Result<bool, Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM sessions WHERE room = ? AND phase = 'in_call' AND is_admin = 1)",
+    run!(db, |db| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sessions WHERE room = $1 AND phase = 'in_call' AND is_admin)",
     )
     .bind(room)
     .fetch_one(db)
-    .await
+    .await)
 }
 
 /// Moves a session to `to` if it is in one of `from`; whether it moved.
 pub async fn move_phase(db: &mut Tx, id: &str, from: &[Phase], to: Phase) -> Result<bool, Error> {
-    let result = sqlx::query(
-        "UPDATE sessions SET phase = ? WHERE id = ? AND phase IN (SELECT value FROM json_each(?))",
-    )
-    .bind(to.as_str())
-    .bind(id)
-    .bind(phase_list(from))
-    .execute(db)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    let sql = format!(
+        "UPDATE sessions SET phase = $1 WHERE id = $2 AND phase IN ({})",
+        placeholders(3, from.len())
+    );
+    run!(db, |db| {
+        let mut query = sqlx::query(&sql).bind(to.as_str()).bind(id);
+        for phase in from {
+            query = query.bind(phase.as_str());
+        }
+        query
+            .execute(db)
+            .await
+            .map(|result| result.rows_affected() == 1)
+    })
 }
 
 /// Puts a session in the call if it is in one of `from`; whether it entered. The phase guard
@@ -245,42 +258,52 @@ pub async fn enter_call(
     joined_at: i64,
     eject: Option<(i64, CallErrorKind)>,
 ) -> Result<bool, Error> {
-    let result = sqlx::query(
-        "UPDATE sessions SET phase = 'in_call', user_name = ?, joined_at = ?, eject_at = ?,
-                             eject_type = ?, video = 0, audio = 0
-         WHERE id = ? AND phase IN (SELECT value FROM json_each(?))",
-    )
-    .bind(user_name)
-    .bind(joined_at)
-    .bind(eject.map(|(at, _)| at))
-    .bind(eject.map(|(_, kind)| kind.as_str()))
-    .bind(id)
-    .bind(phase_list(from))
-    .execute(db)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    let sql = format!(
+        "UPDATE sessions SET phase = 'in_call', user_name = $1, joined_at = $2, eject_at = $3,
+                             eject_type = $4, video = FALSE, audio = FALSE
+         WHERE id = $5 AND phase IN ({})",
+        placeholders(6, from.len())
+    );
+    run!(db, |db| {
+        let mut query = sqlx::query(&sql)
+            .bind(user_name)
+            .bind(joined_at)
+            .bind(eject.map(|(at, _)| at))
+            .bind(eject.map(|(_, kind)| kind.as_str()))
+            .bind(id);
+        for phase in from {
+            query = query.bind(phase.as_str());
+        }
+        query
+            .execute(db)
+            .await
+            .map(|result| result.rows_affected() == 1)
+    })
 }
 
 /// Records whether a session in the call sends video and audio; whether it is in the call.
 pub async fn set_media(db: &mut Tx, id: &str, video: bool, audio: bool) -> Result<bool, Error> {
-    let result =
-        sqlx::query("UPDATE sessions SET video = ?, audio = ? WHERE id = ? AND phase = 'in_call'")
-            .bind(video)
-            .bind(audio)
-            .bind(id)
-            .execute(db)
-            .await?;
-    Ok(result.rows_affected() == 1)
+    run!(db, |db| sqlx::query(
+        "UPDATE sessions SET video = $1, audio = $2 WHERE id = $3 AND phase = 'in_call'"
+    )
+    .bind(video)
+    .bind(audio)
+    .bind(id)
+    .execute(db)
+    .await
+    .map(|result| result.rows_affected() == 1))
 }
 
 /// Sets the name a session goes by.
 pub async fn set_user_name(db: &mut Tx, id: &str, user_name: &str) -> Result<(), Error> {
-    sqlx::query("UPDATE sessions SET user_name = ? WHERE id = ?")
-        .bind(user_name)
-        .bind(id)
-        .execute(db)
-        .await
-        .map(|_| ())
+    run!(db, |db| sqlx::query(
+        "UPDATE sessions SET user_name = $1 WHERE id = $2"
+    )
+    .bind(user_name)
+    .bind(id)
+    .execute(db)
+    .await
+    .map(|_| ()))
 }
 
 /// Sessions in a call that must leave by `now` (unix seconds), with the error type to send.
@@ -288,13 +311,13 @@ pub async fn due_for_ejection(
     db: impl Handle<'_>,
     now: i64,
 ) -> Result<Vec<(String, CallErrorKind)>, Error> {
-    let due: Vec<(String, Option<String>)> = sqlx::query_as(
+    let due: Vec<(String, Option<String>)> = run!(db, |db| sqlx::query_as(
         "SELECT id, eject_type FROM sessions
-         WHERE phase = 'in_call' AND eject_at IS NOT NULL AND eject_at <= ?",
+         WHERE phase = 'in_call' AND eject_at IS NOT NULL AND eject_at <= $1",
     )
     .bind(now)
     .fetch_all(db)
-    .await?;
+    .await)?;
     Ok(due
         .into_iter()
         .map(|(id, kind)| {
@@ -312,16 +335,21 @@ pub async fn present_ids_with_token(
     db: impl Handle<'_>,
     token_key: &str,
 ) -> Result<Vec<String>, Error> {
-    sqlx::query_scalar(
-        "SELECT id FROM sessions WHERE token_key = ? AND phase IN ('waiting', 'in_call', 'prejoin')",
+    run!(db, |db| {
+        sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE token_key = $1 AND phase IN ('waiting', 'in_call', 'prejoin')",
     )
     .bind(token_key)
     .fetch_all(db)
     .await
+    })
 }
 
-/// Phases as the JSON array `json_each` reads in a guarded update.
-fn phase_list(phases: &[Phase]) -> String {
-    let names: Vec<&str> = phases.iter().map(|phase| phase.as_str()).collect();
-    serde_json::Value::from(names).to_string()
+/// `count` numbered placeholders from `$first`, comma-separated: the phase list of a guarded
+/// update, bound one phase each.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

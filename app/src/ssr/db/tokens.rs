@@ -9,32 +9,36 @@ pub async fn insert(
     properties_json: &str,
     created_at: i64,
 ) -> Result<(), Error> {
-    sqlx::query("INSERT INTO meeting_tokens (jti, properties, created_at) VALUES (?, ?, ?)")
-        .bind(jti)
-        .bind(properties_json)
-        .bind(created_at)
-        .execute(db)
-        .await
-        .map(|_| ())
+    run!(db, |db| sqlx::query(
+        "INSERT INTO meeting_tokens (jti, properties, created_at) VALUES ($1, $2, $3)"
+    )
+    .bind(jti)
+    .bind(properties_json)
+    .bind(created_at)
+    .execute(db)
+    .await
+    .map(|_| ()))
 }
 
 /// Marks a token revoked (idempotent).
 pub async fn revoke(db: impl Handle<'_>, token_key: &str, revoked_at: i64) -> Result<(), Error> {
-    sqlx::query(
-        "INSERT INTO token_revocations (token_key, revoked_at) VALUES (?, ?)
+    run!(db, |db| sqlx::query(
+        "INSERT INTO token_revocations (token_key, revoked_at) VALUES ($1, $2)
          ON CONFLICT (token_key) DO NOTHING",
     )
     .bind(token_key)
     .bind(revoked_at)
     .execute(db)
     .await
-    .map(|_| ())
+    .map(|_| ()))
 }
 
 /// Whether a token has been revoked.
 pub async fn is_revoked(db: impl Handle<'_>, token_key: &str) -> Result<bool, Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM token_revocations WHERE token_key = ?)")
-        .bind(token_key)
-        .fetch_one(db)
-        .await
+    run!(db, |db| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM token_revocations WHERE token_key = $1)"
+    )
+    .bind(token_key)
+    .fetch_one(db)
+    .await)
 }

@@ -91,7 +91,7 @@ pub async fn decide(
     let by = authorize_admin(state, actor, room)
         .await?
         .unwrap_or_else(|| "the API".to_owned());
-    let mut tx = state.db.write().await?;
+    let mut tx = state.db.write_room(room).await?;
     let mut outbox = Outbox::new(room);
 
     let star = decisions

@@ -24,7 +24,7 @@ pub async fn eject_sessions(
     kind: CallErrorKind,
     msg: &str,
 ) -> Result<Vec<String>, AppError> {
-    let mut tx = state.db.write().await?;
+    let mut tx = state.db.write_room(room).await?;
     let mut outbox = Outbox::new(room);
     let mut ejected = Vec::new();
     let command = Command::Eject {
@@ -72,7 +72,7 @@ pub async fn eject(
         }
     }
     if ban {
-        let mut tx = state.db.write().await?;
+        let mut tx = state.db.write_room(room).await?;
         for id in ids {
             bans::ban(&mut tx, room, "session", id).await?;
         }
@@ -110,7 +110,7 @@ pub async fn room_deleted(state: &AppState, room: &str) -> Result<(), AppError> 
         "This room has been deleted.",
     )
     .await?;
-    let mut tx = state.db.write().await?;
+    let mut tx = state.db.write_room(room).await?;
     bans::clear(&mut tx, room).await?;
     tx.commit().await?;
     Ok(())

@@ -42,7 +42,7 @@ pub async fn request_access(
             ));
         }
     }
-    let mut tx = state.db.write().await?;
+    let mut tx = state.db.write_room(&session.room).await?;
     let mut outbox = Outbox::new(&session.room);
     let (current, mut subject) = own_subject(&mut tx, session).await?;
     let knock = match subject.knock.take() {

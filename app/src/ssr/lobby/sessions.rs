@@ -204,7 +204,7 @@ pub async fn join(
             ));
         }
     }
-    let mut tx = state.db.write().await?;
+    let mut tx = state.db.write_room(&session.room).await?;
     let mut outbox = Outbox::new(&session.room);
     let (current, mut subject) = own_subject(&mut tx, session).await?;
     subject.participant = participant(&current, name.as_str(), now_millis());
@@ -222,7 +222,7 @@ pub(super) async fn run_own(
     session: &SessionRecord,
     command: Command,
 ) -> Result<CallState, AppError> {
-    let mut tx = state.db.write().await?;
+    let mut tx = state.db.write_room(&session.room).await?;
     let mut outbox = Outbox::new(&session.room);
     let (current, subject) = own_subject(&mut tx, session).await?;
     apply(&mut tx, &mut outbox, &current, &command, &subject).await?;

@@ -1,5 +1,9 @@
-//! Starts the real router on port 0 with a fresh SQLite file, one per test (zero2prod's
+//! Starts the real router on port 0 with a fresh database, one per test (zero2prod's
 //! `spawn_app`), and makes the HTTP clients that talk to it.
+//!
+//! The database is a SQLite file in a temporary directory, or, when `KNOCK_TEST_POSTGRES`
+//! names a PostgreSQL server (`make test` starts one), a new database created on it for the
+//! test: the same tests then run against PostgreSQL.
 
 use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},
@@ -20,7 +24,9 @@ pub struct TestApp {
     pub api_key: String,
     /// The server's domain id.
     pub domain_id: String,
-    /// The SQLite file, inside `dir`.
+    /// The server's `DATABASE_URL`.
+    pub database_url: String,
+    /// The SQLite file, inside `dir` (absent when the test runs on PostgreSQL).
     pub database: PathBuf,
     /// A client that keeps cookies, as a browser would.
     pub client: reqwest::Client,
@@ -38,21 +44,60 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server after letting the test adjust its configuration.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let url = match postgres_server() {
+        Some(server) => Some(new_postgres_database(&server).await),
+        None => None,
+    };
+    spawn_on(url, adjust).await
+}
+
+/// Starts a server on a SQLite file whichever backend the suite runs on, for the tests of
+/// what only SQLite has (the file, its mode, WAL).
+pub async fn spawn_sqlite_app() -> TestApp {
+    spawn_on(None, |_| {}).await
+}
+
+async fn spawn_on(postgres: Option<String>, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temporary directory");
     let database = dir.path().join("knock.db");
     let mut config = Config::from_lookup(|_| None).expect("default configuration");
     config.api_key = Some(Secret::new(API_KEY));
-    config.database_url = format!("sqlite://{}", database.display());
+    config.database_url = postgres.unwrap_or_else(|| format!("sqlite://{}", database.display()));
     adjust(&mut config);
+    let database_url = config.database_url.clone();
     let (base_url, api_key, domain_id) = start(config).await;
     TestApp {
         base_url,
         api_key,
         domain_id,
+        database_url,
         database,
         client: client(),
         _dir: dir,
     }
+}
+
+/// The PostgreSQL server the suite runs against (`KNOCK_TEST_POSTGRES`), if any.
+fn postgres_server() -> Option<String> {
+    std::env::var("KNOCK_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// Creates an empty database on the PostgreSQL server at `server` (a URL) and returns its
+/// URL. The server is a throwaway one, so the database is left for it to take away.
+async fn new_postgres_database(server: &str) -> String {
+    use sqlx::{ConnectOptions, Connection, postgres::PgConnectOptions};
+    let name = format!("knock_{}", uuid::Uuid::new_v4().simple());
+    let options: PgConnectOptions = server.parse().expect("a PostgreSQL URL");
+    let mut admin = options.connect().await.expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
+    admin.close().await.expect("disconnect");
+    let (base, _) = server.rsplit_once('/').expect("a URL with a database");
+    format!("{base}/{name}")
 }
 
 /// Starts a server for `config` on port 0; returns its base URL, API key and domain id.

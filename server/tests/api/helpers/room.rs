@@ -284,7 +284,7 @@ impl Room {
 
     /// Every row of the database now.
     pub async fn snapshot(&self) -> Snapshot {
-        Database::open_read_only(&self.app.database)
+        Database::open_read_only(&self.app.database_url)
             .await
             .snapshot()
             .await
