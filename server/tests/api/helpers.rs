@@ -13,8 +13,8 @@ mod stream;
 
 pub use api::{Api, assert_error, authed, mentions, now, send, strings};
 pub use app::{
-    API_KEY, TestApp, browser_at, client, client_at, loopback, spawn_app, spawn_app_with,
-    spawn_sqlite_app,
+    API_KEY, TestApp, browser_at, client, client_at, loopback, postgres_database, spawn_app,
+    spawn_app_with, spawn_sqlite_app,
 };
 pub use db::{Database, Snapshot, snapshot_diff};
 pub use person::Person;

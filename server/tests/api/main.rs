@@ -4,6 +4,7 @@
 mod foundation;
 mod hardening;
 mod helpers;
+mod instances;
 mod lobby;
 mod media;
 mod meeting_tokens;

@@ -13,9 +13,8 @@ pub async fn insert(
     recipients: &[String],
     now: i64,
 ) -> Result<i64, Error> {
-    let id: i64 =
-        run!(&mut *db, |db| {
-            sqlx::query_scalar(
+    let id: i64 = run!(&mut *db, |db| {
+        sqlx::query_scalar(
         "INSERT INTO events (room, name, payload, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(room)
@@ -24,7 +23,7 @@ pub async fn insert(
     .bind(now)
     .fetch_one(db)
     .await
-        })?;
+    })?;
     // One statement for every recipient: an event to a full room's 200 admins was 200 round
     // trips inside the writing transaction.
     let recipients =

@@ -84,6 +84,15 @@ fn postgres_server() -> Option<String> {
         .filter(|url| !url.is_empty())
 }
 
+/// A new database on the suite's PostgreSQL server, for the tests that need PostgreSQL (several
+/// servers on one database). They are `#[ignore]`d, so a plain `cargo test` skips them, and
+/// `make test` runs them with a server started.
+pub async fn postgres_database() -> String {
+    let server = postgres_server()
+        .expect("KNOCK_TEST_POSTGRES names a PostgreSQL server (scripts/with-postgres.sh)");
+    new_postgres_database(&server).await
+}
+
 /// Creates an empty database on the PostgreSQL server at `server` (a URL) and returns its
 /// URL. The server is a throwaway one, so the database is left for it to take away.
 async fn new_postgres_database(server: &str) -> String {
