@@ -6,6 +6,7 @@
 mod api;
 mod app;
 mod db;
+mod pair;
 mod person;
 mod process;
 mod room;
@@ -17,6 +18,7 @@ pub use app::{
     spawn_app_with, spawn_sqlite_app,
 };
 pub use db::{Database, Snapshot, snapshot_diff};
+pub use pair::Pair;
 pub use person::Person;
 pub use process::Server;
 pub use room::{Room, knock_of};

@@ -4,46 +4,9 @@
 //! throwaway cluster (`scripts/with-postgres.sh`).
 
 use futures_util::future::join_all;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{API_KEY, Api, Person, Server, postgres_database};
-
-/// Two servers, A and B, on one new PostgreSQL database.
-struct Pair {
-    a: Server,
-    b: Server,
-    _dir: tempfile::TempDir,
-}
-
-impl Pair {
-    async fn start() -> Self {
-        let database = postgres_database().await;
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let a = Server::start_on(dir.path(), &database).await;
-        let b = Server::start_on(dir.path(), &database).await;
-        Self { a, b, _dir: dir }
-    }
-
-    /// The REST API through A (`false`) or B (`true`).
-    fn api(&self, on_b: bool) -> Api {
-        Api::new(self.url(on_b), API_KEY)
-    }
-
-    fn url(&self, on_b: bool) -> &str {
-        if on_b {
-            &self.b.base_url
-        } else {
-            &self.a.base_url
-        }
-    }
-
-    /// Someone opening `room`'s link with a token of `properties` on A or B.
-    async fn with_token(&self, room: &str, on_b: bool, mut properties: Value) -> Person {
-        properties["room_name"] = json!(room);
-        let token = self.api(on_b).token(properties).await;
-        Person::arrive(self.url(on_b), room, Some(&token)).await
-    }
-}
+use crate::helpers::{Pair, Person};
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL: make test runs it"]

@@ -1,0 +1,46 @@
+//! Two real `knock` binaries, A and B, on one PostgreSQL database: the multi-instance tests.
+
+use serde_json::{Value, json};
+
+use super::{API_KEY, Api, Person, Server, postgres_database};
+
+/// Two servers, A and B, on one new PostgreSQL database.
+pub struct Pair {
+    /// Server A.
+    pub a: Server,
+    /// Server B.
+    pub b: Server,
+    _dir: tempfile::TempDir,
+}
+
+impl Pair {
+    /// Starts A and B on a new database of the suite's PostgreSQL server.
+    pub async fn start() -> Self {
+        let database = postgres_database().await;
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let a = Server::start_on(dir.path(), &database).await;
+        let b = Server::start_on(dir.path(), &database).await;
+        Self { a, b, _dir: dir }
+    }
+
+    /// The REST API through A (`false`) or B (`true`).
+    pub fn api(&self, on_b: bool) -> Api {
+        Api::new(self.url(on_b), API_KEY)
+    }
+
+    /// The base URL of A (`false`) or B (`true`).
+    pub fn url(&self, on_b: bool) -> &str {
+        if on_b {
+            &self.b.base_url
+        } else {
+            &self.a.base_url
+        }
+    }
+
+    /// Someone opening `room`'s link with a token of `properties` on A or B.
+    pub async fn with_token(&self, room: &str, on_b: bool, mut properties: Value) -> Person {
+        properties["room_name"] = json!(room);
+        let token = self.api(on_b).token(properties).await;
+        Person::arrive(self.url(on_b), room, Some(&token)).await
+    }
+}
