@@ -50,7 +50,7 @@ pub async fn stream(
 
     // Subscribe before reading the log: an event committed in between is in one or the other
     // (or both, and the id check drops the copy).
-    let live = state.events.subscribe(&room);
+    let live = state.events.subscribe(&room).await?;
     let backlog = repo::since(&state.db, &session.id, after).await?;
     let presence = state.presence.connect(&session.id);
     let shutdown = state.shutdown.subscribe();
@@ -97,7 +97,7 @@ impl Cursor {
                 Ok(event) => {
                     if event.id > self.last && event.recipients.contains(&self.session_id) {
                         self.last = event.id;
-                        let sse = sse(event.id, event.name, &event.payload);
+                        let sse = sse(event.id, &event.name, &event.payload);
                         return Some((Ok(sse), self));
                     }
                 }

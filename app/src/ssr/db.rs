@@ -27,6 +27,7 @@ macro_rules! run {
 
 pub mod bans;
 pub mod dashboard;
+pub mod doorbell;
 pub mod events;
 pub mod knocks;
 pub mod rooms;
@@ -65,7 +66,11 @@ enum Pool {
 }
 
 /// An open write transaction. Dropping it without [`Tx::commit`] rolls it back.
-pub struct Tx(Open);
+pub struct Tx {
+    open: Open,
+    /// The room whose write lock it holds ([`Db::write_room`]).
+    room: Option<String>,
+}
 
 enum Open {
     Sqlite(Transaction<'static, Sqlite>),
@@ -144,10 +149,11 @@ impl Db {
     /// On SQLite it takes the database's write lock at once (`BEGIN IMMEDIATE`), so the reads
     /// inside it and the writes that depend on them are one atomic step.
     pub async fn write(&self) -> Result<Tx, Error> {
-        Ok(Tx(match &self.0 {
+        let open = match &self.0 {
             Pool::Sqlite(pool) => Open::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => Open::Postgres(pool.begin().await?),
-        }))
+        };
+        Ok(Tx { open, room: None })
     }
 
     /// Opens a write transaction on `room`: the reads inside it (counting a call, finding a
@@ -159,7 +165,8 @@ impl Db {
     /// server while different rooms write in parallel.
     pub async fn write_room(&self, room: &str) -> Result<Tx, Error> {
         let mut tx = self.write().await?;
-        if let Open::Postgres(open) = &mut tx.0 {
+        tx.room = Some(room.to_owned());
+        if let Open::Postgres(open) = &mut tx.open {
             sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
                 .bind(ROOM_LOCK_SPACE)
                 .bind(room)
@@ -214,9 +221,14 @@ fn create_owner_only(url: &str, options: &SqliteConnectOptions) -> Result<(), Er
 }
 
 impl Tx {
+    /// The room whose write lock this transaction holds, if it was opened on one.
+    pub fn room(&self) -> Option<&str> {
+        self.room.as_deref()
+    }
+
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), Error> {
-        match self.0 {
+        match self.open {
             Open::Sqlite(tx) => tx.commit().await,
             Open::Postgres(tx) => tx.commit().await,
         }
@@ -270,7 +282,7 @@ impl<'c> Handle<'c> for &'c Db {
 
 impl<'c> Handle<'c> for &'c mut Tx {
     fn conn(self) -> Conn<'c> {
-        match &mut self.0 {
+        match &mut self.open {
             Open::Sqlite(tx) => Conn::Sqlite(tx),
             Open::Postgres(tx) => Conn::Postgres(tx),
         }

@@ -9,7 +9,7 @@ use rand::{Rng, distr::Alphanumeric};
 use super::{
     config::{Config, Secret},
     db::{Db, settings},
-    events::{EventHub, LocalHub},
+    events::EventHub,
     limits::{KnockLimiter, SignInLimiter},
     presence::Presence,
 };
@@ -104,6 +104,7 @@ impl AppState {
                 }
             }
         };
+        let events = EventHub::for_db(&db).await.map_err(database)?;
         let presence = Presence::new(config.presence_grace);
         let state = AppState {
             leptos_options,
@@ -111,7 +112,7 @@ impl AppState {
             db,
             api_key,
             domain_id,
-            events: Arc::new(EventHub::new(LocalHub::default())),
+            events: Arc::new(events),
             presence,
             knock_limiter: Arc::new(KnockLimiter::default()),
             sign_in_limiter: Arc::new(SignInLimiter::default()),

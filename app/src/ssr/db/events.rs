@@ -102,3 +102,66 @@ pub async fn prune(db: impl Handle<'_>, before: i64, limit: u32) -> Result<u64, 
     .await
     .map(|result| result.rows_affected()))
 }
+
+/// An event as a server reads it from the log to deliver it: with its recipients.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomEvent {
+    /// Increasing id: the SSE `id`.
+    pub id: i64,
+    /// The daily-js event name.
+    pub name: String,
+    /// The JSON payload.
+    pub payload: String,
+    /// The sessions it is for.
+    pub recipients: Vec<String>,
+}
+
+/// A room's events after `after`, oldest first, each with its recipients.
+pub async fn in_room_since(
+    db: impl Handle<'_>,
+    room: &str,
+    after: i64,
+) -> Result<Vec<RoomEvent>, Error> {
+    let rows: Vec<(i64, String, String, String)> = run!(db, |db| sqlx::query_as(
+        "SELECT e.id, e.name, e.payload, r.session_id
+         FROM events e JOIN event_recipients r ON r.event_id = e.id
+         WHERE e.room = $1 AND e.id > $2 ORDER BY e.id",
+    )
+    .bind(room)
+    .bind(after)
+    .fetch_all(db)
+    .await)?;
+    let mut events: Vec<RoomEvent> = Vec::new();
+    for (id, name, payload, recipient) in rows {
+        match events.last_mut() {
+            Some(event) if event.id == id => event.recipients.push(recipient),
+            _ => events.push(RoomEvent {
+                id,
+                name,
+                payload,
+                recipients: vec![recipient],
+            }),
+        }
+    }
+    Ok(events)
+}
+
+/// The highest event id of `room` (0 when it has none).
+pub async fn last_in_room(db: impl Handle<'_>, room: &str) -> Result<i64, Error> {
+    run!(db, |db| sqlx::query_scalar(
+        "SELECT COALESCE(MAX(id), 0) FROM events WHERE room = $1"
+    )
+    .bind(room)
+    .fetch_one(db)
+    .await)
+}
+
+/// Each room with events after `after`, and its highest event id.
+pub async fn rooms_since(db: impl Handle<'_>, after: i64) -> Result<Vec<(String, i64)>, Error> {
+    run!(db, |db| sqlx::query_as(
+        "SELECT room, MAX(id) FROM events WHERE id > $1 GROUP BY room"
+    )
+    .bind(after)
+    .fetch_all(db)
+    .await)
+}

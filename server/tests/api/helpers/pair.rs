@@ -6,6 +6,8 @@ use super::{API_KEY, Api, Person, Server, postgres_database};
 
 /// Two servers, A and B, on one new PostgreSQL database.
 pub struct Pair {
+    /// The database's URL.
+    pub database_url: String,
     /// Server A.
     pub a: Server,
     /// Server B.
@@ -20,7 +22,17 @@ impl Pair {
         let dir = tempfile::tempdir().expect("temporary directory");
         let a = Server::start_on(dir.path(), &database).await;
         let b = Server::start_on(dir.path(), &database).await;
-        Self { a, b, _dir: dir }
+        Self {
+            database_url: database,
+            a,
+            b,
+            _dir: dir,
+        }
+    }
+
+    /// A pool on the servers' database, to look at it beside them.
+    pub fn database(&self) -> sqlx::PgPool {
+        sqlx::PgPool::connect_lazy(&self.database_url).expect("a PostgreSQL URL")
     }
 
     /// The REST API through A (`false`) or B (`true`).

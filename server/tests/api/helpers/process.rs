@@ -100,6 +100,11 @@ impl Server {
         None
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no graceful shutdown, no chance to flush anything.
     pub fn crash(mut self) {
         self.child.kill().expect("SIGKILL");

@@ -1,0 +1,81 @@
+//! PostgreSQL's `LISTEN`/`NOTIFY` as a doorbell between servers: after a transaction that
+//! logged events commits, its server rings with the room and the highest event id; every
+//! server hears it and reads the log. The notification carries no event (a payload is capped
+//! at 8,000 bytes), and one may be lost (a listener reconnecting misses what was sent
+//! meanwhile), so a [`Ring::Missed`] tells the listener to read every room it follows.
+
+use sqlx::{
+    PgPool,
+    postgres::{PgListener, PgPoolOptions},
+};
+
+use super::Error;
+
+/// The notification channel.
+const CHANNEL: &str = "knock_events";
+
+/// What the doorbell says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ring {
+    /// Events up to `id` were committed in `room`.
+    Room {
+        /// The room's name.
+        room: String,
+        /// The highest id committed.
+        id: i64,
+    },
+    /// The connection was lost and listens again: rings may have been missed meanwhile.
+    Missed,
+}
+
+/// Rings the doorbell for `room` (after the commit, never inside the transaction: a `NOTIFY`
+/// there would serialize every commit of the cluster).
+pub async fn ring(pool: &PgPool, room: &str, id: i64) -> Result<(), Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(format!("{id} {room}"))
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// A server's ear on the doorbell: one connection of its own, named
+/// `knock-listener-<process id>` in `pg_stat_activity`.
+pub struct Doorbell {
+    listener: PgListener,
+}
+
+impl Doorbell {
+    /// Connects (beside `pool`, with the same server and credentials) and listens.
+    pub async fn listen(pool: &PgPool) -> Result<Self, Error> {
+        let options = pool
+            .connect_options()
+            .as_ref()
+            .clone()
+            .application_name(&format!("knock-listener-{}", std::process::id()));
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(options);
+        let mut listener = PgListener::connect_with(&own).await?;
+        listener.listen(CHANNEL).await?;
+        Ok(Self { listener })
+    }
+
+    /// The next ring. After an error the caller listens anew (and reads every room it follows).
+    pub async fn next(&mut self) -> Result<Ring, Error> {
+        loop {
+            let Some(notification) = self.listener.try_recv().await? else {
+                return Ok(Ring::Missed);
+            };
+            if let Some((id, room)) = notification.payload().split_once(' ')
+                && let Ok(id) = id.parse()
+            {
+                return Ok(Ring::Room {
+                    room: room.to_owned(),
+                    id,
+                });
+            }
+            tracing::warn!(payload = notification.payload(), "unreadable doorbell ring");
+        }
+    }
+}
