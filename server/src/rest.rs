@@ -7,6 +7,7 @@ mod domain;
 mod lobby;
 mod meeting_tokens;
 pub mod openapi;
+mod room_path;
 mod rooms;
 
 use crate::limits::payload_too_large;

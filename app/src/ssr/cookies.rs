@@ -3,7 +3,9 @@
 
 use axum::http::{HeaderMap, HeaderValue, header::COOKIE};
 
-use super::{config::Config, db::sessions::SessionRecord, lobby, state::AppState};
+use super::{
+    config::Config, db::sessions::SessionRecord, domain::names::RoomName, lobby, state::AppState,
+};
 use crate::error::AppError;
 
 /// A request carried two cookies of one name. Browsers send both when another site (a sibling
@@ -74,6 +76,14 @@ pub async fn session_from_cookie(
     headers: &HeaderMap,
     room: &str,
 ) -> Result<SessionRecord, AppError> {
+    // No room has a name that breaks the rule: no session either (and the database is spared
+    // what it could not hold, such as a NUL).
+    if RoomName::parse("room", room).is_err() {
+        return Err(AppError::Forbidden(format!(
+            "there is no room called {} here",
+            room.escape_debug()
+        )));
+    }
     let secret = cookie(headers, &lobby::cookie_name(&state.config, room))?.ok_or_else(|| {
         AppError::Forbidden(format!(
             "there is no session for room {room} in this browser; open /{room} first"

@@ -22,6 +22,24 @@ pub const MAX_DISPLAY_NAME: usize = 64;
 /// The longest `user_id`.
 pub const MAX_USER_ID: usize = 36;
 
+/// Checks an identifier a client sends (a `user_id`, a participant id): 1 to `max`
+/// characters, none of them a control character (NUL among them, which no database text
+/// column holds).
+pub fn identifier(field: &str, value: &str, max: usize) -> Result<(), AppError> {
+    let length = value.chars().count();
+    if length == 0 || length > max {
+        return Err(AppError::invalid(format!(
+            "{field} must be 1 to {max} characters (this one has {length})"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(AppError::invalid(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks a room name: `[A-Za-z0-9_-]{1,128}` and not one of the app's own paths.
 pub fn room_name(field: &str, name: &str) -> Result<(), AppError> {
     let well_formed = (1..=MAX_ROOM_NAME).contains(&name.len())
@@ -133,14 +151,9 @@ pub mod property {
         super::display_name(field, &name)
     }
 
-    /// A `user_id`: 1 to [`MAX_USER_ID`] characters.
+    /// A `user_id`: 1 to [`MAX_USER_ID`] characters, none of them a control character.
     pub fn user_id(field: &str, id: String, _now: i64) -> Result<String, AppError> {
-        let length = id.chars().count();
-        if length == 0 || length > MAX_USER_ID {
-            return Err(AppError::invalid(format!(
-                "{field} must be 1 to {MAX_USER_ID} characters (this one has {length})"
-            )));
-        }
+        super::identifier(field, &id, MAX_USER_ID)?;
         Ok(id)
     }
 

@@ -16,14 +16,10 @@ use app::{
         time::{now_millis, rfc3339_millis},
     },
 };
-use axum::{
-    Json,
-    body::Bytes,
-    extract::{Path, State},
-};
+use axum::{Json, body::Bytes, extract::State};
 use serde::Deserialize;
 
-use super::body::JsonBody;
+use super::{body::JsonBody, room_path::RoomPath};
 
 fn entry(room: &str, participant: Participant, now: i64) -> PresenceEntry {
     PresenceEntry {
@@ -76,7 +72,7 @@ pub async fn presence(
 )]
 pub async fn room_presence(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    RoomPath(name): RoomPath,
 ) -> Result<Json<RoomPresence>, AppError> {
     let now = now_millis();
     let data: Vec<PresenceEntry> = lobby::room_presence(&state, &name)
@@ -105,7 +101,7 @@ pub async fn room_presence(
 )]
 pub async fn waiting(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    RoomPath(name): RoomPath,
 ) -> Result<Json<WaitingList>, AppError> {
     let data: Vec<WaitingEntry> = lobby::waiting_participants(&state, &Actor::Api, &name)
         .await?
@@ -147,7 +143,7 @@ struct WaitingUpdate {
 )]
 pub async fn decide(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    RoomPath(name): RoomPath,
     body: Bytes,
 ) -> Result<Json<Decisions>, AppError> {
     let value: serde_json::Value = serde_json::from_slice(&body).map_err(|error| {
@@ -188,7 +184,7 @@ pub async fn decide(
 )]
 pub async fn eject(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    RoomPath(name): RoomPath,
     JsonBody(request): JsonBody<EjectRequest>,
 ) -> Result<Json<Ejected>, AppError> {
     let ejected_ids =

@@ -11,10 +11,10 @@ use app::{
 };
 use axum::{
     Json,
-    extract::{Path, Query, State},
+    extract::{Query, State},
 };
 
-use super::body::JsonBody;
+use super::{body::JsonBody, room_path::RoomPath};
 
 /// Creates a room.
 #[utoipa::path(
@@ -76,7 +76,7 @@ pub async fn list(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    RoomPath(name): RoomPath,
 ) -> Result<Json<Room>, AppError> {
     rooms::get(&state, &name).await.map(Json)
 }
@@ -99,7 +99,7 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    RoomPath(name): RoomPath,
     JsonBody(request): JsonBody<UpdateRoom>,
 ) -> Result<Json<Room>, AppError> {
     rooms::update(&state, &name, request, now()).await.map(Json)
@@ -120,7 +120,7 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    RoomPath(name): RoomPath,
 ) -> Result<Json<RoomDeleted>, AppError> {
     rooms::delete(&state, &name).await.map(Json)
 }

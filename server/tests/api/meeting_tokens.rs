@@ -264,6 +264,27 @@ async fn a_self_signed_token_is_accepted() {
 }
 
 #[tokio::test]
+async fn a_self_signed_token_with_a_control_character_in_its_user_id_is_refused() {
+    let app = spawn_app().await;
+    for claims in [
+        json!({"r": "standup", "ud": "ana\u{0}", "d": app.domain_id, "iat": now()}),
+        json!({"r": "standup", "u": "Ana\u{7}", "d": app.domain_id, "iat": now()}),
+    ] {
+        let token = sign(&claims, Algorithm::HS256, &app.api_key);
+        let info = assert_refused(&validate(&app, &token, "").await);
+        assert!(info.contains("control character"), "{info}");
+        // Opening the room with it is a refused token, not a server error.
+        let page = app
+            .client
+            .get(app.url(&format!("/standup?t={token}")))
+            .send()
+            .await
+            .expect("open the room");
+        assert!(page.status().as_u16() < 500, "{}", page.status());
+    }
+}
+
+#[tokio::test]
 async fn an_expired_token_is_refused() {
     let app = spawn_app().await;
     let claims = json!({

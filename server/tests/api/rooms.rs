@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, authed, mentions, now, send, spawn_app};
+use crate::helpers::{TestApp, assert_error, authed, mentions, now, send, spawn_app};
 
 async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
     send(authed(app, Method::POST, path).json(&body)).await
@@ -490,4 +490,36 @@ async fn deleting_a_room_removes_it_once() {
         body,
         json!({"error": "not-found", "info": "room doomed not found"})
     );
+}
+
+#[tokio::test]
+async fn a_path_name_no_room_could_have_is_not_found_on_every_route() {
+    let app = spawn_app().await;
+    let api = app.api();
+    for path in [
+        "/v1/rooms/%00",
+        "/v1/rooms/a%00b/presence",
+        "/v1/rooms/a%20b/waiting",
+    ] {
+        let (status, body) = api.call(Method::GET, path, None).await;
+        assert_error(status, &body, 404, "not-found");
+    }
+    let (status, body) = api
+        .call(
+            Method::POST,
+            "/v1/rooms/%00/eject",
+            Some(json!({"ids": []})),
+        )
+        .await;
+    assert_error(status, &body, 404, "not-found");
+    let (status, body) = api.call(Method::DELETE, "/v1/rooms/%00", None).await;
+    assert_error(status, &body, 404, "not-found");
+    // A browser call naming such a room has no session there.
+    let (status, body) = send(
+        app.client
+            .post(app.url("/api/request_access"))
+            .form(&[("room", "a\u{0}b"), ("name", "Ben")]),
+    )
+    .await;
+    assert_error(status, &body, 403, "forbidden-error");
 }

@@ -191,6 +191,18 @@ pub fn decode(token: &str, key: &str, domain_id: &str) -> Result<Claims, TokenRe
     if claims.d.as_deref() != Some(domain_id) {
         return Err(TokenRejection::Domain);
     }
+    // The name and user id are kept as they are, beside the session: no control characters
+    // (a self-signed token could carry a NUL, which no database text column holds).
+    let control = |value: &Option<String>| {
+        value
+            .as_deref()
+            .is_some_and(|v| v.chars().any(char::is_control))
+    };
+    if control(&claims.u) || control(&claims.ud) {
+        return Err(TokenRejection::Malformed(
+            "its user_name or user_id contains a control character".into(),
+        ));
+    }
     Ok(claims)
 }
 

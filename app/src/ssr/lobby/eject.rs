@@ -12,8 +12,12 @@ use crate::{
         state::AppState,
         time::now,
         tokens,
+        validate::{self, MAX_USER_ID},
     },
 };
+
+/// The longest participant id an ejection may name (ours are 36-character UUIDs).
+const MAX_PARTICIPANT_ID: usize = 64;
 
 /// Removes sessions from a room (the call and the lobby) with an `error` event of `kind`.
 /// Returns the ids removed.
@@ -56,6 +60,12 @@ pub async fn eject(
     user_ids: &[String],
     ban: bool,
 ) -> Result<Vec<String>, AppError> {
+    for (n, id) in ids.iter().enumerate() {
+        validate::identifier(&format!("ids[{n}]"), id, MAX_PARTICIPANT_ID)?;
+    }
+    for (n, id) in user_ids.iter().enumerate() {
+        validate::identifier(&format!("user_ids[{n}]"), id, MAX_USER_ID)?;
+    }
     rooms_repo::find_by_name(&state.db, room)
         .await?
         .ok_or_else(|| AppError::not_found(format!("room {room} not found")))?;

@@ -186,3 +186,33 @@ async fn an_expiring_room_ejects_everyone_with_exp_room() {
     let error = events.expect_event("error", EVENT_TIMEOUT).await;
     assert_eq!(error.data["error"]["type"], "exp-room", "{error:?}");
 }
+
+#[tokio::test]
+async fn ids_with_control_characters_are_refused_and_ban_nobody() {
+    let room = Room::knocking_long_grace().await;
+    let before = room.snapshot().await;
+    for body in [
+        json!({"ids": ["\u{0}"], "ban": true}),
+        json!({"user_ids": ["ana\u{7}"], "ban": true}),
+        json!({"ids": ["x".repeat(65)]}),
+    ] {
+        let (status, answer) = room
+            .api
+            .call(
+                Method::POST,
+                &format!("/v1/rooms/{}/eject", room.name),
+                Some(body.clone()),
+            )
+            .await;
+        assert_error(status, &answer, 400, "invalid-request-error");
+        assert!(
+            answer["info"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("ids[0]"),
+            "{answer}"
+        );
+    }
+    let diff = crate::helpers::snapshot_diff(&before, &room.snapshot().await);
+    assert!(diff.is_empty(), "nothing changed:\n{diff}");
+}
