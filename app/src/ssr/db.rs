@@ -29,6 +29,7 @@ pub mod bans;
 pub mod dashboard;
 pub mod events;
 pub mod knocks;
+pub mod limits;
 pub mod rooms;
 pub mod sessions;
 pub mod settings;
