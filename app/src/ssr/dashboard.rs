@@ -3,10 +3,11 @@
 
 use super::{
     db::dashboard as repo,
+    limits::{self, Limit},
     rooms::{self, ListQuery},
     secrets::{random_secret, sha256_hex},
     state::AppState,
-    time::now,
+    time::{now, now_millis},
 };
 use crate::{error::AppError, model::DashboardRoom};
 
@@ -19,7 +20,7 @@ pub const SIGN_IN_SECONDS: i64 = 12 * 60 * 60;
 
 /// Checks the API key and starts a dashboard session; returns the cookie secret.
 pub async fn sign_in(state: &AppState, key: &str, client: &str) -> Result<String, AppError> {
-    if !state.sign_in_limiter.allow(client) {
+    if !limits::allow(&state.db, Limit::SignIn { client }, now_millis()).await? {
         return Err(AppError::RateLimited(
             "Too many sign-in attempts; wait a minute and try again.".into(),
         ));

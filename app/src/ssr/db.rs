@@ -30,6 +30,7 @@ pub mod dashboard;
 pub mod doorbell;
 pub mod events;
 pub mod knocks;
+pub mod limits;
 pub mod rooms;
 pub mod sessions;
 pub mod settings;

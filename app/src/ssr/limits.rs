@@ -1,66 +1,96 @@
 //! Abuse limits (PRODUCT.md §7): knocks per client and room, dashboard sign-ins per client.
+//!
+//! They are counted in the database (`db::limits`, one statement per check), so every server on
+//! one database draws on the same allowance: a client gets one burst, not one per server. The
+//! time of a check comes from the caller; servers sharing a database need clocks kept in step
+//! (NTP), as a server whose clock runs ahead lets a client act that much sooner.
 
-use std::num::NonZeroU32;
+use std::time::Duration;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use super::db::{self, Db, Handle, limits as repo};
 
 /// Knocks a client may make on one room in a burst.
 pub const KNOCK_BURST: u32 = 10;
 /// After the burst, one more knock every this many seconds.
 pub const KNOCK_REFILL_SECONDS: u64 = 6;
+/// Dashboard sign-in attempts a client may make in a burst.
+pub const SIGN_IN_BURST: u32 = 5;
+/// After the burst, one more sign-in attempt every this many seconds.
+pub const SIGN_IN_REFILL_SECONDS: u64 = 12;
 
-/// Limits how often one client knocks on one room.
-pub struct KnockLimiter {
-    limiter: DefaultKeyedRateLimiter<(String, String)>,
+/// Refilled keys deleted per pruning statement, so no prune holds the write lock for long.
+pub const PRUNE_BATCH: u32 = 500;
+
+/// The pause between pruning batches, which lets waiting writers in (as the event log's
+/// pruning does).
+const PRUNE_PAUSE: Duration = Duration::from_millis(100);
+
+/// Something limited, and whom it limits. A client is its address, as text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit<'a> {
+    /// Knocks by `client` on `room`: [`KNOCK_BURST`] at once, then one every
+    /// [`KNOCK_REFILL_SECONDS`].
+    Knock {
+        /// The knocker's address.
+        client: &'a str,
+        /// The room knocked on.
+        room: &'a str,
+    },
+    /// Dashboard sign-in attempts by `client`: [`SIGN_IN_BURST`] at once, then one every
+    /// [`SIGN_IN_REFILL_SECONDS`].
+    SignIn {
+        /// The address signing in.
+        client: &'a str,
+    },
 }
 
-impl Default for KnockLimiter {
-    fn default() -> Self {
-        let burst = NonZeroU32::new(KNOCK_BURST).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(std::time::Duration::from_secs(KNOCK_REFILL_SECONDS))
-            .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
-            .allow_burst(burst);
-        Self {
-            limiter: RateLimiter::keyed(quota),
+impl Limit<'_> {
+    /// How many actions may come at once.
+    pub fn burst(self) -> u32 {
+        match self {
+            Self::Knock { .. } => KNOCK_BURST,
+            Self::SignIn { .. } => SIGN_IN_BURST,
+        }
+    }
+
+    /// How long, after the burst, until one more action is allowed.
+    pub fn refill(self) -> Duration {
+        Duration::from_secs(match self {
+            Self::Knock { .. } => KNOCK_REFILL_SECONDS,
+            Self::SignIn { .. } => SIGN_IN_REFILL_SECONDS,
+        })
+    }
+
+    /// The key the allowance is stored under. Room names are `[A-Za-z0-9_-]{1,128}` and a
+    /// client is an IP address, so keys are short, and the first `:` after the room ends it
+    /// even when the client (IPv6) holds colons.
+    fn key(self) -> String {
+        match self {
+            Self::Knock { client, room } => format!("knock:{room}:{client}"),
+            Self::SignIn { client } => format!("sign-in:{client}"),
         }
     }
 }
 
-impl KnockLimiter {
-    /// Whether `client` may knock on `room` now (and counts the knock if so).
-    pub fn allow(&self, client: &str, room: &str) -> bool {
-        self.limiter
-            .check_key(&(client.to_owned(), room.to_owned()))
-            .is_ok()
-    }
-
-    /// Forgets clients whose allowance has refilled, so memory stays bounded.
-    pub fn forget_idle(&self) {
-        self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
-    }
+/// Whether `limit` allows one more action at `now` (unix milliseconds); counts it if so. A
+/// refused action changes nothing. Runs on the pool or inside a transaction (`db`), so the
+/// count commits or rolls back with the action it allows.
+pub async fn allow(db: impl Handle<'_>, limit: Limit<'_>, now: i64) -> Result<bool, db::Error> {
+    let interval = i64::try_from(limit.refill().as_millis()).unwrap_or(i64::MAX);
+    repo::take(db, &limit.key(), now, interval, i64::from(limit.burst())).await
 }
 
-/// Dashboard sign-in attempts per client: 5 at once, then one every 12 s.
-pub struct SignInLimiter {
-    limiter: DefaultKeyedRateLimiter<String>,
-}
-
-impl Default for SignInLimiter {
-    fn default() -> Self {
-        let quota = Quota::with_period(std::time::Duration::from_secs(12))
-            .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN));
-        Self {
-            limiter: RateLimiter::keyed(quota),
+/// Deletes the allowances that have fully refilled by `now` (unix milliseconds), which count
+/// the same as none, batch by batch with a pause between batches; how many in all.
+pub async fn prune(db: &Db, now: i64) -> Result<u64, db::Error> {
+    let mut total = 0;
+    loop {
+        let deleted = repo::prune(db, now, PRUNE_BATCH).await?;
+        total += deleted;
+        if deleted < u64::from(PRUNE_BATCH) {
+            return Ok(total);
         }
-    }
-}
-
-impl SignInLimiter {
-    /// Whether `client` may try to sign in now (and counts the attempt if so).
-    pub fn allow(&self, client: &str) -> bool {
-        self.limiter.check_key(&client.to_owned()).is_ok()
+        tokio::time::sleep(PRUNE_PAUSE).await;
     }
 }
 
@@ -68,14 +98,159 @@ impl SignInLimiter {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_client_is_limited_per_room_and_others_are_not() {
-        let limiter = KnockLimiter::default();
-        for _ in 0..KNOCK_BURST {
-            assert!(limiter.allow("1.2.3.4", "standup"));
+    /// A new SQLite database in its own directory (dropped with the directory).
+    async fn database() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("limits.db").display());
+        let db = Db::connect(&url).await.expect("open the database");
+        (dir, db)
+    }
+
+    const NOW: i64 = 1_764_324_000_000;
+    const KNOCK_MILLIS: i64 = 6_000;
+
+    fn knock<'a>(client: &'a str, room: &'a str) -> Limit<'a> {
+        Limit::Knock { client, room }
+    }
+
+    async fn allowed(db: &Db, limit: Limit<'_>, now: i64) -> bool {
+        allow(db, limit, now).await.expect("check the limit")
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_knocks_then_one_more_every_refill_interval() {
+        let (_dir, db) = database().await;
+        let ben = knock("1.2.3.4", "standup");
+        for n in 0..KNOCK_BURST {
+            assert!(allowed(&db, ben, NOW).await, "knock {n} of the burst");
         }
-        assert!(!limiter.allow("1.2.3.4", "standup"), "over the burst");
-        assert!(limiter.allow("1.2.3.4", "other-room"), "another room");
-        assert!(limiter.allow("5.6.7.8", "standup"), "another client");
+        assert!(!allowed(&db, ben, NOW).await, "over the burst");
+        assert!(
+            !allowed(&db, ben, NOW + KNOCK_MILLIS - 1).await,
+            "not refilled yet"
+        );
+        assert!(allowed(&db, ben, NOW + KNOCK_MILLIS).await, "one refilled");
+        assert!(!allowed(&db, ben, NOW + KNOCK_MILLIS).await, "only one");
+        // After a long pause the whole burst is back, and no more.
+        let later = NOW + 3_600_000;
+        for n in 0..KNOCK_BURST {
+            assert!(
+                allowed(&db, ben, later).await,
+                "knock {n} of the next burst"
+            );
+        }
+        assert!(!allowed(&db, ben, later).await, "over the next burst");
+    }
+
+    #[tokio::test]
+    async fn other_clients_rooms_and_limits_are_counted_apart() {
+        let (_dir, db) = database().await;
+        for _ in 0..KNOCK_BURST {
+            assert!(allowed(&db, knock("2001:db8::1", "standup"), NOW).await);
+        }
+        assert!(!allowed(&db, knock("2001:db8::1", "standup"), NOW).await);
+        assert!(
+            allowed(&db, knock("2001:db8::1", "retro"), NOW).await,
+            "room"
+        );
+        assert!(
+            allowed(&db, knock("2001:db8::2", "standup"), NOW).await,
+            "client"
+        );
+        let sign_in = Limit::SignIn {
+            client: "2001:db8::1",
+        };
+        for n in 0..SIGN_IN_BURST {
+            assert!(allowed(&db, sign_in, NOW).await, "sign-in {n}");
+        }
+        assert!(!allowed(&db, sign_in, NOW).await, "over the sign-in burst");
+        assert!(
+            !allowed(&db, sign_in, NOW + 11_999).await,
+            "12 s per sign-in"
+        );
+        assert!(
+            allowed(&db, sign_in, NOW + 12_000).await,
+            "12 s per sign-in"
+        );
+        assert!(allowed(&db, knock("2001:db8::1", "other"), NOW).await);
+    }
+
+    #[tokio::test]
+    async fn a_refused_check_changes_nothing() {
+        let (_dir, db) = database().await;
+        let ben = knock("1.2.3.4", "standup");
+        let key = ben.key();
+        for _ in 0..KNOCK_BURST {
+            assert!(allowed(&db, ben, NOW).await);
+        }
+        let full = repo::tat(&db, &key).await.expect("read");
+        assert_eq!(full, Some(NOW + i64::from(KNOCK_BURST) * KNOCK_MILLIS));
+        for step in 0..20 {
+            assert!(!allowed(&db, ben, NOW + step * 100).await, "refused");
+        }
+        assert_eq!(repo::tat(&db, &key).await.expect("read"), full);
+        // Had the refusals counted, this one would be refused too.
+        assert!(allowed(&db, ben, NOW + KNOCK_MILLIS).await);
+    }
+
+    #[tokio::test]
+    async fn a_check_inside_a_transaction_counts_only_if_it_commits() {
+        let (_dir, db) = database().await;
+        let ben = knock("1.2.3.4", "standup");
+        let mut tx = db.write().await.expect("begin");
+        assert!(allow(&mut tx, ben, NOW).await.expect("check"));
+        drop(tx);
+        assert_eq!(repo::tat(&db, &ben.key()).await.expect("read"), None);
+        let mut tx = db.write().await.expect("begin");
+        assert!(allow(&mut tx, ben, NOW).await.expect("check"));
+        tx.commit().await.expect("commit");
+        assert_eq!(
+            repo::tat(&db, &ben.key()).await.expect("read"),
+            Some(NOW + KNOCK_MILLIS)
+        );
+    }
+
+    #[tokio::test]
+    async fn pruning_deletes_only_fully_refilled_allowances_in_batches() {
+        let (_dir, db) = database().await;
+        let ben = knock("1.2.3.4", "standup");
+        for _ in 0..KNOCK_BURST {
+            assert!(allowed(&db, ben, NOW).await);
+        }
+        let refilled = NOW + i64::from(KNOCK_BURST) * KNOCK_MILLIS;
+        // Many spent keys, more than one batch.
+        let clients: Vec<String> = (0..1_200)
+            .map(|n| format!("10.0.{}.{}", n / 256, n % 256))
+            .collect();
+        for client in &clients {
+            assert!(allowed(&db, knock(client, "standup"), NOW - 60_000).await);
+        }
+
+        assert_eq!(prune(&db, refilled - 1).await.expect("prune"), 1_200);
+        assert_eq!(
+            repo::tat(&db, &knock(&clients[0], "standup").key())
+                .await
+                .expect("read"),
+            None
+        );
+        assert_eq!(
+            repo::tat(&db, &ben.key()).await.expect("read"),
+            Some(refilled),
+            "Ben's allowance has not fully refilled, so it is kept"
+        );
+        assert_eq!(prune(&db, refilled).await.expect("prune"), 1);
+        assert_eq!(repo::tat(&db, &ben.key()).await.expect("read"), None);
+        for _ in 0..KNOCK_BURST {
+            assert!(allowed(&db, ben, refilled).await, "a whole burst again");
+        }
+        assert!(!allowed(&db, ben, refilled).await);
+    }
+
+    #[tokio::test]
+    async fn a_database_error_is_an_error_not_an_allowance() {
+        let (_dir, db) = database().await;
+        db.close().await;
+        let answer = allow(&db, knock("1.2.3.4", "standup"), NOW).await;
+        assert!(answer.is_err(), "{answer:?}");
     }
 }

@@ -83,7 +83,9 @@ pub fn start(state: &AppState) {
                 Ok(count) => tracing::info!(count, "pruned old events"),
                 Err(error) => tracing::warn!(%error, "pruning events failed"),
             }
-            pruner.knock_limiter.forget_idle();
+            if let Err(error) = super::limits::prune(&pruner.db, now_millis()).await {
+                tracing::warn!(%error, "pruning rate limits failed");
+            }
         }
     });
 }

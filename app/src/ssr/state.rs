@@ -10,7 +10,6 @@ use super::{
     config::{Config, Secret},
     db::{Db, settings},
     events::EventHub,
-    limits::{KnockLimiter, SignInLimiter},
     presence::Presence,
 };
 
@@ -31,10 +30,6 @@ pub struct AppState {
     pub events: Arc<EventHub>,
     /// Open streams per session.
     pub presence: Arc<Presence>,
-    /// Knocks per client and room.
-    pub knock_limiter: Arc<KnockLimiter>,
-    /// Dashboard sign-in attempts per client.
-    pub sign_in_limiter: Arc<SignInLimiter>,
     /// Becomes `true` when the server shuts down, so endless event streams end and graceful
     /// shutdown can finish.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
@@ -114,8 +109,6 @@ impl AppState {
             domain_id,
             events: Arc::new(events),
             presence,
-            knock_limiter: Arc::new(KnockLimiter::default()),
-            sign_in_limiter: Arc::new(SignInLimiter::default()),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
         };
         Ok(Startup {

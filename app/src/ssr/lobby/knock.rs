@@ -13,7 +13,9 @@ use crate::{
         db::{knocks, sessions::SessionRecord},
         domain::names::DisplayName,
         events::Outbox,
+        limits::{self, Limit},
         state::AppState,
+        time::now_millis,
     },
 };
 
@@ -52,7 +54,12 @@ pub async fn request_access(
             ..knock
         },
         None => {
-            if !state.knock_limiter.allow(client, &session.room) {
+            // Inside the room's transaction: the knock is counted if and only if it commits.
+            let limit = Limit::Knock {
+                client,
+                room: &session.room,
+            };
+            if !limits::allow(&mut tx, limit, now_millis()).await? {
                 return Err(AppError::RateLimited(
                     "You have knocked too often on this room; wait a minute and try again.".into(),
                 ));
