@@ -63,12 +63,13 @@ openapi:
 	"$${KNOCK_VENV:-$$HOME/.cache/knock-tools/venv}/bin/openapi-spec-validator" "$(TARGET_DIR)/openapi.json"
 
 # Builds the server and the wasm bundle (debug), fuzzes the REST API through its OpenAPI
-# document (no 5xx), then runs Playwright against that binary.
+# document (no 5xx), then runs Playwright against that binary (with a throwaway PostgreSQL
+# cluster for the journey across two servers).
 e2e:
 	cargo leptos build
 	scripts/fuzz-api.sh "$(TARGET_DIR)/debug/knock"
 	cd end2end && KNOCK_BIN="$(TARGET_DIR)/debug/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
-		npx playwright test
+		../scripts/with-postgres.sh npx playwright test
 
 # The README's screenshots, taken from the real app in Chromium.
 screenshots: tools

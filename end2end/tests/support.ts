@@ -11,12 +11,18 @@ export function uniqueRoom(prefix = 'room'): string {
   return `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 7)}`;
 }
 
-/** One REST call with the API key; fails the test on a non-2xx answer. */
-export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${base()}${path}`, {
+/** One REST call with the API key; fails the test on a non-2xx answer. `server` and `key`
+ * default to the server global-setup.ts started. */
+export async function api<T = any>(
+  method: string,
+  path: string,
+  body?: unknown,
+  server: { url: string; key: string } = { url: base(), key: apiKey() },
+): Promise<T> {
+  const response = await fetch(`${server.url}${path}`, {
     method,
     headers: {
-      Authorization: `Bearer ${apiKey()}`,
+      Authorization: `Bearer ${server.key}`,
       ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -69,12 +75,13 @@ export type Person = { context: BrowserContext; page: Page; errors: string[] };
 /**
  * Opens a new context for one person and goes to the room: with `token`, through
  * `/<room>?t=<token>` (the server redirects to `/<room>`); without, as a guest. Waits for
- * hydration unless JavaScript is off.
+ * hydration unless JavaScript is off. `server` is the base URL of the server to use (the one
+ * global-setup.ts started, unless told otherwise).
  */
 export async function openRoom(
   browser: Browser,
   room: string,
-  options: { token?: string; javaScriptEnabled?: boolean; watchPeers?: boolean } = {},
+  options: { token?: string; javaScriptEnabled?: boolean; watchPeers?: boolean; server?: string } = {},
 ): Promise<Person> {
   const javaScriptEnabled = options.javaScriptEnabled ?? true;
   const context = await browser.newContext({ javaScriptEnabled });
@@ -82,9 +89,10 @@ export async function openRoom(
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  const server = options.server ?? base();
   const url = options.token
-    ? `${base()}/${room}?t=${encodeURIComponent(options.token)}`
-    : `${base()}/${room}`;
+    ? `${server}/${room}?t=${encodeURIComponent(options.token)}`
+    : `${server}/${room}`;
   await page.goto(url);
   if (javaScriptEnabled) await hydrated(page);
   return { context, page, errors };
