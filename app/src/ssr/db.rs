@@ -29,6 +29,7 @@ pub mod bans;
 pub mod dashboard;
 pub mod events;
 pub mod knocks;
+pub mod presence;
 pub mod rooms;
 pub mod sessions;
 pub mod settings;
