@@ -112,6 +112,7 @@ pub async fn serve(
 
     app::ssr::maintenance::start(&state);
     let streams = state.shutdown.clone();
+    let presence = std::sync::Arc::clone(&state.presence);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -157,6 +158,9 @@ pub async fn serve(
     // Event streams never end by themselves; tell them to, or shutdown would wait forever.
     streams.send_replace(true);
     connections.shutdown().await;
+    // Every stream has ended: this server's sessions are absent from now, so those that
+    // reconnect to another server within the grace stay, and another server leads.
+    presence.stop().await;
     Ok(())
 }
 
