@@ -5,6 +5,7 @@ mod foundation;
 mod hardening;
 mod helpers;
 mod instances;
+mod instances_presence;
 mod lobby;
 mod media;
 mod meeting_tokens;

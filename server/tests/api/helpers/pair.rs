@@ -1,5 +1,7 @@
 //! Two real `knock` binaries, A and B, on one PostgreSQL database: the multi-instance tests.
 
+use std::process::Command;
+
 use serde_json::{Value, json};
 
 use super::{API_KEY, Api, Person, Server, postgres_database};
@@ -20,6 +22,20 @@ impl Pair {
         let dir = tempfile::tempdir().expect("temporary directory");
         let a = Server::start_on(dir.path(), &database).await;
         let b = Server::start_on(dir.path(), &database).await;
+        Self { a, b, _dir: dir }
+    }
+
+    /// Like [`Pair::start`], after letting the test adjust both servers' commands (their
+    /// environment, say).
+    pub async fn start_with(adjust: impl Fn(&mut Command)) -> Self {
+        let database = postgres_database().await;
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let on_database = |command: &mut Command| {
+            command.env("DATABASE_URL", &database);
+            adjust(command);
+        };
+        let a = Server::start_with(dir.path(), on_database).await;
+        let b = Server::start_with(dir.path(), on_database).await;
         Self { a, b, _dir: dir }
     }
 
