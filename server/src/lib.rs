@@ -112,6 +112,16 @@ pub async fn serve(
 
     app::ssr::maintenance::start(&state);
     let streams = state.shutdown.clone();
+    let presence = std::sync::Arc::clone(&state.presence);
+    // The server takes its seat (the row its leases hang on) before it accepts a request, so a
+    // stream never opens on a server the others cannot see yet. A database that does not
+    // answer in time is logged; the seat is then taken as soon as it does.
+    if tokio::time::timeout(SEAT_LIMIT, presence.settled())
+        .await
+        .is_err()
+    {
+        tracing::warn!("no seat in the database after {SEAT_LIMIT:?}; serving anyway");
+    }
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -157,10 +167,16 @@ pub async fn serve(
     // Event streams never end by themselves; tell them to, or shutdown would wait forever.
     streams.send_replace(true);
     connections.shutdown().await;
+    // Every stream has ended: this server's sessions are absent from now, so those that
+    // reconnect to another server within the grace stay, and another server leads.
+    presence.stop().await;
     Ok(())
 }
 
 /// Serves on an already bound listener in the background, until the runtime stops (tests).
+/// How long a starting server waits for its seat in the database before it serves anyway.
+const SEAT_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub fn spawn(listener: TcpListener, state: AppState) {
     tokio::spawn(async move {
         if let Err(error) = serve(listener, state, std::future::pending()).await {

@@ -14,6 +14,11 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://knock.db";
 pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 /// How long a request (but an event stream) may take, body included, before it is answered 408.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a session may be without an event stream before it has left, unless
+/// `KNOCK_PRESENCE_GRACE_SECONDS` says otherwise.
+pub const PRESENCE_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+/// The longest `KNOCK_PRESENCE_GRACE_SECONDS` accepted: a day.
+pub const MAX_PRESENCE_GRACE_SECONDS: u64 = 24 * 60 * 60;
 /// The shortest `KNOCK_API_KEY` accepted: it is also the HS256 secret of meeting tokens, and a
 /// short one could be found by trying keys offline against any token.
 pub const MIN_API_KEY_CHARS: usize = 32;
@@ -68,8 +73,8 @@ pub struct Config {
     pub public_url: String,
     /// Whether `public_url` was configured, rather than derived from `site_addr`.
     public_url_configured: bool,
-    /// How long a session may be without an event stream before it has left (30 s; tests
-    /// shorten it).
+    /// `KNOCK_PRESENCE_GRACE_SECONDS`: how long a session may be without an event stream, on
+    /// any server, before it has left ([`PRESENCE_GRACE`]; tests shorten it).
     pub presence_grace: std::time::Duration,
     /// `KNOCK_ICE_SERVERS`: STUN and TURN servers handed to browsers in the call.
     pub ice_servers: IceServers,
@@ -311,6 +316,23 @@ impl Config {
             }
             None => format!("http://{site_addr}"),
         };
+        let presence_grace = match non_empty("KNOCK_PRESENCE_GRACE_SECONDS") {
+            Some(text) => match text.trim().parse::<u64>() {
+                Ok(seconds @ 1..=MAX_PRESENCE_GRACE_SECONDS) => {
+                    std::time::Duration::from_secs(seconds)
+                }
+                _ => {
+                    return Err(ConfigError {
+                        variable: "KNOCK_PRESENCE_GRACE_SECONDS",
+                        reason: format!(
+                            "`{text}` must be a whole number of seconds from 1 to \
+                             {MAX_PRESENCE_GRACE_SECONDS}"
+                        ),
+                    });
+                }
+            },
+            None => PRESENCE_GRACE,
+        };
         let ice_servers = match non_empty("KNOCK_ICE_SERVERS") {
             Some(text) => IceServers::parse(&text).map_err(|reason| ConfigError {
                 variable: "KNOCK_ICE_SERVERS",
@@ -349,7 +371,7 @@ impl Config {
             site_addr,
             public_url,
             public_url_configured,
-            presence_grace: std::time::Duration::from_secs(30),
+            presence_grace,
             ice_servers,
             turn,
             header_read_timeout: HEADER_READ_TIMEOUT,
@@ -454,6 +476,26 @@ mod tests {
             configured.bound_to(bound).public_url,
             "https://knock.example.com"
         );
+    }
+
+    #[test]
+    fn the_presence_grace_is_30_s_unless_set_in_whole_seconds() {
+        let grace = |vars: &[(&str, &str)]| parse(vars).map(|config| config.presence_grace);
+        assert_eq!(grace(&[]).expect("valid"), PRESENCE_GRACE);
+        assert_eq!(PRESENCE_GRACE, std::time::Duration::from_secs(30));
+        assert_eq!(
+            grace(&[("KNOCK_PRESENCE_GRACE_SECONDS", " 2 ")]).expect("valid"),
+            std::time::Duration::from_secs(2)
+        );
+        for bad in ["0", "-1", "1.5", "two", "86401"] {
+            let error = grace(&[("KNOCK_PRESENCE_GRACE_SECONDS", bad)]).expect_err(bad);
+            let sentence = error.to_string();
+            assert!(
+                sentence.starts_with("KNOCK_PRESENCE_GRACE_SECONDS: "),
+                "{sentence}"
+            );
+            assert!(sentence.contains(bad), "{sentence}");
+        }
     }
 
     #[test]

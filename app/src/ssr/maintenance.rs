@@ -1,10 +1,10 @@
 //! Background work: ending the sessions whose presence ran out, ejecting participants whose
-//! time is up, pruning the event log, and resuming presence timers after a restart.
+//! time is up and pruning the event log, on the maintenance leader only.
 
 use std::time::Duration;
 
 use super::{
-    db::{self, Db, events, sessions},
+    db::{self, Db, events},
     lobby,
     state::AppState,
     time::now_millis,
@@ -39,34 +39,41 @@ pub async fn prune_once(db: &Db, now: i64) -> Result<u64, db::Error> {
     }
 }
 
-/// Starts the background tasks; they end with the runtime.
+/// Starts the background tasks; they end with the runtime. Every server keeps its presence
+/// seat and forgets idle rate-limit entries; only the maintenance leader (one server at a time,
+/// see `db::presence`) ends departed sessions, ejects and prunes.
 pub fn start(state: &AppState) {
-    let resumed = state.clone();
-    tokio::spawn(async move {
-        // Sessions that were waiting or in a call before a restart get the grace period to
-        // reconnect their stream, as if it had just dropped.
-        match sessions::present_ids(&resumed.db).await {
-            Ok(ids) => resumed.presence.expect(ids),
-            Err(error) => tracing::error!(%error, "could not resume presence"),
-        }
-    });
+    state.presence.start(state.db.clone());
 
-    if let Some(mut departures) = state.presence.take_departures() {
-        let lobby_state = state.clone();
-        tokio::spawn(async move {
-            while let Some(session_id) = departures.recv().await {
-                if let Err(error) = lobby::gone(&lobby_state, &session_id).await {
+    let sweeper = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(sweeper.presence.sweep_interval());
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let departed = match sweeper.presence.sweep(&sweeper.db).await {
+                Ok(departed) => departed,
+                Err(error) => {
+                    tracing::warn!(%error, "looking for departed sessions failed");
+                    continue;
+                }
+            };
+            for session_id in departed {
+                if let Err(error) = lobby::gone(&sweeper, &session_id).await {
                     tracing::warn!(%error, session_id, "could not end a departed session");
                 }
             }
-        });
-    }
+        }
+    });
 
     let ejector = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
+            if !ejector.presence.is_leader() {
+                continue;
+            }
             if let Err(error) = lobby::eject_expired(&ejector).await {
                 tracing::warn!(%error, "ejecting expired participants failed");
             }
@@ -75,9 +82,14 @@ pub fn start(state: &AppState) {
 
     let pruner = state.clone();
     tokio::spawn(async move {
+        // Whether this server leads is known once it has its seat: the leader prunes at start.
+        pruner.presence.settled().await;
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
             tick.tick().await;
+            if !pruner.presence.is_leader() {
+                continue;
+            }
             match prune_once(&pruner.db, now_millis()).await {
                 Ok(0) => {}
                 Ok(count) => tracing::info!(count, "pruned old events"),

@@ -6,6 +6,7 @@ mod hardening;
 mod helpers;
 mod instances;
 mod instances_limits;
+mod instances_presence;
 mod lobby;
 mod media;
 mod meeting_tokens;

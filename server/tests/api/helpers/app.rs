@@ -125,7 +125,11 @@ pub async fn start(config: Config) -> (String, String, String) {
         .expect("server starts");
     let api_key = startup.state.api_key.expose().to_owned();
     let domain_id = startup.state.domain_id.clone();
+    let presence = std::sync::Arc::clone(&startup.state.presence);
     server::spawn(listener, startup.state);
+    // Serving starts once the server has its seat: a test looking at the database from here on
+    // sees no start-up write still to come.
+    presence.settled().await;
     (format!("http://{addr}"), api_key, domain_id)
 }
 

@@ -1,5 +1,7 @@
 //! Two real `knock` binaries, A and B, on one PostgreSQL database: the multi-instance tests.
 
+use std::process::Command;
+
 use serde_json::{Value, json};
 
 use super::{API_KEY, Api, Person, Server, postgres_database};
@@ -18,21 +20,31 @@ pub struct Pair {
 impl Pair {
     /// Starts A and B on a new database of the suite's PostgreSQL server.
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A pool on the servers' database, to look at it beside them.
+    pub fn database(&self) -> sqlx::PgPool {
+        sqlx::PgPool::connect_lazy(&self.database_url).expect("a PostgreSQL URL")
+    }
+
+    /// Like [`Pair::start`], after letting the test adjust both servers' commands (their
+    /// environment, say).
+    pub async fn start_with(adjust: impl Fn(&mut Command)) -> Self {
         let database = postgres_database().await;
         let dir = tempfile::tempdir().expect("temporary directory");
-        let a = Server::start_on(dir.path(), &database).await;
-        let b = Server::start_on(dir.path(), &database).await;
+        let on_database = |command: &mut Command| {
+            command.env("DATABASE_URL", &database);
+            adjust(command);
+        };
+        let a = Server::start_with(dir.path(), on_database).await;
+        let b = Server::start_with(dir.path(), on_database).await;
         Self {
             database_url: database,
             a,
             b,
             _dir: dir,
         }
-    }
-
-    /// A pool on the servers' database, to look at it beside them.
-    pub fn database(&self) -> sqlx::PgPool {
-        sqlx::PgPool::connect_lazy(&self.database_url).expect("a PostgreSQL URL")
     }
 
     /// The REST API through A (`false`) or B (`true`).

@@ -22,15 +22,6 @@ impl Server {
         Self::start_with(dir, |_| {}).await
     }
 
-    /// Starts the binary on a free port on the database at `database_url` (several servers
-    /// may share one PostgreSQL database), with its working directory in `dir`.
-    pub async fn start_on(dir: &Path, database_url: &str) -> Self {
-        Self::start_with(dir, |command| {
-            command.env("DATABASE_URL", database_url);
-        })
-        .await
-    }
-
     /// Like [`Server::start`], after letting the test adjust the command (its environment, where
     /// its output goes).
     pub async fn start_with(dir: &Path, adjust: impl FnOnce(&mut Command)) -> Self {

@@ -1,9 +1,14 @@
 //! Presence and streams: a stream's end starts the grace after which its session leaves the
-//! lobby or the call; a stream resumed with `Last-Event-ID` gets exactly what it missed.
+//! lobby or the call, also when the stream ended with a crash of the server; a stream resumed
+//! with `Last-Event-ID` gets exactly what it missed.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::helpers::{EVENT_TIMEOUT, EventStream, QUIET, Room, knock_of};
+use serde_json::json;
+
+use crate::helpers::{
+    API_KEY, Api, EVENT_TIMEOUT, EventStream, Person, QUIET, Room, Server, knock_of,
+};
 
 #[tokio::test]
 async fn a_knocker_whose_stream_is_gone_leaves_the_lobby_after_the_grace() {
@@ -84,6 +89,72 @@ async fn a_knocker_who_never_opens_a_stream_leaves_the_lobby_after_the_grace() {
         .await;
     assert_eq!(knock_of(&removed, "Ben"), id);
     assert!(room.waiting_ids().await.is_empty());
+}
+
+#[tokio::test]
+async fn after_a_crash_whoever_does_not_reconnect_leaves_after_the_grace_and_whoever_does_stays() {
+    // The real binary, SIGKILLed with streams open: its presence records outlive it, and the
+    // next start must tell which of those sessions came back.
+    let grace = Duration::from_secs(1);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let start = || {
+        Server::start_with(dir.path(), |command| {
+            command.env("KNOCK_PRESENCE_GRACE_SECONDS", grace.as_secs().to_string());
+        })
+    };
+    let server = start().await;
+    let api = Api::new(&server.base_url, API_KEY);
+    let room = api.knocking_room("standup").await;
+    let owner = api
+        .token(json!({"room_name": room, "is_owner": true, "user_name": "Ana"}))
+        .await;
+    let member = api
+        .token(json!({"room_name": room, "user_name": "Mia"}))
+        .await;
+    let mut ana = Person::arrive(&server.base_url, &room, Some(&owner)).await;
+    let mut ana_events = ana.enter("Ana").await.named("Ana");
+    let mut mia = Person::arrive(&server.base_url, &room, Some(&member)).await;
+    let _mia_events = mia.enter("Mia").await;
+    ana_events
+        .expect_event("participant-joined", EVENT_TIMEOUT)
+        .await;
+    let mut ben = Person::arrive(&server.base_url, &room, None).await;
+    let ben_events = ben.events().await;
+    ben.knocked("Ben").await;
+    let added = ana_events
+        .expect_event("waiting-participant-added", EVENT_TIMEOUT)
+        .await;
+    let knock = knock_of(&added, "Ben");
+    let mia_id = mia.session_id().await;
+
+    let crashed = Instant::now();
+    server.crash();
+    let server = start().await;
+    for person in [&mut ana, &mut mia, &mut ben] {
+        person.base_url.clone_from(&server.base_url);
+    }
+    // Ana and Ben reconnect; Mia does not.
+    let mut ana_events = ana.events_after(ana_events.last_id).await.named("Ana");
+    let _ben_events = ben.events_after(ben_events.last_id).await;
+
+    let left = ana_events
+        .expect_event("participant-left", EVENT_TIMEOUT)
+        .await;
+    assert_eq!(left.data["participant"]["session_id"], mia_id.as_str());
+    assert!(
+        crashed.elapsed() >= grace,
+        "Mia had the whole grace, counted from the restart"
+    );
+    ana_events.assert_quiet(grace * 2).await;
+    assert_eq!(mia.phase().await, "left");
+    assert_eq!(ben.phase().await, "waiting");
+    let waiting = api_on(&server).waiting(&room).await;
+    assert_eq!(waiting["data"][0]["id"], knock.as_str(), "{waiting}");
+}
+
+/// The REST API of `server`.
+fn api_on(server: &Server) -> Api {
+    Api::new(&server.base_url, API_KEY)
 }
 
 #[tokio::test]
