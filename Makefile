@@ -19,7 +19,7 @@ help:
 	@echo "make run    build (debug) and serve on http://127.0.0.1:3000"
 	@echo "make test   formatting, clippy, Rust tests (SQLite, then PostgreSQL), wasm build, Playwright"
 	@echo "make build  release binary target/release/knock and site target/site"
-	@echo "make bench  performance figures"
+	@echo "make bench  performance figures (SQLite, then two servers on PostgreSQL)"
 	@echo "make bench-mesh  WebRTC mesh sizes in Chromium (about 5 minutes)"
 	@echo "make stress-mesh  3- and 4-person calls 20 times each, joins in every order (about 15 minutes)"
 	@echo "make watch  cargo leptos watch (rebuilds and reloads on change)"
@@ -78,10 +78,14 @@ screenshots: tools
 		npx playwright test --config playwright.screenshots.config.ts
 
 # Builds the release binary and site, then drives that binary (a child process on a free port,
-# temporary database) and prints the table of figures (README, Performance).
+# temporary database) and prints the table of figures (README, Performance): figures a-e on
+# SQLite, then figure f, two servers on one database of a throwaway PostgreSQL cluster.
 bench: build
 	cargo bench -p server --bench knock -- \
-		--knock "$(CURDIR)/target/release/knock" --site "$(CURDIR)/target/site"
+		--knock "$(CURDIR)/target/release/knock" --site "$(CURDIR)/target/site" --only abcde
+	scripts/with-postgres.sh bash -c 'cargo bench -p server --bench knock -- \
+		--knock "$(CURDIR)/target/release/knock" --site "$(CURDIR)/target/site" \
+		--only f --postgres "$$KNOCK_TEST_POSTGRES"'
 	scripts/install-tools.sh bench
 	scripts/wasm-profile.py "$(TARGET_DIR)/front/wasm32-unknown-unknown/wasm-release/frontend.wasm"
 

@@ -186,6 +186,16 @@ impl Person {
         })
     }
 
+    /// The same browser (so the same session) talking to the server at `base_url`: another
+    /// server on the same database.
+    pub fn on(&self, base_url: &str) -> Self {
+        Self {
+            client: self.client.clone(),
+            base_url: base_url.to_owned(),
+            room: self.room.clone(),
+        }
+    }
+
     /// `POST /api/<operation>` with the room and `fields`, form-encoded.
     pub async fn call(&self, operation: &str, fields: &[(&str, &str)]) -> Result<Answer> {
         let mut form = vec![("room", self.room.as_str())];

@@ -11,6 +11,8 @@
 //! - c. REST throughput beside a bare axum handler of the same shape (`rest.rs`, `bare.rs`)
 //! - d. a knock storm: none lost, 429 only over the limit (`storm.rs`)
 //! - e. the wasm's size and the prejoin page's render time (`site.rs`)
+//! - f. two servers on one PostgreSQL database (`several.rs`), only with `--postgres <server
+//!   URL>`: a new database is created on that server for them (and dropped after)
 //!
 //! Performance goals that are missed are reported in the table; the exit status is non-zero
 //! only when something malfunctions (the server fails, a knock is lost, a check fails).
@@ -22,6 +24,7 @@ mod latency;
 mod process;
 mod rest;
 mod sessions;
+mod several;
 mod site;
 mod sse;
 mod stats;
@@ -41,24 +44,41 @@ struct Args {
     knock: PathBuf,
     site: PathBuf,
     only: String,
+    /// The PostgreSQL server figure f creates its database on.
+    postgres: Option<String>,
 }
 
+const USAGE: &str = "usage: knock --knock <release binary> --site <site dir> [--only abcdef] \
+                     [--postgres <PostgreSQL server URL>]";
+
 fn args() -> Result<Args> {
-    let (mut knock, mut site, mut only) = (None, None, "abcde".to_owned());
+    let (mut knock, mut site, mut only, mut postgres) = (None, None, None, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--knock" => knock = args.next().map(PathBuf::from),
             "--site" => site = args.next().map(PathBuf::from),
-            "--only" => only = args.next().unwrap_or_default(),
+            "--only" => only = Some(args.next().unwrap_or_default()),
+            "--postgres" => postgres = args.next().filter(|url| !url.is_empty()),
             // cargo bench adds it to every bench's arguments.
             "--bench" => {}
             other => return client::fail(format!("unknown argument {other}")),
         }
     }
+    if only.as_deref().is_some_and(|only| only.contains('f')) && postgres.is_none() {
+        return client::fail(
+            "figure f needs a PostgreSQL server: --postgres <URL> (make bench runs it under \
+             scripts/with-postgres.sh)",
+        );
+    }
     match (knock, site) {
-        (Some(knock), Some(site)) => Ok(Args { knock, site, only }),
-        _ => client::fail("usage: knock --knock <release binary> --site <site dir> [--only abcde]"),
+        (Some(knock), Some(site)) => Ok(Args {
+            knock,
+            site,
+            only: only.unwrap_or_else(|| "abcdef".to_owned()),
+            postgres,
+        }),
+        _ => client::fail(USAGE),
     }
 }
 
@@ -142,6 +162,31 @@ async fn bench(args: &Args, files: u64) -> Result<Vec<Row>> {
         })
         .await;
     }
+    if "abcde".chars().any(wanted) {
+        rows.extend(on_sqlite(args, files, &wanted).await?);
+    }
+    if wanted('f') {
+        match &args.postgres {
+            Some(server) => {
+                figure(
+                    &mut rows,
+                    "f. two servers on PostgreSQL",
+                    several::run(&args.knock, &args.site, server, files),
+                )
+                .await;
+            }
+            None => eprintln!(
+                "[bench] f. two servers on PostgreSQL: skipped, it needs --postgres <server URL> \
+                 (make bench runs it under scripts/with-postgres.sh)"
+            ),
+        }
+    }
+    Ok(rows)
+}
+
+/// Figures a-e (the wasm's size apart): one server on a new SQLite file.
+async fn on_sqlite(args: &Args, files: u64, wanted: &dyn Fn(char) -> bool) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
     let mut knock = Knock::start(&args.knock, &args.site).await?;
     eprintln!("[bench] knock is pid {} at {}", knock.pid, knock.base_url);
     let api = Api::new(&knock.base_url, API_KEY)?;

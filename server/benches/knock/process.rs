@@ -1,5 +1,6 @@
-//! The release `knock` binary as a child process: a free port, a temporary SQLite file, a
-//! known API key; stopped by its PID when the bench ends, also when it fails or panics.
+//! The release `knock` binary as a child process: a free port, a temporary SQLite file (or a
+//! given database), a known API key; stopped by its PID when the bench ends, also when it
+//! fails or panics.
 
 use std::{
     path::{Path, PathBuf},
@@ -20,7 +21,7 @@ pub struct Knock {
     /// Its process id.
     pub pid: u32,
     log: PathBuf,
-    // Deleted (with the database) after the process is stopped.
+    // Deleted (with the log, and the SQLite database if it is one) after the process is stopped.
     _dir: tempfile::TempDir,
 }
 
@@ -31,19 +32,26 @@ fn free_port() -> Result<u16> {
 }
 
 impl Knock {
-    /// Starts `binary` serving `site` and waits until `/healthz` answers.
+    /// Starts `binary` serving `site` on a new SQLite file and waits until `/healthz` answers.
     pub async fn start(binary: &Path, site: &Path) -> Result<Self> {
+        Self::start_on(binary, site, None).await
+    }
+
+    /// Starts `binary` serving `site` on `database_url` (`DATABASE_URL`), or on a new SQLite
+    /// file when `None`, and waits until `/healthz` answers.
+    pub async fn start_on(binary: &Path, site: &Path, database_url: Option<&str>) -> Result<Self> {
         let dir = tempfile::Builder::new().prefix("knock-bench").tempdir()?;
         let port = free_port()?;
         let log = dir.path().join("server.log");
+        let database_url = match database_url {
+            Some(url) => url.to_owned(),
+            None => format!("sqlite://{}", dir.path().join("knock.db").display()),
+        };
         let child = Command::new(binary)
             // No stray `.env` from the working directory.
             .current_dir(dir.path())
             .env("KNOCK_API_KEY", API_KEY)
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}", dir.path().join("knock.db").display()),
-            )
+            .env("DATABASE_URL", database_url)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("LEPTOS_SITE_ROOT", site)
             .env("LEPTOS_OUTPUT_NAME", "knock")

@@ -18,21 +18,32 @@ use crate::{
     stats::{Row, Verdict, median},
 };
 
-const CONCURRENCY: usize = 16;
-const ROUND: Duration = Duration::from_secs(2);
-const WARM_UP: Duration = Duration::from_secs(1);
-const ROUNDS: usize = 5;
+/// Requests in flight.
+pub const CONCURRENCY: usize = 16;
+/// How long a measured round lasts.
+pub const ROUND: Duration = Duration::from_secs(2);
+/// The unmeasured run before the rounds.
+pub const WARM_UP: Duration = Duration::from_secs(1);
+/// Measured rounds.
+pub const ROUNDS: usize = 5;
 const GOAL_RATIO: f64 = 0.5;
 
+/// A REST endpoint measured.
 #[derive(Clone, Copy)]
-enum Endpoint {
+pub enum Endpoint {
+    /// `GET /v1/rooms/{ROOM}`.
     GetRoom,
+    /// `POST /v1/meeting-tokens` for `ROOM`.
     MintToken,
 }
 
-const ROOM: &str = "bench-rest";
+/// The room the endpoints are called for (it must exist).
+pub const ROOM: &str = "bench-rest";
 
 impl Endpoint {
+    /// Both, in the order of the table.
+    pub const ALL: [Self; 2] = [Self::GetRoom, Self::MintToken];
+
     fn request(self, client: &reqwest::Client, base_url: &str) -> reqwest::RequestBuilder {
         match self {
             Self::GetRoom => client.get(format!("{base_url}/v1/rooms/{ROOM}")),
@@ -47,7 +58,8 @@ impl Endpoint {
         .bearer_auth(API_KEY)
     }
 
-    fn label(self) -> &'static str {
+    /// The method and path.
+    pub fn label(self) -> &'static str {
         match self {
             Self::GetRoom => "GET /v1/rooms/{name}",
             Self::MintToken => "POST /v1/meeting-tokens",
@@ -55,9 +67,10 @@ impl Endpoint {
     }
 }
 
-/// Requests per second answered 200 by `base_url` for `endpoint`, with `CONCURRENCY` requests
-/// in flight for `duration`; an error for any other answer.
-async fn throughput(endpoint: Endpoint, base_url: &str, duration: Duration) -> Result<f64> {
+/// Requests per second answered 200 for `endpoint`, with `CONCURRENCY` requests in flight for
+/// `duration`, each worker's requests going to `base_urls` in turn (one server, or several on
+/// one database); an error for any other answer.
+pub async fn throughput(endpoint: Endpoint, base_urls: &[&str], duration: Duration) -> Result<f64> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)
         .build()?;
@@ -65,11 +78,16 @@ async fn throughput(endpoint: Endpoint, base_url: &str, duration: Duration) -> R
     let started = Instant::now();
     let deadline = started + duration;
     let mut workers = Vec::new();
-    for _ in 0..CONCURRENCY {
-        let (client, done, base_url) = (client.clone(), done.clone(), base_url.to_owned());
+    let base_urls: Arc<[String]> = base_urls.iter().map(|&url| url.to_owned()).collect();
+    for worker in 0..CONCURRENCY {
+        let (client, done, base_urls) = (client.clone(), done.clone(), base_urls.clone());
         workers.push(tokio::spawn(async move {
+            // Workers start on different servers, so each server has requests in flight at once.
+            let mut turn = worker;
             while Instant::now() < deadline {
-                let response = endpoint.request(&client, &base_url).send().await?;
+                let base_url = &base_urls[turn % base_urls.len()];
+                turn += 1;
+                let response = endpoint.request(&client, base_url).send().await?;
                 let status = response.status();
                 let body = response.bytes().await?;
                 if status != 200 {
@@ -101,18 +119,19 @@ pub async fn run(knock: &Knock, api: &Api) -> Result<Vec<Row>> {
         .to_owned();
     let bare = bare::start(API_KEY, &domain_id, vec![room])?;
     let mut rows = Vec::new();
-    for endpoint in [Endpoint::GetRoom, Endpoint::MintToken] {
-        throughput(endpoint, &knock.base_url, WARM_UP).await?;
-        throughput(endpoint, &bare.base_url, WARM_UP).await?;
+    let (knock_urls, bare_urls) = (&[knock.base_url.as_str()], &[bare.base_url.as_str()]);
+    for endpoint in Endpoint::ALL {
+        throughput(endpoint, knock_urls, WARM_UP).await?;
+        throughput(endpoint, bare_urls, WARM_UP).await?;
         let (mut on_knock, mut on_bare, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..ROUNDS {
             // Alternate which goes first, so a burst of noise does not always hit the same one.
             let (k, b) = if round % 2 == 0 {
-                let k = throughput(endpoint, &knock.base_url, ROUND).await?;
-                (k, throughput(endpoint, &bare.base_url, ROUND).await?)
+                let k = throughput(endpoint, knock_urls, ROUND).await?;
+                (k, throughput(endpoint, bare_urls, ROUND).await?)
             } else {
-                let b = throughput(endpoint, &bare.base_url, ROUND).await?;
-                (throughput(endpoint, &knock.base_url, ROUND).await?, b)
+                let b = throughput(endpoint, bare_urls, ROUND).await?;
+                (throughput(endpoint, knock_urls, ROUND).await?, b)
             };
             on_knock.push(k);
             on_bare.push(b);

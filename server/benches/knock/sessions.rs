@@ -23,15 +23,19 @@ use crate::{
 const ROOMS: usize = 100;
 const FIRST: usize = 1_000;
 const GUESTS: usize = 10_000;
-const OWNERS: usize = 200;
-const TABS: usize = 5;
-/// Fan-out rounds, and knocks per round.
-const ROUNDS: usize = 3;
-const KNOCKS: usize = 40;
+/// Owners in the fan-out room (the room maximum), and streams per owner.
+pub const OWNERS: usize = 200;
+/// Streams (tabs) per owner.
+pub const TABS: usize = 5;
+/// Fan-out rounds.
+pub const ROUNDS: usize = 3;
+/// Knocks per fan-out round.
+pub const KNOCKS: usize = 40;
 /// Simulated browsers setting up at once.
 const PARALLEL: usize = 64;
 const RSS_GOAL_MB: f64 = 300.0;
-const FANOUT_GOAL_MS: f64 = 100.0;
+/// The goal for one event reaching all 1,000 admin streams.
+pub const FANOUT_GOAL_MS: f64 = 100.0;
 /// Open files this figure needs in each process (both ends of every stream, and some spare).
 pub const FILES_NEEDED: u64 = (GUESTS + OWNERS * TABS + ROUNDS * KNOCKS + 1_000) as u64;
 
@@ -65,10 +69,12 @@ async fn crowd(
     results.into_iter().collect()
 }
 
-/// 200 owners in the call of `room`, each with `TABS` streams whose knocks arrive on the
-/// receiver.
-async fn owners(
-    knock: &Knock,
+/// `OWNERS` owners in the call of `room` with `TABS` streams each, whose knocks arrive on the
+/// receiver. Stream `s` (owner `s / TABS`'s tab `s % TABS`) is opened through
+/// `urls[s % urls.len()]`, with the owner's one session; the owner arrives and joins through
+/// their first tab's server.
+pub async fn owners(
+    urls: &[&str],
     api: &Api,
     room: &str,
     counters: &Arc<Counters>,
@@ -76,19 +82,20 @@ async fn owners(
     let (sender, deliveries) = mpsc::unbounded_channel();
     let results: Vec<Result<()>> = stream::iter(0..OWNERS)
         .map(|k| {
-            let (base_url, counters, sender) =
-                (knock.base_url.clone(), counters.clone(), sender.clone());
+            let (counters, sender) = (counters.clone(), sender.clone());
             let api = api.clone();
             async move {
                 let name = format!("owner-{k}");
                 let token = api.owner_token(room, &name).await?;
+                let url = |s: usize| urls[s % urls.len()];
                 let owner =
-                    Person::arrive(&base_url, nth_address(40, k), room, Some(&token)).await?;
+                    Person::arrive(url(k * TABS), nth_address(40, k), room, Some(&token)).await?;
                 for tab in 0..TABS {
+                    let s = k * TABS + tab;
                     let sink = (sender.clone(), &["waiting-participant-added"][..]);
                     spawn_reader(
-                        owner.stream().await?,
-                        k * TABS + tab,
+                        owner.on(url(s)).stream().await?,
+                        s,
                         Some(sink),
                         counters.clone(),
                     );
@@ -107,18 +114,19 @@ async fn owners(
 /// in ms from the moment it was sent.
 struct FanOut {
     answered: f64,
-    each: Vec<f64>,
+    /// (stream, ms) for each of the `OWNERS * TABS` streams.
+    each: Vec<(usize, f64)>,
 }
 
-/// One knock on `room` by guest `j`.
+/// One knock on `room` by guest `j`, through the server at `guest_url`.
 async fn fan_out(
-    knock: &Knock,
+    guest_url: &str,
     room: &str,
     j: usize,
     deliveries: &mut mpsc::UnboundedReceiver<Delivery>,
     counters: &Arc<Counters>,
 ) -> Result<FanOut> {
-    let guest = Person::arrive(&knock.base_url, nth_address(41, j), room, None).await?;
+    let guest = Person::arrive(guest_url, nth_address(41, j), room, None).await?;
     spawn_reader(guest.stream().await?, usize::MAX, None, counters.clone());
     let name = format!("fan-{j}");
     let sent = Instant::now();
@@ -138,7 +146,7 @@ async fn fan_out(
             Ok(Some(delivery)) => {
                 if delivery.who.as_deref() == Some(name.as_str()) && streams.insert(delivery.stream)
                 {
-                    latencies.push(ms(delivery.at.duration_since(sent)));
+                    latencies.push((delivery.stream, ms(delivery.at.duration_since(sent))));
                 }
             }
             Ok(None) | Err(_) => {
@@ -154,6 +162,52 @@ async fn fan_out(
         answered,
         each: latencies,
     })
+}
+
+/// What [`fan_outs`] measured, in ms from sending each knock.
+pub struct FanOuts {
+    /// Each round's p50 of the moment the last of the streams was reached.
+    pub round_p50s: Vec<f64>,
+    /// Each round's p99 of the same.
+    pub round_p99s: Vec<f64>,
+    /// Per knock, the first stream reached.
+    pub first: Vec<f64>,
+    /// Per knock, the knocker's own HTTP answer.
+    pub answered: Vec<f64>,
+    /// Per knock and stream: (stream, ms).
+    pub each: Vec<(usize, f64)>,
+}
+
+/// `ROUNDS` rounds of `KNOCKS` knocks on `room`, one after another, each by a new guest
+/// arriving through `guest_url`, fanned out to the admin streams of [`owners`].
+pub async fn fan_outs(
+    guest_url: &str,
+    room: &str,
+    deliveries: &mut mpsc::UnboundedReceiver<Delivery>,
+    counters: &Arc<Counters>,
+) -> Result<FanOuts> {
+    let mut measured = FanOuts {
+        round_p50s: Vec::new(),
+        round_p99s: Vec::new(),
+        first: Vec::new(),
+        answered: Vec::new(),
+        each: Vec::new(),
+    };
+    for round in 0..ROUNDS {
+        let mut all_reached = Vec::new();
+        for j in round * KNOCKS..(round + 1) * KNOCKS {
+            let knocked = fan_out(guest_url, room, j, deliveries, counters).await?;
+            let times = || knocked.each.iter().map(|&(_, at)| at);
+            all_reached.push(times().fold(0.0, f64::max));
+            measured.first.push(times().fold(f64::INFINITY, f64::min));
+            measured.answered.push(knocked.answered);
+            measured.each.extend(knocked.each);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        measured.round_p50s.push(percentile(&mut all_reached, 50.0));
+        measured.round_p99s.push(percentile(&mut all_reached, 99.0));
+    }
+    Ok(measured)
 }
 
 /// The rows of figure b; `files` is the open-file limit the bench could get.
@@ -183,28 +237,21 @@ pub async fn run(knock: &Knock, api: &Api, files: u64) -> Result<Vec<Row>> {
     let room = "bench-fanout";
     api.knocking_room(room).await?;
     let admin_counters = Arc::new(Counters::default());
-    let mut deliveries = owners(knock, api, room, &admin_counters).await?;
+    let mut deliveries = owners(&[&knock.base_url], api, room, &admin_counters).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     while deliveries.try_recv().is_ok() {}
-    let (mut round_p50s, mut round_p99s, mut first, mut answered, mut each) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     eprintln!(
         "[bench] b: {} streams open, fanning out",
         GUESTS + OWNERS * TABS
     );
-    for round in 0..ROUNDS {
-        let mut all_reached = Vec::new();
-        for j in round * KNOCKS..(round + 1) * KNOCKS {
-            let knocked = fan_out(knock, room, j, &mut deliveries, &admin_counters).await?;
-            all_reached.push(knocked.each.iter().copied().fold(0.0, f64::max));
-            first.push(knocked.each.iter().copied().fold(f64::INFINITY, f64::min));
-            answered.push(knocked.answered);
-            each.extend(knocked.each);
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        round_p50s.push(percentile(&mut all_reached, 50.0));
-        round_p99s.push(percentile(&mut all_reached, 99.0));
-    }
+    let FanOuts {
+        mut round_p50s,
+        mut round_p99s,
+        mut first,
+        mut answered,
+        each,
+    } = fan_outs(&knock.base_url, room, &mut deliveries, &admin_counters).await?;
+    let mut each: Vec<f64> = each.into_iter().map(|(_, at)| at).collect();
     let with_admins = knock.settled_rss_mb().await?;
     let dropped = counters.ended() + admin_counters.ended();
     let streams = GUESTS + OWNERS * TABS + ROUNDS * KNOCKS;

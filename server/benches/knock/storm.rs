@@ -137,7 +137,7 @@ pub async fn run(knock: &Knock, api: &Api) -> Result<Vec<Row>> {
     api.knocking_room(ROOM).await?;
     let counters = Arc::new(Counters::default());
     let (owner, mut deliveries) =
-        owner_in_call(knock, api, ROOM, loopback(21, 0, 1), &counters).await?;
+        owner_in_call(&knock.base_url, api, ROOM, loopback(21, 0, 1), &counters).await?;
     // Everyone has the page open, with its stream, before the storm.
     let people: Vec<Person> = stream::iter(0..CLIENTS)
         .map(|i| {
