@@ -8,7 +8,7 @@ use serde_json::json;
 
 use std::time::Duration;
 
-use crate::helpers::{EVENT_TIMEOUT, Event, EventStream, Pair, Person};
+use crate::helpers::{EVENT_TIMEOUT, Event, EventStream, Pair, Person, Server, postgres_database};
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL: make test runs it"]
@@ -298,4 +298,32 @@ async fn drain_until(events: &mut EventStream, last: i64) {
             .await
             .expect("the events logged so far");
     }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: make test runs it"]
+async fn two_servers_starting_together_on_an_empty_database_migrate_it_once() {
+    let database = postgres_database().await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let on_database = |command: &mut std::process::Command| {
+        command.env("DATABASE_URL", &database);
+    };
+    let (a, b) = tokio::join!(
+        Server::start_with(dir.path(), on_database),
+        Server::start_with(dir.path(), on_database)
+    );
+    let pool = sqlx::PgPool::connect_lazy(&database).expect("a PostgreSQL URL");
+    let (migrations, applied): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(DISTINCT version) FROM _sqlx_migrations WHERE success",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the migrations table");
+    assert_eq!(migrations, applied, "each migration recorded once");
+    assert!(applied >= 1, "the schema is there");
+    // Both serve the same rooms.
+    let api_a = crate::helpers::Api::new(&a.base_url, crate::helpers::API_KEY);
+    api_a.knocking_room("together").await;
+    let api_b = crate::helpers::Api::new(&b.base_url, crate::helpers::API_KEY);
+    assert_eq!(api_b.get("/v1/rooms/together").await["name"], "together");
 }
