@@ -12,7 +12,7 @@ mod process;
 mod room;
 mod stream;
 
-pub use api::{Api, assert_error, authed, mentions, now, send, strings};
+pub use api::{Api, assert_error, authed, mentions, now, send, strings, the_one_decision};
 pub use app::{
     API_KEY, TestApp, browser_at, client, client_at, loopback, postgres_database, spawn_app,
     spawn_app_with, spawn_sqlite_app,

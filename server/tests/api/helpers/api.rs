@@ -176,3 +176,21 @@ pub fn strings(list: &Value, field: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// Of concurrent decisions `(grant, answer)` on the knock `id`, the one that decided it (its
+/// answer lists `id` in `ids`); every other answer must list it in `alreadyHandled`. Returns
+/// whether the winner granted.
+pub fn the_one_decision(answers: &[(bool, Value)], id: &str) -> bool {
+    let winners: Vec<bool> = answers
+        .iter()
+        .filter(|(_, answer)| answer["ids"] == json!([id]))
+        .map(|(grant, _)| *grant)
+        .collect();
+    let handled = answers
+        .iter()
+        .filter(|(_, answer)| answer["alreadyHandled"] == json!([id]))
+        .count();
+    assert_eq!(winners.len(), 1, "exactly one decision: {answers:?}");
+    assert_eq!(handled, answers.len() - 1, "{answers:?}");
+    winners[0]
+}

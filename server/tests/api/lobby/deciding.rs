@@ -5,7 +5,7 @@ use futures_util::future::join_all;
 use serde_json::json;
 
 use super::{assert_decided, assert_outcome, find, removal_after_decision};
-use crate::helpers::{EVENT_TIMEOUT, QUIET, Room, assert_error, knock_of};
+use crate::helpers::{EVENT_TIMEOUT, QUIET, Room, assert_error, knock_of, the_one_decision};
 
 #[tokio::test]
 async fn allowing_a_knock_lets_the_guest_in_and_tells_everyone_who_decided() {
@@ -201,18 +201,7 @@ async fn fifty_parallel_decisions_on_one_knock_make_exactly_one() {
         }
     });
     let answers = join_all(decisions).await;
-    let winners: Vec<bool> = answers
-        .iter()
-        .filter(|(_, answer)| answer["ids"] == json!([id]))
-        .map(|(grant, _)| *grant)
-        .collect();
-    let handled = answers
-        .iter()
-        .filter(|(_, answer)| answer["alreadyHandled"] == json!([id]))
-        .count();
-    assert_eq!(winners.len(), 1, "exactly one decision: {answers:?}");
-    assert_eq!(handled, 49, "{answers:?}");
-    let granted = winners[0];
+    let granted = the_one_decision(&answers, &id);
 
     let outcome = ben_events
         .next_event(EVENT_TIMEOUT)
