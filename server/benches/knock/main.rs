@@ -13,6 +13,7 @@
 //! - e. the wasm's size and the prejoin page's render time (`site.rs`)
 //! - f. two servers on one PostgreSQL database (`several.rs`), only with `--postgres <server
 //!   URL>`: a new database is created on that server for them (and dropped after)
+//! - g. the longest write stall while a large event log is pruned (`prune.rs`)
 //!
 //! Performance goals that are missed are reported in the table; the exit status is non-zero
 //! only when something malfunctions (the server fails, a knock is lost, a check fails).
@@ -22,6 +23,7 @@ mod bare;
 mod client;
 mod latency;
 mod process;
+mod prune;
 mod rest;
 mod sessions;
 mod several;
@@ -48,7 +50,7 @@ struct Args {
     postgres: Option<String>,
 }
 
-const USAGE: &str = "usage: knock --knock <release binary> --site <site dir> [--only abcdef] \
+const USAGE: &str = "usage: knock --knock <release binary> --site <site dir> [--only abcdefg] \
                      [--postgres <PostgreSQL server URL>]";
 
 fn args() -> Result<Args> {
@@ -75,7 +77,7 @@ fn args() -> Result<Args> {
         (Some(knock), Some(site)) => Ok(Args {
             knock,
             site,
-            only: only.unwrap_or_else(|| "abcdef".to_owned()),
+            only: only.unwrap_or_else(|| "abcdefg".to_owned()),
             postgres,
         }),
         _ => client::fail(USAGE),
@@ -164,6 +166,14 @@ async fn bench(args: &Args, files: u64) -> Result<Vec<Row>> {
     }
     if "abcde".chars().any(wanted) {
         rows.extend(on_sqlite(args, files, &wanted).await?);
+    }
+    if wanted('g') {
+        figure(
+            &mut rows,
+            "g. pruning stall",
+            prune::run(&args.knock, &args.site),
+        )
+        .await;
     }
     if wanted('f') {
         match &args.postgres {
