@@ -12,7 +12,7 @@ mod sessions;
 
 pub(crate) use apply::{participant_of, recipients};
 pub use decide::{Actor, Decision, decide, waiting_participants};
-pub use eject::{eject, eject_expired, eject_sessions, revoke_token, room_deleted, token_revoked};
+pub use eject::{eject, eject_expired, eject_sessions, revoke_token, room_deleted};
 pub use knock::{MAX_WAITING, cancel, request_access};
 pub use sessions::{
     StartedSession, call_state, cookie_name, gone, join, leave, presence, room_presence,

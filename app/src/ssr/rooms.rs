@@ -6,6 +6,7 @@ use rand::{Rng, distr::Alphanumeric};
 use super::{
     db::rooms::{self as repo, Page, RoomRecord},
     domain::names::RoomName,
+    events::Outbox,
     state::AppState,
     time::rfc3339_millis,
     validate,
@@ -152,12 +153,16 @@ pub async fn update(
     Ok(to_room(&record, &state.config.public_url))
 }
 
-/// Deletes a room.
+/// Deletes a room, and in the same transaction ejects everyone from it and forgets its bans:
+/// the room is never gone with people still in its call or lobby.
 pub async fn delete(state: &AppState, name: &str) -> Result<RoomDeleted, AppError> {
-    if !repo::delete(&state.db, name).await? {
+    let mut tx = state.db.write_room(name).await?;
+    if !repo::delete(&mut tx, name).await? {
         return Err(room_not_found(name));
     }
-    super::lobby::room_deleted(state, name).await?;
+    let mut outbox = Outbox::new(name);
+    super::lobby::room_deleted(&mut tx, &mut outbox, name).await?;
+    outbox.commit(tx, &state.events).await?;
     Ok(RoomDeleted {
         deleted: true,
         name: name.to_owned(),

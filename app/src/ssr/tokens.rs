@@ -67,13 +67,12 @@ pub async fn properties_of(
     Ok(verify(state, token, now, ignore_nbf).await??.properties())
 }
 
-/// Records a token this deployment signed (expired or not) as revoked; returns the key the
-/// sessions opened with it carry. (Ejecting them is the lobby's: `lobby::revoke_token`.)
-pub async fn revoke(state: &AppState, token: &str) -> Result<String, AppError> {
+/// The revocation key of a token this deployment signed (expired or not), and the room it is
+/// for when it names one. (Recording the revocation and ejecting its sessions, in one
+/// transaction, is the lobby's: `lobby::revoke_token`.)
+pub fn revocation(state: &AppState, token: &str) -> Result<(String, Option<String>), AppError> {
     let claims = decode(token, state.api_key.expose(), &state.domain_id)?;
-    let key = revocation_key(token, &claims);
-    repo::revoke(&state.db, &key, now_millis()).await?;
-    Ok(key)
+    Ok((revocation_key(token, &claims), claims.r))
 }
 
 #[cfg(test)]

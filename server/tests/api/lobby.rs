@@ -1,6 +1,7 @@
 //! The lobby, end to end over HTTP and server-sent events: knocking, deciding, presence and
 //! replay, limits, the REST lobby and ejection, and who hears about what.
 
+mod consistency;
 mod deciding;
 mod ejecting;
 mod knocking;

@@ -101,7 +101,8 @@ pub struct NewSession<'a> {
     pub created_at: i64,
 }
 
-/// Stores a new session in the `prejoin` phase.
+/// Stores a new session in the `prejoin` phase, in the room called `room` now (its id is kept:
+/// a new room of the same name is another room).
 pub async fn insert(db: impl Handle<'_>, new: NewSession<'_>) -> Result<(), Error> {
     let is_admin = new.claims.is_some_and(Claims::is_admin);
     let is_owner = new.claims.is_some_and(Claims::is_owner);
@@ -111,8 +112,9 @@ pub async fn insert(db: impl Handle<'_>, new: NewSession<'_>) -> Result<(), Erro
     let user_id = new.claims.and_then(|claims| claims.ud.clone());
     run!(db, |db| sqlx::query(
         "INSERT INTO sessions (id, secret_hash, room, claims, token_key, refusal, phase, is_admin,
-                               is_owner, user_name, user_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'prejoin', $7, $8, $9, $10, $11)",
+                               is_owner, user_name, user_id, created_at, room_id)
+         VALUES ($1, $2, $3, $4, $5, $6, 'prejoin', $7, $8, $9, $10, $11,
+                 (SELECT id FROM rooms WHERE name = $3))",
     )
     .bind(new.id)
     .bind(new.secret_hash)
@@ -130,14 +132,18 @@ pub async fn insert(db: impl Handle<'_>, new: NewSession<'_>) -> Result<(), Erro
     .map(|_| ()))
 }
 
-/// The session whose cookie secret hashes to `secret_hash`, in `room`.
+/// The session whose cookie secret hashes to `secret_hash`, in `room`. A session of a room that
+/// was deleted is still found while no room has its name (it is told the room is gone), but
+/// not once a new room of that name exists: it is not that room's.
 pub async fn by_secret(
     db: impl Handle<'_>,
     room: &str,
     secret_hash: &str,
 ) -> Result<Option<SessionRecord>, Error> {
     run!(db, |db| sqlx::query_as::<_, SessionRow>(&format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions WHERE secret_hash = $1 AND room = $2"
+        "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.secret_hash = $1 AND s.room = $2
+           AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.name = s.room
+                           AND (s.room_id IS NULL OR r.id <> s.room_id))"
     ))
     .bind(secret_hash)
     .bind(room)
@@ -330,19 +336,44 @@ pub async fn due_for_ejection(
         .collect())
 }
 
-/// Ids of the sessions opened with a token, waiting or in a call.
+/// Ids of the sessions of `room` opened with a token, at the door, waiting or in a call.
 pub async fn present_ids_with_token(
     db: impl Handle<'_>,
+    room: &str,
     token_key: &str,
 ) -> Result<Vec<String>, Error> {
-    run!(db, |db| {
-        sqlx::query_scalar(
-        "SELECT id FROM sessions WHERE token_key = $1 AND phase IN ('waiting', 'in_call', 'prejoin')",
+    run!(db, |db| sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE token_key = $1 AND room = $2
+           AND phase IN ('waiting', 'in_call', 'prejoin') ORDER BY id",
+    )
+    .bind(token_key)
+    .bind(room)
+    .fetch_all(db)
+    .await)
+}
+
+/// The rooms with sessions opened with a token, at the door, waiting or in a call.
+pub async fn rooms_with_token(db: impl Handle<'_>, token_key: &str) -> Result<Vec<String>, Error> {
+    run!(db, |db| sqlx::query_scalar(
+        "SELECT DISTINCT room FROM sessions
+         WHERE token_key = $1 AND phase IN ('waiting', 'in_call', 'prejoin') ORDER BY room",
     )
     .bind(token_key)
     .fetch_all(db)
-    .await
-    })
+    .await)
+}
+
+/// Each room and revoked token with sessions still at the door, waiting or in a call.
+pub async fn present_with_revoked_token(
+    db: impl Handle<'_>,
+) -> Result<Vec<(String, String)>, Error> {
+    run!(db, |db| sqlx::query_as(
+        "SELECT DISTINCT s.room, s.token_key FROM token_revocations r
+         JOIN sessions s ON s.token_key = r.token_key
+         WHERE s.phase IN ('waiting', 'in_call', 'prejoin') ORDER BY s.room, s.token_key",
+    )
+    .fetch_all(db)
+    .await)
 }
 
 /// `count` numbered placeholders from `$first`, comma-separated: the phase list of a guarded

@@ -11,7 +11,8 @@ use crate::model::{
 /// What a session asks for, or what is done to it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    /// `join(name)`: enter the call directly (the caller checked the access level).
+    /// `join(name)`: enter the call directly (the access level is checked again in the
+    /// transaction that carries it out); a knock still waiting is withdrawn.
     Join,
     /// `requestAccess(name)`: knock, or rename the knock already waiting.
     Knock,
@@ -155,6 +156,12 @@ pub fn transition(from: Phase, command: &Command, subject: &Subject) -> Option<T
     let (to, knock, effects): (Phase, KnockChange, Vec<Option<Effect>>) = match (from, command) {
         (InCall, Command::Join | Command::Knock) => return None,
         (_, Command::Knock) if subject.knock.is_none() => return None,
+        // Walking in withdraws one's own knock: admins see it go.
+        (Waiting, Command::Join) if subject.knock.is_some() => {
+            let mut effects = vec![knock_removed(subject, None)];
+            effects.extend(entering(subject));
+            (InCall, KnockChange::Withdraw, effects)
+        }
         (_, Command::Join) => (InCall, KnockChange::None, entering(subject)),
         (Waiting, Command::Knock) => (
             Waiting,
@@ -344,7 +351,15 @@ mod tests {
             (
                 Waiting,
                 Command::Join,
-                Some((InCall, KnockChange::None, joined.clone())),
+                Some((
+                    InCall,
+                    KnockChange::Withdraw,
+                    vec![
+                        ("admins", "waiting-participant-removed"),
+                        ("others", "participant-joined"),
+                        ("subject", "access-state-updated"),
+                    ],
+                )),
             ),
             (InCall, Command::Join, None),
             (

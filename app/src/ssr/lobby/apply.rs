@@ -2,6 +2,7 @@
 //! [`apply`] does it inside the caller's transaction (the knock, one guarded phase write, the
 //! events to their audience). The helpers every operation shares live here too.
 
+use super::sessions::access_in;
 use crate::ssr::{
     db::{
         Tx,
@@ -18,7 +19,7 @@ use crate::ssr::{
 };
 use crate::{
     error::AppError,
-    model::{CallErrorDetail, CallEvent, Participant, Phase},
+    model::{AccessLevel, CallErrorDetail, CallEvent, Participant, Phase},
 };
 
 pub(super) fn refusal_detail(refusal: &Refusal) -> CallErrorDetail {
@@ -101,6 +102,37 @@ pub(crate) async fn recipients(
     })
 }
 
+/// A session letting itself in (joining, knocking) is checked again inside the transaction,
+/// under the room's lock: a token revoked, a room deleted or changed, or a ban committed since
+/// the caller's first check refuses it here, so it never lands in the call or the lobby after
+/// the ejection that went with that change.
+async fn check_entry(
+    tx: &mut Tx,
+    session: &SessionRecord,
+    command: &Command,
+) -> Result<(), AppError> {
+    let wanted = match command {
+        Command::Join => AccessLevel::Full,
+        Command::Knock => AccessLevel::Lobby,
+        _ => return Ok(()),
+    };
+    let access = access_in(tx, session)
+        .await?
+        .map_err(|refusal| refused(&refusal))?;
+    match (wanted, access.level) {
+        (AccessLevel::Full, AccessLevel::Full) | (AccessLevel::Lobby, AccessLevel::Lobby) => Ok(()),
+        (AccessLevel::Full, AccessLevel::Lobby) => Err(AppError::Forbidden(
+            "this room needs a host to let you in: ask to join instead".into(),
+        )),
+        (AccessLevel::Lobby, AccessLevel::Full) => Err(AppError::invalid(
+            "you may join this room directly; there is no need to knock",
+        )),
+        _ => Err(AppError::Forbidden(
+            "You don't have permission to join this call.".into(),
+        )),
+    }
+}
+
 /// Carries out `command` on `session` (as read inside `tx`): the transition the state machine
 /// gives, its knock change, one guarded phase write, and its events, each to its audience.
 /// Returns whether anything changed (`false`: nothing to do, e.g. cancelling without a knock).
@@ -114,6 +146,7 @@ pub(super) async fn apply(
     let Some(transition) = transition(session.phase, command, subject) else {
         return Ok(false);
     };
+    check_entry(tx, session, command).await?;
     let room = &session.room;
     let at = now_millis();
     match (transition.knock, &subject.knock) {

@@ -7,10 +7,10 @@ use crate::{
     error::AppError,
     model::{CallErrorKind, Phase, TokenRevoked},
     ssr::{
-        db::{bans, rooms as rooms_repo, sessions as repo},
+        db::{Tx, bans, rooms as rooms_repo, sessions as repo, tokens as tokens_repo},
         events::Outbox,
         state::AppState,
-        time::now,
+        time::{now, now_millis},
         tokens,
         validate::{self, MAX_USER_ID},
     },
@@ -30,24 +30,38 @@ pub async fn eject_sessions(
 ) -> Result<Vec<String>, AppError> {
     let mut tx = state.db.write_room(room).await?;
     let mut outbox = Outbox::new(room);
+    let ejected = eject_in(&mut tx, &mut outbox, room, ids, kind, msg).await?;
+    outbox.commit(tx, &state.events).await?;
+    Ok(ejected)
+}
+
+/// Ejects sessions of `room` inside `tx`, a transaction on that room: each as it is there, with
+/// its events recorded in `outbox`. Returns the ids removed.
+async fn eject_in(
+    tx: &mut Tx,
+    outbox: &mut Outbox,
+    room: &str,
+    ids: &[String],
+    kind: CallErrorKind,
+    msg: &str,
+) -> Result<Vec<String>, AppError> {
     let mut ejected = Vec::new();
     let command = Command::Eject {
         kind,
         msg: msg.to_owned(),
     };
     for id in ids {
-        let Some(session) = repo::find(&mut tx, id).await? else {
+        let Some(session) = repo::find(&mut *tx, id).await? else {
             continue;
         };
         if session.room != room {
             continue;
         }
-        let subject = subject_of(&mut tx, &session).await?;
-        if apply(&mut tx, &mut outbox, &session, &command, &subject).await? {
+        let subject = subject_of(tx, &session).await?;
+        if apply(tx, outbox, &session, &command, &subject).await? {
             ejected.push(id.clone());
         }
     }
-    outbox.commit(tx, &state.events).await?;
     Ok(ejected)
 }
 
@@ -66,12 +80,15 @@ pub async fn eject(
     for (n, id) in user_ids.iter().enumerate() {
         validate::identifier(&format!("user_ids[{n}]"), id, MAX_USER_ID)?;
     }
-    rooms_repo::find_by_name(&state.db, room)
+    // The bans and the ejections they go with are one transaction, on the people as they are
+    // under the room's lock.
+    let mut tx = state.db.write_room(room).await?;
+    rooms_repo::find_by_name(&mut tx, room)
         .await?
         .ok_or_else(|| AppError::not_found(format!("room {room} not found")))?;
     let mut targets = Vec::new();
     for phase in [Phase::InCall, Phase::Waiting] {
-        for session in repo::in_phase(&state.db, room, phase).await? {
+        for session in repo::in_phase(&mut tx, room, phase).await? {
             let by_user = session
                 .user_id
                 .as_ref()
@@ -82,77 +99,125 @@ pub async fn eject(
         }
     }
     if ban {
-        let mut tx = state.db.write_room(room).await?;
         for id in ids {
             bans::ban(&mut tx, room, "session", id).await?;
         }
         for user in user_ids {
             bans::ban(&mut tx, room, "user", user).await?;
         }
-        tx.commit().await?;
     }
-    eject_sessions(
-        state,
+    let mut outbox = Outbox::new(room);
+    let ejected = eject_in(
+        &mut tx,
+        &mut outbox,
         room,
         &targets,
         CallErrorKind::Ejected,
         "You were removed from the call.",
     )
-    .await
+    .await?;
+    outbox.commit(tx, &state.events).await?;
+    Ok(ejected)
 }
 
-/// Ejects everyone from a deleted room and forgets its bans.
-pub async fn room_deleted(state: &AppState, room: &str) -> Result<(), AppError> {
+/// Inside the transaction that deletes `room`: ejects everyone from it and forgets its bans,
+/// so the room never goes without its people (or they without it).
+pub async fn room_deleted(tx: &mut Tx, outbox: &mut Outbox, room: &str) -> Result<(), AppError> {
     let mut ids = Vec::new();
     for phase in [Phase::InCall, Phase::Waiting, Phase::Prejoin] {
         ids.extend(
-            repo::in_phase(&state.db, room, phase)
+            repo::in_phase(&mut *tx, room, phase)
                 .await?
                 .into_iter()
                 .map(|s| s.id),
         );
     }
-    eject_sessions(
-        state,
+    eject_in(
+        tx,
+        outbox,
         room,
         &ids,
         CallErrorKind::NoRoom,
         "This room has been deleted.",
     )
     .await?;
-    let mut tx = state.db.write_room(room).await?;
-    bans::clear(&mut tx, room).await?;
-    tx.commit().await?;
+    bans::clear(tx, room).await?;
     Ok(())
 }
 
+/// The sentence a session of a revoked token is told.
+const REVOKED: &str = "Your meeting token has been revoked.";
+
 /// Revokes a meeting token (`DELETE /v1/meeting-tokens/{token}`, the dashboard) and ejects
-/// whoever is in a call or the lobby with it.
+/// whoever is at the door, in the lobby or in a call with it.
+///
+/// The revocation is recorded in the same transaction as the ejections from the first room
+/// (the token's own room, when it names one): all or nothing. A token without a room may have
+/// sessions in several rooms; each further room's ejections are a transaction of their own,
+/// under that room's lock, taken after the revocation committed. Every join and knock checks
+/// the revocation again under its room's lock, so none can slip in after its room's turn; and
+/// should this server stop between two rooms, the maintenance round ejects what is left
+/// ([`eject_expired`]), so no session of a revoked token stays in a call.
 pub async fn revoke_token(state: &AppState, token: &str) -> Result<TokenRevoked, AppError> {
-    let key = tokens::revoke(state, token).await?;
-    token_revoked(state, &key).await?;
+    let (key, own_room) = tokens::revocation(state, token)?;
+    let first = match own_room {
+        Some(room) => Some(room),
+        None => repo::rooms_with_token(&state.db, &key)
+            .await?
+            .into_iter()
+            .next(),
+    };
+    let mut tx = match &first {
+        Some(room) => state.db.write_room(room).await?,
+        None => state.db.write().await?,
+    };
+    tokens_repo::revoke(&mut tx, &key, now_millis()).await?;
+    match &first {
+        Some(room) => {
+            let mut outbox = Outbox::new(room);
+            eject_token_in(&mut tx, &mut outbox, room, &key).await?;
+            outbox.commit(tx, &state.events).await?;
+        }
+        None => tx.commit().await?,
+    }
+    // Read after the revocation committed: any session opened with the token earlier is seen.
+    for room in repo::rooms_with_token(&state.db, &key).await? {
+        if first.as_deref() == Some(room.as_str()) {
+            continue;
+        }
+        token_revoked(state, &room, &key).await?;
+    }
     Ok(TokenRevoked { revoked: true })
 }
 
-/// Ejects the sessions that used a revoked token.
-pub async fn token_revoked(state: &AppState, token_key: &str) -> Result<(), AppError> {
-    for id in repo::present_ids_with_token(&state.db, token_key).await? {
-        if let Some(session) = repo::find(&state.db, &id).await? {
-            eject_sessions(
-                state,
-                &session.room,
-                &[id],
-                CallErrorKind::Ejected,
-                "Your meeting token has been revoked.",
-            )
-            .await?;
-        }
-    }
+/// Ejects the sessions of `room` that hold the revoked token `token_key`, in one transaction
+/// on the room.
+async fn token_revoked(state: &AppState, room: &str, token_key: &str) -> Result<(), AppError> {
+    let mut tx = state.db.write_room(room).await?;
+    let mut outbox = Outbox::new(room);
+    eject_token_in(&mut tx, &mut outbox, room, token_key).await?;
+    outbox.commit(tx, &state.events).await
+}
+
+/// Inside a transaction on `room`: ejects its sessions that hold the token `token_key`, as they
+/// are under the room's lock.
+async fn eject_token_in(
+    tx: &mut Tx,
+    outbox: &mut Outbox,
+    room: &str,
+    token_key: &str,
+) -> Result<(), AppError> {
+    let ids = repo::present_ids_with_token(&mut *tx, room, token_key).await?;
+    eject_in(tx, outbox, room, &ids, CallErrorKind::Ejected, REVOKED).await?;
     Ok(())
 }
 
-/// Ejects the participants whose room or token expired, or whose time is up.
+/// Ejects the participants whose room or token expired, or whose time is up, and whoever still
+/// holds a revoked token (what a server that stopped in the middle of a revocation left).
 pub async fn eject_expired(state: &AppState) -> Result<(), AppError> {
+    for (room, key) in repo::present_with_revoked_token(&state.db).await? {
+        token_revoked(state, &room, &key).await?;
+    }
     for (id, kind) in repo::due_for_ejection(&state.db, now()).await? {
         if let Some(session) = repo::find(&state.db, &id).await? {
             let msg = match kind {

@@ -10,9 +10,9 @@ use crate::{
     model::{AccessLevel, AccessState, CallState, Level, Participant, Phase, RoomSnapshot},
     ssr::{
         db::{
-            bans, events,
+            Tx, bans, events,
             knocks::{self, KnockRecord},
-            rooms as rooms_repo,
+            rooms::{self as rooms_repo, RoomRecord},
             sessions::{self as repo, NewSession, SessionRecord},
             tokens as tokens_repo,
         },
@@ -102,17 +102,45 @@ async fn access_of(
         Some(key) => tokens_repo::is_revoked(&state.db, key).await?,
         None => false,
     };
+    let result = assess(room.as_ref(), session, revoked);
+    if result.is_ok() && bans::is_banned(&state.db, session).await? {
+        return Ok(Err(Refusal::Ejected));
+    }
+    Ok(result)
+}
+
+/// Like [`access_of`], read inside `tx`: what a write that lets the session in (joining,
+/// knocking) checks again under the room's lock, so a revocation, a deletion, a change of the
+/// room or a ban committed meanwhile is seen.
+pub(super) async fn access_in(
+    tx: &mut Tx,
+    session: &SessionRecord,
+) -> Result<Result<Access, Refusal>, AppError> {
+    let room = rooms_repo::find_by_name(&mut *tx, &session.room).await?;
+    let revoked = match &session.token_key {
+        Some(key) => tokens_repo::is_revoked(&mut *tx, key).await?,
+        None => false,
+    };
+    let result = assess(room.as_ref(), session, revoked);
+    if result.is_ok() && bans::is_banned(&mut *tx, session).await? {
+        return Ok(Err(Refusal::Ejected));
+    }
+    Ok(result)
+}
+
+/// The access the room and the session's token give, the token's revocation as read.
+fn assess(
+    room: Option<&RoomRecord>,
+    session: &SessionRecord,
+    revoked: bool,
+) -> Result<Access, Refusal> {
     let token = match (&session.claims, &session.refusal) {
         (_, Some(rejection)) => Some(Err(rejection)),
         (Some(_), None) if revoked => Some(Err(&TokenRejection::Revoked)),
         (Some(claims), None) => Some(Ok(claims)),
         (None, None) => None,
     };
-    let result = access::access(room.as_ref(), token, now());
-    if result.is_ok() && bans::is_banned(&state.db, session).await? {
-        return Ok(Err(Refusal::Ejected));
-    }
-    Ok(result)
+    access::access(room, token, now())
 }
 
 /// The session's access, or why it has none, as a call error.
