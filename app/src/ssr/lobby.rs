@@ -4,6 +4,7 @@
 //! ([`crate::ssr::domain::lobby`]) what a command does, carries it out here in [`apply`] (one
 //! guarded phase write, the knock, the events to their audience), commits, then publishes.
 
+mod access;
 mod apply;
 mod decide;
 mod eject;

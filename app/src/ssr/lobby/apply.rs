@@ -2,7 +2,7 @@
 //! [`apply`] does it inside the caller's transaction (the knock, one guarded phase write, the
 //! events to their audience). The helpers every operation shares live here too.
 
-use super::sessions::access_in;
+use super::access::access_in;
 use crate::ssr::{
     db::{
         Tx,

@@ -1,6 +1,7 @@
 //! Sessions: starting one when a room page is opened, finding it again from its cookie, what it
 //! sees (`preAuth`, the page snapshot, presence), and entering or leaving the call.
 
+use super::access::access_of;
 use super::apply::{
     apply, own_subject, participant, participant_of, refusal_detail, refused, session_gone,
 };
@@ -10,15 +11,14 @@ use crate::{
     model::{AccessLevel, AccessState, CallState, Level, Participant, Phase, RoomSnapshot},
     ssr::{
         db::{
-            Tx, bans, events,
+            events,
             knocks::{self, KnockRecord},
-            rooms::{self as rooms_repo, RoomRecord},
+            rooms as rooms_repo,
             sessions::{self as repo, NewSession, SessionRecord},
-            tokens as tokens_repo,
         },
         domain::{
-            access::{self, Access, Refusal},
-            claims::{TokenRejection, revocation_key},
+            access::{Access, Refusal},
+            claims::revocation_key,
             names::DisplayName,
         },
         events::Outbox,
@@ -89,58 +89,6 @@ pub async fn session_by_secret(
     secret: &str,
 ) -> Result<Option<SessionRecord>, AppError> {
     Ok(repo::by_secret(&state.db, room, &sha256_hex(secret)).await?)
-}
-
-/// The session's access to its room now. The token is checked for revocation again: a revoked
-/// token opens nothing, not even for a session that started before it was revoked.
-async fn access_of(
-    state: &AppState,
-    session: &SessionRecord,
-) -> Result<Result<Access, Refusal>, AppError> {
-    let room = rooms_repo::find_by_name(&state.db, &session.room).await?;
-    let revoked = match &session.token_key {
-        Some(key) => tokens_repo::is_revoked(&state.db, key).await?,
-        None => false,
-    };
-    let result = assess(room.as_ref(), session, revoked);
-    if result.is_ok() && bans::is_banned(&state.db, session).await? {
-        return Ok(Err(Refusal::Ejected));
-    }
-    Ok(result)
-}
-
-/// Like [`access_of`], read inside `tx`: what a write that lets the session in (joining,
-/// knocking) checks again under the room's lock, so a revocation, a deletion, a change of the
-/// room or a ban committed meanwhile is seen.
-pub(super) async fn access_in(
-    tx: &mut Tx,
-    session: &SessionRecord,
-) -> Result<Result<Access, Refusal>, AppError> {
-    let room = rooms_repo::find_by_name(&mut *tx, &session.room).await?;
-    let revoked = match &session.token_key {
-        Some(key) => tokens_repo::is_revoked(&mut *tx, key).await?,
-        None => false,
-    };
-    let result = assess(room.as_ref(), session, revoked);
-    if result.is_ok() && bans::is_banned(&mut *tx, session).await? {
-        return Ok(Err(Refusal::Ejected));
-    }
-    Ok(result)
-}
-
-/// The access the room and the session's token give, the token's revocation as read.
-fn assess(
-    room: Option<&RoomRecord>,
-    session: &SessionRecord,
-    revoked: bool,
-) -> Result<Access, Refusal> {
-    let token = match (&session.claims, &session.refusal) {
-        (_, Some(rejection)) => Some(Err(rejection)),
-        (Some(_), None) if revoked => Some(Err(&TokenRejection::Revoked)),
-        (Some(claims), None) => Some(Ok(claims)),
-        (None, None) => None,
-    };
-    access::access(room, token, now())
 }
 
 /// The session's access, or why it has none, as a call error.
