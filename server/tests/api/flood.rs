@@ -261,3 +261,123 @@ async fn a_session_may_have_ten_streams_open_and_the_eleventh_is_refused_with_42
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Reads from `socket` until `done` says the bytes read so far are enough, or `limit` passes;
+/// what was read.
+async fn read_until(
+    socket: &mut tokio::net::TcpStream,
+    limit: std::time::Duration,
+    done: impl Fn(&[u8]) -> bool,
+) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut read = Vec::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    while !done(&read) {
+        match tokio::time::timeout_at(deadline, socket.read(&mut buffer)).await {
+            Ok(Ok(0)) | Err(_) => break,
+            Ok(Ok(count)) => read.extend_from_slice(&buffer[..count]),
+            Ok(Err(error)) => panic!("reading the stream: {error}"),
+        }
+    }
+    read
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_stops_reading_is_ended_and_its_client_replays_everything() {
+    use tokio::io::AsyncWriteExt;
+    let room = Room::knocking_long_grace().await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let mut senders = vec![ana];
+    let mut streams = Vec::new();
+    for n in 0..11 {
+        let (sender, events) = room.member_in_call(&format!("Sender {n}")).await;
+        senders.push(sender);
+        streams.push(events);
+    }
+    let (leo, _leo_events) = room.member_in_call("Leo").await;
+    let (ben, secret) = room
+        .with_token_keeping_secret(&room.name, json!({"user_name": "Ben"}))
+        .await;
+    let (status, state) = ben.join("Ben").await;
+    assert_eq!(status, 200, "Ben joins: {state}");
+    drain(&mut ana_events).await;
+    let ben_id = ben.session_id().await;
+
+    // Ben's stream, over a socket with a small receive buffer that is never read.
+    let address: std::net::SocketAddr = room
+        .app
+        .base_url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("an address");
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket.set_recv_buffer_size(4096).expect("a small buffer");
+    let mut stream = socket.connect(address).await.expect("connect");
+    let request = format!(
+        "GET /api/events/{room} HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n\
+         Cookie: knock-{room}={secret}\r\n\r\n",
+        room = room.name
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let head = read_until(&mut stream, EVENT_TIMEOUT, |read| {
+        read.windows(4).any(|end| end == b"\r\n\r\n")
+    })
+    .await;
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+
+    // Signaling for Ben until the budgets run out: 6 MB, more than the socket holds.
+    let mut sent = Vec::new();
+    for sender in &senders {
+        loop {
+            let messages = vec![offer(30 * 1024)];
+            let (status, body) = signal(sender, &ben_id, &messages).await;
+            if status == 429 {
+                break;
+            }
+            assert_eq!(status, 200, "{body}");
+            sent.push(());
+        }
+    }
+    // Then the room goes on without Ben: 700 camera switches of Leo's.
+    for n in 0..700 {
+        let video = if n % 2 == 0 { "true" } else { "false" };
+        let (status, body) = leo
+            .call("update_media", &[("video", video), ("audio", "false")])
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // Two checks of the watchdog, and a little more.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+
+    // Ben reads again: what was on its way, then the end of the stream (the last chunk).
+    let rest = read_until(&mut stream, std::time::Duration::from_secs(20), |read| {
+        read.ends_with(b"\r\n0\r\n\r\n")
+    })
+    .await;
+    assert!(
+        rest.ends_with(b"\r\n0\r\n\r\n"),
+        "the stream was not ended: {} bytes read, ending {:?}",
+        rest.len(),
+        String::from_utf8_lossy(&rest[rest.len().saturating_sub(200)..])
+    );
+    let delivered = String::from_utf8_lossy(&rest)
+        .matches("event: signal")
+        .count();
+    println!(
+        "{} signals for Ben, {delivered} delivered before the stream ended",
+        sent.len()
+    );
+    assert!(
+        delivered < sent.len(),
+        "the stream ended before the flood was through"
+    );
+
+    // Reconnecting from the last event it got, Ben's browser replays the rest.
+    let replayed = signals_in_log(&ben).await;
+    assert_eq!(replayed.len(), sent.len(), "every signal is in Ben's log");
+}
