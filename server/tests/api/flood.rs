@@ -239,6 +239,7 @@ async fn a_session_may_have_ten_streams_open_and_the_eleventh_is_refused_with_42
     let url = format!("{}/api/events/{}", ana.base_url, ana.room);
     let response = ana.client.get(&url).send().await.expect("request");
     let status = response.status();
+    assert_eq!(status, 429, "the eleventh stream of a session");
     let body: Value = response.json().await.expect("a JSON answer");
     assert_error(status, &body, 429, "rate-limit-error");
 
