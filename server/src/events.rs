@@ -1,15 +1,25 @@
 //! `GET /api/events/{room}`: the session's server-sent-event stream. It subscribes to live
 //! events first, then replays the log after `Last-Event-ID`, and drops duplicates by id, so a
 //! new stream and a resumed one are the same code. While it is open the session is present.
+//!
+//! Bounds: a session has at most [`MAX_STREAMS_PER_SESSION`] streams open on a server (the next
+//! is refused with 429); replay reads the log a page ([`REPLAY_PAGE`]) at a time, so a stream
+//! never holds more than a page of it; and a stream that stops reading is ended by the hub's
+//! watchdog (`ssr::events`), after which its client reconnects and replays.
 
-use std::{collections::VecDeque, convert::Infallible, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, VecDeque},
+    convert::Infallible,
+    sync::{LazyLock, Mutex},
+    time::Duration,
+};
 
 use app::{
     error::AppError,
     ssr::{
         cookies::session_from_cookie,
-        db::events::{self as repo, EventRow},
-        events::StoredEvent,
+        db::events::{self as repo, EventRow, Page},
+        events::{Missed, Subscription},
         presence::PresenceGuard,
         state::AppState,
     },
@@ -21,10 +31,20 @@ use axum::{
 };
 use futures_util::Stream;
 use serde::Deserialize;
-use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 /// How often a comment keeps idle connections (and proxies) alive.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// The most streams one session may have open on one server at once (a browser opens one per
+/// tab of the room).
+pub const MAX_STREAMS_PER_SESSION: usize = 10;
+
+/// How much of the log a stream reads at once when it replays: 500 events, or fewer once they
+/// reach 1 MiB.
+pub const REPLAY_PAGE: Page = Page {
+    rows: 500,
+    bytes: 1024 * 1024,
+};
 
 /// `?lastEventId=` for clients that cannot set the header.
 #[derive(Deserialize)]
@@ -47,11 +67,11 @@ pub async fn stream(
         .and_then(|value| value.trim().parse().ok())
         .or(query.last_event_id)
         .unwrap_or(0);
+    let slot = StreamSlot::take(&session.id)?;
 
     // Subscribe before reading the log: an event committed in between is in one or the other
     // (or both, and the id check drops the copy).
     let live = state.events.subscribe(&room).await?;
-    let backlog = repo::since(&state.db, &session.id, after).await?;
     let presence = state.presence.connect(&session.id);
     let shutdown = state.shutdown.subscribe();
     let cursor = Cursor {
@@ -59,22 +79,73 @@ pub async fn stream(
         state,
         session_id: session.id,
         live,
-        pending: backlog.into(),
+        pending: VecDeque::new(),
+        replaying: true,
         last: after,
         _presence: presence,
+        _slot: slot,
     };
     Ok(Sse::new(futures_util::stream::unfold(cursor, Cursor::next))
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
+/// The open streams of each session on this server.
+static OPEN_STREAMS: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Default::default);
+
+/// One of a session's [`MAX_STREAMS_PER_SESSION`] places, held while its stream is open.
+struct StreamSlot {
+    session_id: String,
+}
+
+impl StreamSlot {
+    /// A place for one more stream of `session_id`, or 429 when it has all of them open.
+    fn take(session_id: &str) -> Result<Self, AppError> {
+        let mut open = open_streams();
+        let count = open.entry(session_id.to_owned()).or_default();
+        if *count >= MAX_STREAMS_PER_SESSION {
+            return Err(AppError::RateLimited(format!(
+                "this session already has {MAX_STREAMS_PER_SESSION} event streams open; close \
+                 one (another tab of this room) before opening more"
+            )));
+        }
+        *count += 1;
+        Ok(Self {
+            session_id: session_id.to_owned(),
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = open_streams();
+        if let Some(count) = open.get_mut(&self.session_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.session_id);
+            }
+        }
+    }
+}
+
+fn open_streams() -> std::sync::MutexGuard<'static, HashMap<String, usize>> {
+    OPEN_STREAMS
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
 }
 
 struct Cursor {
     shutdown: tokio::sync::watch::Receiver<bool>,
     state: AppState,
     session_id: String,
-    live: Receiver<Arc<StoredEvent>>,
+    live: Subscription,
+    /// The page of the log being delivered.
     pending: VecDeque<EventRow>,
+    /// Whether the log may hold events after `last` that `pending` does not: true at the start
+    /// and after falling behind the live channel, until a page comes back short.
+    replaying: bool,
     last: i64,
     _presence: PresenceGuard,
+    _slot: StreamSlot,
 }
 
 impl Cursor {
@@ -87,6 +158,19 @@ impl Cursor {
                     return Some((Ok(event), self));
                 }
                 continue;
+            }
+            if self.replaying {
+                match repo::since(&self.state.db, &self.session_id, self.last, REPLAY_PAGE).await {
+                    Ok(rows) => {
+                        self.replaying = !REPLAY_PAGE.is_last(&rows);
+                        self.pending.extend(rows);
+                        continue;
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "replaying events");
+                        return None;
+                    }
+                }
             }
             let received = tokio::select! {
                 // The server is shutting down: end the stream (the client reconnects later).
@@ -102,16 +186,15 @@ impl Cursor {
                     }
                 }
                 // Fell behind the channel: the log has everything, read it from there.
-                Err(RecvError::Lagged(_)) => {
-                    match repo::since(&self.state.db, &self.session_id, self.last).await {
-                        Ok(rows) => self.pending.extend(rows),
-                        Err(error) => {
-                            tracing::error!(%error, "replaying events after lag");
-                            return None;
-                        }
+                Err(Missed::Lagged) => self.replaying = true,
+                // Stopped reading for too long (or the hub is gone): the client reconnects and
+                // replays from its last event.
+                Err(Missed::Ended) => {
+                    if self.live.was_ended() {
+                        tracing::debug!(session = %self.session_id, "ended a stream that stopped reading");
                     }
+                    return None;
                 }
-                Err(RecvError::Closed) => return None,
             }
         }
     }

@@ -8,10 +8,19 @@
 //! ids in commit order (each write holds the room's lock until it commits), so reading "after
 //! the last id delivered" never skips one, and a ring lost to a reconnect is made up for by
 //! reading every followed room again (and by a poll every [`POLL_EVERY`]).
+//!
+//! A stream whose reader stopped reading is not polled any more (the connection's buffers are
+//! full), so it cannot notice by itself; yet its place in the room's channel keeps every event
+//! it has not read (up to the channel's capacity). A watchdog ([`STALL_CHECK_EVERY`]) ends the
+//! subscription of a stream that stays [`MAX_UNREAD`] events behind: the stream ends when it is
+//! next polled, and its client reconnects and replays from the log.
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex, Weak,
+        atomic::{AtomicBool, AtomicU8, Ordering},
+    },
     time::Duration,
 };
 
@@ -39,6 +48,13 @@ pub struct StoredEvent {
 /// How many events a slow stream may fall behind before it re-reads the log.
 const CHANNEL_CAPACITY: usize = 1024;
 
+/// How many events a stream may leave unread in its room's channel while not reading at all:
+/// a subscription found this far behind at two checks in a row is ended.
+pub const MAX_UNREAD: usize = CHANNEL_CAPACITY / 2;
+
+/// How often the watchdog looks for subscriptions that stopped reading.
+pub const STALL_CHECK_EVERY: Duration = Duration::from_secs(1);
+
 /// How often a server sharing the database reads the log of every room it follows even
 /// without a ring (a server that crashed between its commit and its ring rang nobody).
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
@@ -46,6 +62,120 @@ pub const POLL_EVERY: Duration = Duration::from_secs(2);
 /// Delivers committed events to the open streams of each room.
 pub struct EventHub {
     delivery: Delivery,
+    watched: Arc<Watchdog>,
+}
+
+/// A stream's place in its room's channel, which the watchdog may end.
+pub struct Subscription {
+    watched: Arc<Watched>,
+}
+
+/// Why a subscription gives no event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missed {
+    /// Events were dropped before this subscription read them (the channel is bounded): read
+    /// them from the log.
+    Lagged,
+    /// The subscription was ended: its reader stopped reading, or the hub is gone.
+    Ended,
+}
+
+struct Watched {
+    /// `None` once ended. Held across a `recv`: a subscription waiting for events is reading.
+    receiver: tokio::sync::Mutex<Option<broadcast::Receiver<Arc<StoredEvent>>>>,
+    /// Checks in a row that found it [`MAX_UNREAD`] behind and not reading.
+    strikes: AtomicU8,
+    ended: AtomicBool,
+}
+
+impl Subscription {
+    /// The next event of the room.
+    pub async fn recv(&self) -> Result<Arc<StoredEvent>, Missed> {
+        let mut receiver = self.watched.receiver.lock().await;
+        let Some(live) = receiver.as_mut() else {
+            return Err(Missed::Ended);
+        };
+        match live.recv().await {
+            Ok(event) => Ok(event),
+            Err(broadcast::error::RecvError::Lagged(_)) => Err(Missed::Lagged),
+            Err(broadcast::error::RecvError::Closed) => Err(Missed::Ended),
+        }
+    }
+
+    /// Whether the watchdog ended this subscription because its reader stopped reading.
+    pub fn was_ended(&self) -> bool {
+        self.watched.ended.load(Ordering::Relaxed)
+    }
+}
+
+/// The subscriptions of this server, checked every [`STALL_CHECK_EVERY`].
+#[derive(Default)]
+struct Watchdog {
+    subscriptions: Mutex<Vec<Weak<Watched>>>,
+}
+
+impl Watchdog {
+    fn watch(&self, receiver: broadcast::Receiver<Arc<StoredEvent>>) -> Subscription {
+        let watched = Arc::new(Watched {
+            receiver: tokio::sync::Mutex::new(Some(receiver)),
+            strikes: AtomicU8::new(0),
+            ended: AtomicBool::new(false),
+        });
+        lock(&self.subscriptions).push(Arc::downgrade(&watched));
+        Subscription { watched }
+    }
+
+    /// Ends the subscriptions that were [`MAX_UNREAD`] behind and not reading at this check and
+    /// the one before; forgets those that are gone. How many it ended.
+    fn check(&self) -> usize {
+        let mut subscriptions = lock(&self.subscriptions);
+        let mut ended = 0;
+        subscriptions.retain(|weak| {
+            let Some(watched) = weak.upgrade() else {
+                return false;
+            };
+            // Locked: it is waiting for events right now, so it reads.
+            let Ok(mut receiver) = watched.receiver.try_lock() else {
+                watched.strikes.store(0, Ordering::Relaxed);
+                return true;
+            };
+            let behind = receiver
+                .as_ref()
+                .is_some_and(|live| live.len() >= MAX_UNREAD);
+            if !behind {
+                watched.strikes.store(0, Ordering::Relaxed);
+                return receiver.is_some();
+            }
+            if watched.strikes.fetch_add(1, Ordering::Relaxed) == 0 {
+                return true;
+            }
+            // Its place in the channel goes, and with it the events it held there.
+            *receiver = None;
+            watched.ended.store(true, Ordering::Relaxed);
+            ended += 1;
+            false
+        });
+        ended
+    }
+
+    /// Checks every [`STALL_CHECK_EVERY`] while the hub exists.
+    fn start(self: &Arc<Self>) {
+        let watchdog = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(STALL_CHECK_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(watchdog) = watchdog.upgrade() else {
+                    return;
+                };
+                let ended = watchdog.check();
+                if ended > 0 {
+                    tracing::info!(ended, "ended event streams that stopped reading");
+                }
+            }
+        });
+    }
 }
 
 enum Delivery {
@@ -66,19 +196,20 @@ impl EventHub {
                 Delivery::Shared(SharedHub::start(db.clone(), pool.clone(), doorbell))
             }
         };
-        Ok(Self { delivery })
+        let watched = Arc::new(Watchdog::default());
+        watched.start();
+        Ok(Self { delivery, watched })
     }
 
     /// Receives the room's events committed from now on (and perhaps a few before: streams
-    /// drop what they have already delivered, by id).
-    pub async fn subscribe(
-        &self,
-        room: &str,
-    ) -> Result<broadcast::Receiver<Arc<StoredEvent>>, AppError> {
-        match &self.delivery {
-            Delivery::Local(hub) => Ok(hub.subscribe(room)),
-            Delivery::Shared(hub) => Ok(hub.subscribe(room).await?),
-        }
+    /// drop what they have already delivered, by id), until the subscription is dropped or
+    /// ended for not reading (see [`MAX_UNREAD`]).
+    pub async fn subscribe(&self, room: &str) -> Result<Subscription, AppError> {
+        let receiver = match &self.delivery {
+            Delivery::Local(hub) => hub.subscribe(room),
+            Delivery::Shared(hub) => hub.subscribe(room).await?,
+        };
+        Ok(self.watched.watch(receiver))
     }
 }
 
@@ -372,4 +503,76 @@ async fn listen(pool: sqlx::PgPool, mut doorbell: Doorbell, rings: mpsc::Unbound
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CallEvent, IceCandidate, SignalMessage};
+
+    /// A hub on a new SQLite database in its own directory (dropped with the directory).
+    async fn hub() -> (tempfile::TempDir, Db, EventHub) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("events.db").display());
+        let db = Db::connect(&url).await.expect("open the database");
+        let hub = EventHub::for_db(&db).await.expect("a hub");
+        (dir, db, hub)
+    }
+
+    /// Commits `count` signals to `to` in `room`, one transaction each.
+    async fn flood(db: &Db, hub: &EventHub, room: &str, to: &str, count: usize) {
+        let event = CallEvent::Signal {
+            from: "ana".into(),
+            messages: vec![SignalMessage::Candidate(IceCandidate {
+                candidate: "candidate:1 1 udp 1 192.0.2.1 9 typ host".into(),
+                sdp_mid: Some("0".into()),
+                sdp_m_line_index: Some(0),
+            })],
+        };
+        for _ in 0..count {
+            let mut tx = db.write_room(room).await.expect("write");
+            let mut outbox = Outbox::new(room);
+            outbox
+                .record(&mut tx, &event, vec![to.to_owned()], 0)
+                .await
+                .expect("record");
+            outbox.commit(tx, hub).await.expect("commit");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_subscription_that_stops_reading_is_ended_and_one_that_reads_is_not() {
+        let (_dir, db, hub) = hub().await;
+        let stalled = hub.subscribe("standup").await.expect("subscribe");
+        let reading = hub.subscribe("standup").await.expect("subscribe");
+        let reader = tokio::spawn(async move {
+            let mut read = 0;
+            while reading.recv().await.is_ok() {
+                read += 1;
+            }
+            (read, reading.was_ended())
+        });
+        flood(&db, &hub, "standup", "ben", MAX_UNREAD + 10).await;
+        // Two checks that find it behind, and a little more.
+        tokio::time::sleep(STALL_CHECK_EVERY * 3).await;
+        assert_eq!(stalled.recv().await, Err(Missed::Ended), "ended");
+        assert!(stalled.was_ended());
+        assert!(!reader.is_finished(), "the subscription that reads goes on");
+        drop(hub);
+        let (read, ended) = reader.await.expect("the reader");
+        assert_eq!(read, MAX_UNREAD + 10, "it read everything");
+        assert!(!ended, "ended because the hub went, not for not reading");
+    }
+
+    #[tokio::test]
+    async fn a_subscription_a_little_behind_is_not_ended() {
+        let (_dir, db, hub) = hub().await;
+        let behind = hub.subscribe("standup").await.expect("subscribe");
+        flood(&db, &hub, "standup", "ben", MAX_UNREAD - 1).await;
+        tokio::time::sleep(STALL_CHECK_EVERY * 3).await;
+        for _ in 0..MAX_UNREAD - 1 {
+            assert!(behind.recv().await.is_ok(), "every event is there");
+        }
+        assert!(!behind.was_ended());
+    }
 }

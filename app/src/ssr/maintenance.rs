@@ -1,5 +1,6 @@
 //! Background work: ending the sessions whose presence ran out, ejecting participants whose
-//! time is up and pruning the event log, on the maintenance leader only.
+//! time is up and pruning the event log (signaling after minutes, everything else after a
+//! day), on the maintenance leader only.
 
 use std::time::Duration;
 
@@ -12,6 +13,14 @@ use super::{
 
 /// How long the event log keeps events for replay.
 pub const EVENT_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How long signaling (offers, answers, ICE candidates) stays in the log: a browser that
+/// reconnects within this long still gets what was sent meanwhile; older signaling is of no use
+/// (a connection that has not been set up by then is started over).
+pub const SIGNAL_RETENTION: Duration = Duration::from_secs(5 * 60);
+
+/// How often the maintenance leader prunes old signaling.
+pub const SIGNAL_PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// Events deleted per pruning transaction: each batch holds SQLite's write lock for a short
 /// while only (a few tens of milliseconds for a room's usual audience).
@@ -30,6 +39,23 @@ pub async fn prune_once(db: &Db, now: i64) -> Result<u64, db::Error> {
     loop {
         let mut tx = db.write().await?;
         let deleted = events::prune(&mut tx, before, PRUNE_BATCH).await?;
+        tx.commit().await?;
+        total += deleted;
+        if deleted < u64::from(PRUNE_BATCH) {
+            return Ok(total);
+        }
+        tokio::time::sleep(PRUNE_PAUSE).await;
+    }
+}
+
+/// Deletes the signaling events older than [`SIGNAL_RETENTION`] at `now` (unix milliseconds),
+/// batch by batch as [`prune_once`] does; how many in all.
+pub async fn prune_signals_once(db: &Db, now: i64) -> Result<u64, db::Error> {
+    let before = now - i64::try_from(SIGNAL_RETENTION.as_millis()).unwrap_or(i64::MAX);
+    let mut total = 0;
+    loop {
+        let mut tx = db.write().await?;
+        let deleted = events::prune_signals(&mut tx, before, PRUNE_BATCH).await?;
         tx.commit().await?;
         total += deleted;
         if deleted < u64::from(PRUNE_BATCH) {
@@ -97,6 +123,24 @@ pub fn start(state: &AppState) {
             }
             if let Err(error) = super::limits::prune(&pruner.db, now_millis()).await {
                 tracing::warn!(%error, "pruning rate limits failed");
+            }
+        }
+    });
+
+    let signal_pruner = state.clone();
+    tokio::spawn(async move {
+        signal_pruner.presence.settled().await;
+        let mut tick = tokio::time::interval(SIGNAL_PRUNE_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if !signal_pruner.presence.is_leader() {
+                continue;
+            }
+            match prune_signals_once(&signal_pruner.db, now_millis()).await {
+                Ok(0) => {}
+                Ok(count) => tracing::debug!(count, "pruned old signaling"),
+                Err(error) => tracing::warn!(%error, "pruning signaling failed"),
             }
         }
     });

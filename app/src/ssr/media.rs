@@ -4,7 +4,10 @@
 //! a knocking, waiting or denied guest can neither send nor receive it.
 
 use super::{
-    db::sessions::{self as repo, SessionRecord},
+    db::{
+        events::spend,
+        sessions::{self as repo, SessionRecord},
+    },
     domain::lobby::Audience,
     events::Outbox,
     lobby::{participant_of, recipients},
@@ -20,6 +23,42 @@ use crate::{
 pub const MAX_SDP_BYTES: usize = 32 * 1024;
 /// The longest ICE candidate line accepted.
 pub const MAX_CANDIDATE_BYTES: usize = 1024;
+
+/// The signaling a session may send in a burst, in bytes of messages (their JSON); it refills
+/// over [`SIGNAL_WINDOW_MILLIS`], so this much per 10 s in the long run. Joining a mesh of a
+/// few people takes a few tens of kilobytes (an offer or answer of a few kilobytes and a dozen
+/// candidates per other participant).
+pub const SIGNAL_BUDGET_BYTES: i64 = 512 * 1024;
+/// The time over which a spent signaling budget refills completely.
+pub const SIGNAL_WINDOW_MILLIS: i64 = 10_000;
+/// What a request costs at least, in bytes of the budget: this also bounds the number of
+/// requests, to 256 in a burst and about 25 a second after it.
+pub const SIGNAL_REQUEST_BYTES: i64 = 2 * 1024;
+
+/// What sending `messages` costs, in milliseconds of the budget's window: their JSON's bytes
+/// (at least [`SIGNAL_REQUEST_BYTES`]) as a share of [`SIGNAL_BUDGET_BYTES`], rounded up.
+fn signal_cost(messages: &[SignalMessage]) -> Result<i64, AppError> {
+    let bytes = serde_json::to_vec(messages)
+        .map_err(|error| AppError::internal("measuring signaling", error))?
+        .len();
+    let bytes = i64::try_from(bytes)
+        .unwrap_or(i64::MAX)
+        .max(SIGNAL_REQUEST_BYTES);
+    Ok(
+        (bytes.saturating_mul(SIGNAL_WINDOW_MILLIS) + SIGNAL_BUDGET_BYTES - 1)
+            / SIGNAL_BUDGET_BYTES,
+    )
+}
+
+fn over_budget() -> AppError {
+    AppError::RateLimited(format!(
+        "too much signaling from this participant: at most {} KiB (or {} requests) every {} \
+         seconds; please wait a moment",
+        SIGNAL_BUDGET_BYTES / 1024,
+        SIGNAL_BUDGET_BYTES / SIGNAL_REQUEST_BYTES,
+        SIGNAL_WINDOW_MILLIS / 1000,
+    ))
+}
 
 fn not_in_call() -> AppError {
     AppError::Forbidden("only participants in the call can send or receive its media".into())
@@ -52,7 +91,10 @@ fn validate(messages: &[SignalMessage]) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Relays `messages` from `session` to the session `to`; both must be in the same call.
+/// Relays `messages` from `session` to the session `to`; both must be in the same call. Each
+/// session has a signaling budget (requests and bytes, [`SIGNAL_BUDGET_BYTES`] per
+/// [`SIGNAL_WINDOW_MILLIS`]), counted in the database so it holds across servers; beyond it
+/// the request is refused with 429 and nothing is stored.
 pub async fn signal(
     state: &AppState,
     session: &SessionRecord,
@@ -75,6 +117,11 @@ pub async fn signal(
         .ok_or_else(|| {
             AppError::Forbidden(format!("{to} is not another participant in this call"))
         })?;
+    let cost = signal_cost(&messages)?;
+    let budget = format!("signal:{}", sender.id);
+    if !spend(&mut tx, &budget, now_millis(), cost, SIGNAL_WINDOW_MILLIS).await? {
+        return Err(over_budget());
+    }
     let mut outbox = Outbox::new(&sender.room);
     let event = CallEvent::Signal {
         from: sender.id.clone(),

@@ -62,18 +62,48 @@ pub struct EventRow {
     pub payload: String,
 }
 
-/// The events for a session after `after`, oldest first.
+/// How much of a session's log one read returns: at most `rows` events, and no more events once
+/// their payloads reach `bytes` (the event that crosses it is included, so a page is never
+/// empty while events remain).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// The most events in a page.
+    pub rows: u32,
+    /// The payload bytes after which a page ends.
+    pub bytes: u32,
+}
+
+impl Page {
+    /// Whether `events`, read with this page, are the end of the log: when a page is full (by
+    /// rows or bytes) there may be more after it.
+    pub fn is_last(self, events: &[EventRow]) -> bool {
+        let bytes: usize = events.iter().map(|event| event.payload.len()).sum();
+        events.len() < self.rows as usize && bytes < self.bytes as usize
+    }
+}
+
+/// One page of the events for a session after `after`, oldest first (see [`Page`]): replay
+/// reads a session's log a page at a time, never all of it at once.
 pub async fn since(
     db: impl Handle<'_>,
     session_id: &str,
     after: i64,
+    page: Page,
 ) -> Result<Vec<EventRow>, Error> {
+    // The running total counts each event's payload with those before it; an event is in the
+    // page while the events before it stay under the byte limit.
     run!(db, |db| sqlx::query_as(
-        "SELECT e.id, e.name, e.payload FROM event_recipients r JOIN events e ON e.id = r.event_id
-         WHERE r.session_id = $1 AND r.event_id > $2 ORDER BY e.id",
+        "SELECT id, name, payload FROM (
+             SELECT e.id, e.name, e.payload,
+                    SUM(LENGTH(e.payload)) OVER (ORDER BY e.id) - LENGTH(e.payload) AS before
+             FROM event_recipients r JOIN events e ON e.id = r.event_id
+             WHERE r.session_id = $1 AND r.event_id > $2 ORDER BY e.id LIMIT $3
+         ) page WHERE before < $4 ORDER BY id",
     )
     .bind(session_id)
     .bind(after)
+    .bind(i64::from(page.rows))
+    .bind(i64::from(page.bytes))
     .fetch_all(db)
     .await)
 }
@@ -101,6 +131,74 @@ pub async fn prune(db: impl Handle<'_>, before: i64, limit: u32) -> Result<u64, 
     .execute(db)
     .await
     .map(|result| result.rows_affected()))
+}
+
+/// The name of signaling events, which are useful for minutes only.
+pub const SIGNAL: &str = "signal";
+
+/// Deletes up to `limit` of the oldest signaling events older than `before` (unix
+/// milliseconds), with their recipients; how many. Batched as [`prune`].
+pub async fn prune_signals(db: impl Handle<'_>, before: i64, limit: u32) -> Result<u64, Error> {
+    run!(db, |db| sqlx::query(
+        "DELETE FROM events WHERE id IN
+         (SELECT id FROM events WHERE name = $1 AND created_at < $2 ORDER BY id LIMIT $3)",
+    )
+    .bind(SIGNAL)
+    .bind(before)
+    .bind(i64::from(limit))
+    .execute(db)
+    .await
+    .map(|result| result.rows_affected()))
+}
+
+/// Spends `cost` of the signaling budget stored under `key` at `now` (unix milliseconds), when
+/// there is that much left; returns whether it did. The budget is a generic cell rate
+/// algorithm over time: each unit spent moves the key's theoretical arrival time (`tat`) on
+/// by `cost` milliseconds, and a spend is allowed while that time stays within `window`
+/// milliseconds of now. So `window` milliseconds' worth of cost may be spent at once, and it
+/// refills at one millisecond of cost per millisecond. A refused spend changes nothing.
+///
+/// It shares the `rate_limits` table (and its pruning of fully refilled keys) with
+/// `db::limits`, under keys of its own; one statement, so servers sharing the database never
+/// both spend the last of a budget.
+pub async fn spend(
+    db: impl Handle<'_>,
+    key: &str,
+    now: i64,
+    cost: i64,
+    window: i64,
+) -> Result<bool, Error> {
+    if cost > window {
+        // More than a whole budget: never allowed (and a new key would otherwise take it).
+        return Ok(false);
+    }
+    let spent: Option<i64> = run!(db,
+        sqlite: |db| sqlx::query_scalar(
+            "INSERT INTO rate_limits (key, tat) VALUES ($1, $2 + $3)
+             ON CONFLICT (key) DO UPDATE SET tat = MAX(rate_limits.tat, $2) + $3
+             WHERE MAX(rate_limits.tat, $2) + $3 - $4 <= $2
+             RETURNING tat",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(cost)
+        .bind(window)
+        .fetch_optional(db)
+        .await,
+        postgres: |db| sqlx::query_scalar(
+            "INSERT INTO rate_limits (key, tat) VALUES ($1, $2 + $3)
+             ON CONFLICT (key) DO UPDATE SET tat = GREATEST(rate_limits.tat, $2) + $3
+             WHERE GREATEST(rate_limits.tat, $2) + $3 - $4 <= $2
+             RETURNING tat",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(cost)
+        .bind(window)
+        .fetch_optional(db)
+        .await
+    )?;
+    Ok(spent.is_some())
 }
 
 /// An event as a server reads it from the log to deliver it: with its recipients.
