@@ -1,12 +1,13 @@
 //! Who the client is (`KNOCK_TRUSTED_PROXIES`, PRODUCT.md §1 and §7): behind a trusted proxy
 //! each visitor has limits of their own, taken from the right-most untrusted address of
 //! `X-Forwarded-For`; from any other peer the header is ignored; an IPv6 client counts by its
-//! /64.
+//! /64; wrong API keys are limited per client, a right key never.
 
 use app::ssr::{config::TrustedProxies, limits};
-use reqwest::header::HeaderMap;
+use reqwest::{StatusCode, header::HeaderMap};
+use serde_json::Value;
 
-use crate::helpers::{Person, Room, assert_error};
+use crate::helpers::{Person, Room, TestApp, assert_error, send, spawn_app_with};
 
 /// The test server's peer address as the tests connect (loopback) is a trusted proxy.
 fn behind_loopback_proxy(config: &mut app::ssr::config::Config) {
@@ -108,4 +109,55 @@ async fn ipv6_clients_are_limited_per_64() {
     // The next /64 is another client.
     let next_64 = guest_forwarded_for(&room, "2001:db8:1:3::1").await;
     next_64.knocked("Cy").await;
+}
+
+/// `GET /v1/rooms` with `key`, for the client `forwarded_for` (if any).
+async fn rooms_with_key(
+    app: &TestApp,
+    key: &str,
+    forwarded_for: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = app.client.get(app.url("/v1/rooms")).bearer_auth(key);
+    if let Some(address) = forwarded_for {
+        request = request.header("x-forwarded-for", address);
+    }
+    send(request).await
+}
+
+#[tokio::test]
+async fn wrong_api_keys_are_limited_per_client_and_a_right_key_never() {
+    let app = spawn_app_with(behind_loopback_proxy).await;
+    let wrong = "not-the-key-0123456789abcdefghijklmnop";
+    let ben = Some("203.0.113.1");
+    for n in 0..limits::WRONG_API_KEY_BURST {
+        let (status, body) = rooms_with_key(&app, wrong, ben).await;
+        assert_eq!(status, 401, "wrong key {n}: {body}");
+        assert_eq!(body["error"], "authentication-error", "{body}");
+    }
+    let (status, body) = rooms_with_key(&app, wrong, ben).await;
+    assert_error(status, &body, 429, "rate-limit-error");
+    let info = body["info"].as_str().unwrap_or_default();
+    assert!(info.contains("wrong API key"), "{info}");
+    assert!(!info.contains(wrong), "the key is not echoed: {info}");
+
+    // The right key from the same client goes through, again and again.
+    for _ in 0..3 {
+        let (status, body) = rooms_with_key(&app, &app.api_key, ben).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // A malformed header is not a wrong key: 400, not 429.
+    let (status, body) = send(
+        app.client
+            .get(app.url("/v1/rooms"))
+            .header("authorization", "Basic abc")
+            .header("x-forwarded-for", "203.0.113.1"),
+    )
+    .await;
+    assert_error(status, &body, 400, "authorization-header-error");
+    // Another client behind the proxy is still told its key is wrong.
+    let (status, body) = rooms_with_key(&app, wrong, Some("203.0.113.2")).await;
+    assert_error(status, &body, 401, "authentication-error");
+    // And Ben is still refused.
+    let (status, body) = rooms_with_key(&app, wrong, ben).await;
+    assert_error(status, &body, 429, "rate-limit-error");
 }
