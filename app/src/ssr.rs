@@ -1,6 +1,7 @@
 //! Everything that runs only on the server: configuration, state, the database and the domain
 //! services (rooms, tokens) that the REST API and the server functions share.
 
+pub mod client;
 pub mod config;
 pub mod cookies;
 pub mod dashboard;

@@ -53,12 +53,16 @@ mod server {
         session_from_cookie(state, &headers, room).await
     }
 
-    /// The client's address, for rate limits.
+    /// The client, as rate limits count it: its address (through `KNOCK_TRUSTED_PROXIES`), an
+    /// IPv6 one by its /64 ([`crate::ssr::client`]).
     pub async fn client() -> String {
-        leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        let state = leptos::prelude::expect_context::<AppState>();
+        let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
             .await
-            .map(|ConnectInfo(addr)| addr.ip().to_string())
-            .unwrap_or_else(|_| "unknown".to_owned())
+            .ok()
+            .map(|ConnectInfo(addr)| addr);
+        let headers: axum::http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+        crate::ssr::client::of(peer, &headers, &state.config.trusted_proxies)
     }
 }
 

@@ -1,6 +1,9 @@
 //! Configuration, read once from the environment (and `.env`, when present) into a typed struct.
 
-use std::{fmt, net::SocketAddr};
+use std::{
+    fmt,
+    net::{IpAddr, SocketAddr},
+};
 
 use serde::Deserialize;
 
@@ -81,6 +84,9 @@ pub struct Config {
     /// `KNOCK_TURN_URLS` and `KNOCK_TURN_SECRET`: a TURN server that gives each participant in
     /// a call credentials of its own.
     pub turn: Option<TurnServer>,
+    /// `KNOCK_TRUSTED_PROXIES`: the reverse proxies whose `X-Forwarded-For` says who the client
+    /// is (see [`crate::ssr::client`]); none by default.
+    pub trusted_proxies: TrustedProxies,
     /// How long a client may take to send a request's headers ([`HEADER_READ_TIMEOUT`]; tests
     /// shorten it).
     pub header_read_timeout: std::time::Duration,
@@ -157,6 +163,102 @@ impl IceServers {
     }
 }
 
+/// The reverse proxies trusted to say who the client is (`KNOCK_TRUSTED_PROXIES`): networks,
+/// each an address and a prefix length.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+
+impl TrustedProxies {
+    /// Parses `KNOCK_TRUSTED_PROXIES`: comma-separated CIDRs like `127.0.0.1/32,10.0.0.0/8` or
+    /// `2001:db8::/32` (a bare address is the one address). Bits set past the prefix are
+    /// ignored, as nginx and iptables do: `10.1.2.3/8` is `10.0.0.0/8`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut networks = Vec::new();
+        for entry in text
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+        {
+            let (address, prefix) = match entry.split_once('/') {
+                Some((address, prefix)) => (address, Some(prefix)),
+                None => (entry, None),
+            };
+            let address: IpAddr = address.trim().parse().map_err(|_| {
+                format!(
+                    "`{entry}` is not an address or a CIDR like 127.0.0.1/32, 10.0.0.0/8 or \
+                     2001:db8::/32"
+                )
+            })?;
+            let bits = if address.is_ipv4() { 32 } else { 128 };
+            let prefix = match prefix {
+                None => bits,
+                Some(prefix) => match prefix.trim().parse::<u8>() {
+                    Ok(prefix) if prefix <= bits => prefix,
+                    _ => {
+                        return Err(format!(
+                            "`{entry}` has a prefix length that is not a whole number from 0 to \
+                             {bits}"
+                        ));
+                    }
+                },
+            };
+            networks.push(network(address, prefix));
+        }
+        if networks.is_empty() {
+            return Err(
+                "give at least one CIDR, like 127.0.0.1/32, or leave it unset to trust no proxy"
+                    .into(),
+            );
+        }
+        Ok(Self(networks))
+    }
+
+    /// Whether `address` is one of the trusted proxies. An IPv4 address written the IPv6 way
+    /// (`::ffff:10.0.0.1`, as a dual-stack listener sees it) counts as the IPv4 address.
+    pub fn contains(&self, address: IpAddr) -> bool {
+        let address = address.to_canonical();
+        self.0
+            .iter()
+            .any(|&(network_address, prefix)| mask(address, prefix) == Some(network_address))
+    }
+
+    /// Whether no proxy is trusted (the default).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The network of `address` with `prefix` bits, an IPv4-mapped IPv6 network as IPv4.
+fn network(address: IpAddr, prefix: u8) -> (IpAddr, u8) {
+    let (address, prefix) = match address {
+        IpAddr::V6(v6) if prefix >= 96 => match v6.to_ipv4_mapped() {
+            Some(v4) => (IpAddr::V4(v4), prefix - 96),
+            None => (address, prefix),
+        },
+        _ => (address, prefix),
+    };
+    (mask(address, prefix).unwrap_or(address), prefix)
+}
+
+/// `address` with all but its first `prefix` bits cleared; `None` when `prefix` is longer than
+/// the address.
+pub fn mask(address: IpAddr, prefix: u8) -> Option<IpAddr> {
+    match address {
+        IpAddr::V4(v4) => {
+            let keep = u32::MAX
+                .checked_shl(32 - u32::from(prefix.min(32)))
+                .unwrap_or(0);
+            (prefix <= 32).then(|| IpAddr::V4((u32::from(v4) & keep).into()))
+        }
+        IpAddr::V6(v6) => {
+            let keep = u128::MAX
+                .checked_shl(128 - u32::from(prefix.min(128)))
+                .unwrap_or(0);
+            (prefix <= 128).then(|| IpAddr::V6((u128::from(v6) & keep).into()))
+        }
+    }
+}
+
 /// A TURN server using the TURN REST scheme (coturn's `use-auth-secret`): Knock and the server
 /// share a secret, and Knock derives time-limited credentials from it for each participant, which
 /// the server checks without asking Knock. Its debug form hides the secret.
@@ -228,6 +330,7 @@ impl fmt::Debug for Config {
             .field("presence_grace", &self.presence_grace)
             .field("ice_servers", &self.ice_servers)
             .field("turn", &self.turn)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("request_timeout", &self.request_timeout)
             .finish_non_exhaustive()
@@ -365,6 +468,13 @@ impl Config {
             }
             (None, None) => None,
         };
+        let trusted_proxies = match non_empty("KNOCK_TRUSTED_PROXIES") {
+            Some(text) => TrustedProxies::parse(&text).map_err(|reason| ConfigError {
+                variable: "KNOCK_TRUSTED_PROXIES",
+                reason,
+            })?,
+            None => TrustedProxies::default(),
+        };
         Ok(Self {
             api_key,
             database_url,
@@ -374,6 +484,7 @@ impl Config {
             presence_grace,
             ice_servers,
             turn,
+            trusted_proxies,
             header_read_timeout: HEADER_READ_TIMEOUT,
             request_timeout: REQUEST_TIMEOUT,
         })
@@ -704,6 +815,59 @@ mod tests {
         let config =
             parse(&[("KNOCK_API_KEY", "0123456789abcdef0123456789abcdef")]).expect("32 characters");
         assert!(config.api_key.is_some());
+    }
+
+    #[test]
+    fn trusted_proxies_are_comma_separated_cidrs_and_none_by_default() {
+        assert!(parse(&[]).expect("valid").trusted_proxies.is_empty());
+        let config = parse(&[(
+            "KNOCK_TRUSTED_PROXIES",
+            " 127.0.0.1/32, 10.1.2.3/8 ,2001:db8::/32,192.0.2.7,",
+        )])
+        .expect("valid");
+        let proxies = &config.trusted_proxies;
+        let ip = |text: &str| text.parse::<IpAddr>().expect("an address");
+        for trusted in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "10.255.255.255",
+            "2001:db8:ffff::1",
+            "192.0.2.7",
+            // As a dual-stack listener sees an IPv4 peer.
+            "::ffff:10.9.8.7",
+        ] {
+            assert!(proxies.contains(ip(trusted)), "{trusted}");
+        }
+        for untrusted in ["127.0.0.2", "11.0.0.1", "2001:db9::1", "192.0.2.8", "::1"] {
+            assert!(!proxies.contains(ip(untrusted)), "{untrusted}");
+        }
+        let everyone = TrustedProxies::parse("0.0.0.0/0,::/0").expect("valid");
+        assert!(everyone.contains(ip("203.0.113.9")));
+        assert!(everyone.contains(ip("2001:db8::9")));
+        let mapped = TrustedProxies::parse("::ffff:10.0.0.0/104").expect("valid");
+        assert!(mapped.contains(ip("10.1.1.1")));
+        assert!(!mapped.contains(ip("11.1.1.1")));
+    }
+
+    #[test]
+    fn bad_trusted_proxies_refuse_to_start_with_a_sentence() {
+        for (bad, named) in [
+            ("10.0.0.0/33", "10.0.0.0/33"),
+            ("2001:db8::/129", "2001:db8::/129"),
+            ("127.0.0.1/32,proxy.example.com", "proxy.example.com"),
+            ("10.0.0.0/eight", "10.0.0.0/eight"),
+            ("10.0.0.0/-1", "10.0.0.0/-1"),
+            ("127.0.0.1:8080", "127.0.0.1:8080"),
+            (",", "at least one CIDR"),
+        ] {
+            let error = parse(&[("KNOCK_TRUSTED_PROXIES", bad)]).expect_err(bad);
+            let sentence = error.to_string();
+            assert!(
+                sentence.starts_with("KNOCK_TRUSTED_PROXIES: "),
+                "{sentence}"
+            );
+            assert!(sentence.contains(named), "{sentence}");
+        }
     }
 
     #[test]

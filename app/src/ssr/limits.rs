@@ -1,4 +1,6 @@
-//! Abuse limits (PRODUCT.md §7): knocks per client and room, dashboard sign-ins per client.
+//! Abuse limits (PRODUCT.md §7): knocks and renames per client and room, dashboard sign-ins
+//! and wrong API keys per client. A client is its address as [`super::client::key`] gives it
+//! (an IPv6 one by its /64).
 //!
 //! They are counted in the database (`db::limits`, one statement per check), so every server on
 //! one database draws on the same allowance: a client gets one burst, not one per server. The
@@ -13,6 +15,17 @@ use super::db::{self, Db, Handle, limits as repo};
 pub const KNOCK_BURST: u32 = 10;
 /// After the burst, one more knock every this many seconds.
 pub const KNOCK_REFILL_SECONDS: u64 = 6;
+/// The most knocks from one client that may wait in one room at once: enough for a few people
+/// behind one NAT, too few for one person to fill a lobby.
+pub const WAITING_KNOCKS_PER_CLIENT: i64 = 5;
+/// Renames of a waiting knock a client may make in one room in a burst.
+pub const RENAME_BURST: u32 = 10;
+/// After the burst, one more rename every this many seconds.
+pub const RENAME_REFILL_SECONDS: u64 = 6;
+/// Requests with a wrong API key a client may make on `/v1` in a burst.
+pub const WRONG_API_KEY_BURST: u32 = 10;
+/// After the burst, one more wrong key every this many seconds.
+pub const WRONG_API_KEY_REFILL_SECONDS: u64 = 60;
 /// Dashboard sign-in attempts a client may make in a burst.
 pub const SIGN_IN_BURST: u32 = 5;
 /// After the burst, one more sign-in attempt every this many seconds.
@@ -25,7 +38,7 @@ pub const PRUNE_BATCH: u32 = 500;
 /// pruning does).
 const PRUNE_PAUSE: Duration = Duration::from_millis(100);
 
-/// Something limited, and whom it limits. A client is its address, as text.
+/// Something limited, and whom it limits. A client is its [`super::client::key`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Limit<'a> {
     /// Knocks by `client` on `room`: [`KNOCK_BURST`] at once, then one every
@@ -36,10 +49,24 @@ pub enum Limit<'a> {
         /// The room knocked on.
         room: &'a str,
     },
+    /// Renames of a waiting knock by `client` in `room`: [`RENAME_BURST`] at once, then one
+    /// every [`RENAME_REFILL_SECONDS`].
+    Rename {
+        /// The knocker's address.
+        client: &'a str,
+        /// The room waited in.
+        room: &'a str,
+    },
     /// Dashboard sign-in attempts by `client`: [`SIGN_IN_BURST`] at once, then one every
     /// [`SIGN_IN_REFILL_SECONDS`].
     SignIn {
         /// The address signing in.
+        client: &'a str,
+    },
+    /// `/v1` requests with a wrong API key from `client`: [`WRONG_API_KEY_BURST`] at once,
+    /// then one every [`WRONG_API_KEY_REFILL_SECONDS`]. Only failures are counted.
+    WrongApiKey {
+        /// The address the wrong keys come from.
         client: &'a str,
     },
 }
@@ -49,7 +76,9 @@ impl Limit<'_> {
     pub fn burst(self) -> u32 {
         match self {
             Self::Knock { .. } => KNOCK_BURST,
+            Self::Rename { .. } => RENAME_BURST,
             Self::SignIn { .. } => SIGN_IN_BURST,
+            Self::WrongApiKey { .. } => WRONG_API_KEY_BURST,
         }
     }
 
@@ -57,7 +86,9 @@ impl Limit<'_> {
     pub fn refill(self) -> Duration {
         Duration::from_secs(match self {
             Self::Knock { .. } => KNOCK_REFILL_SECONDS,
+            Self::Rename { .. } => RENAME_REFILL_SECONDS,
             Self::SignIn { .. } => SIGN_IN_REFILL_SECONDS,
+            Self::WrongApiKey { .. } => WRONG_API_KEY_REFILL_SECONDS,
         })
     }
 
@@ -67,7 +98,9 @@ impl Limit<'_> {
     fn key(self) -> String {
         match self {
             Self::Knock { client, room } => format!("knock:{room}:{client}"),
+            Self::Rename { client, room } => format!("rename:{room}:{client}"),
             Self::SignIn { client } => format!("sign-in:{client}"),
+            Self::WrongApiKey { client } => format!("api-key:{client}"),
         }
     }
 }
@@ -173,6 +206,50 @@ mod tests {
             "12 s per sign-in"
         );
         assert!(allowed(&db, knock("2001:db8::1", "other"), NOW).await);
+    }
+
+    #[tokio::test]
+    async fn renames_and_wrong_api_keys_have_allowances_of_their_own() {
+        let (_dir, db) = database().await;
+        let client = "2001:db8:1:2::/64";
+        let rename = Limit::Rename {
+            client,
+            room: "standup",
+        };
+        for n in 0..RENAME_BURST {
+            assert!(allowed(&db, rename, NOW).await, "rename {n} of the burst");
+        }
+        assert!(!allowed(&db, rename, NOW).await, "over the rename burst");
+        assert!(!allowed(&db, rename, NOW + 5_999).await, "6 s per rename");
+        assert!(allowed(&db, rename, NOW + 6_000).await, "6 s per rename");
+        // Spent renames leave knocks in the room, and renames in another room, alone.
+        assert!(allowed(&db, knock(client, "standup"), NOW).await);
+        assert!(
+            allowed(
+                &db,
+                Limit::Rename {
+                    client,
+                    room: "retro"
+                },
+                NOW
+            )
+            .await
+        );
+
+        let wrong_key = Limit::WrongApiKey { client };
+        for n in 0..WRONG_API_KEY_BURST {
+            assert!(allowed(&db, wrong_key, NOW).await, "wrong key {n}");
+        }
+        assert!(!allowed(&db, wrong_key, NOW).await, "over the burst");
+        assert!(
+            !allowed(&db, wrong_key, NOW + 59_999).await,
+            "a minute per wrong key"
+        );
+        assert!(
+            allowed(&db, wrong_key, NOW + 60_000).await,
+            "a minute per wrong key"
+        );
+        assert!(allowed(&db, Limit::SignIn { client }, NOW).await);
     }
 
     #[tokio::test]

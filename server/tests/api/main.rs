@@ -1,6 +1,7 @@
 //! Knock's HTTP and server-sent-event tests: one test binary, each test against its own real
-//! server on port 0 with its own SQLite file (see `helpers`), one module per area.
+//! server on port 0 with its own database (see `helpers`), one module per area.
 
+mod clients;
 mod flood;
 mod foundation;
 mod hardening;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use app::ssr::{db::Db, maintenance, time::now_millis};
 use futures_util::future::join_all;
 
-use crate::helpers::{Database, Room};
+use crate::helpers::{Database, Person, Room, client_at, loopback};
 
 /// Old events in the log, each for [`RECIPIENTS`] sessions.
 const OLD_EVENTS: u32 = 2_000;
@@ -20,7 +20,16 @@ const GUESTS: usize = 6;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pruning_a_large_log_leaves_every_knock_meanwhile_answered() {
     let room = Room::knocking_long_grace().await;
-    let guests = join_all((0..GUESTS).map(|_| room.guest())).await;
+    // Each guest from an address of its own: one client may have only five knocks waiting.
+    let guests = join_all((0..GUESTS).map(|n| {
+        Person::arrive_with(
+            client_at(loopback(50, n)),
+            &room.app.base_url,
+            &room.name,
+            None,
+        )
+    }))
+    .await;
     for (n, guest) in guests.iter().enumerate() {
         let (status, state) = guest.knock(&format!("Guest {n}")).await;
         assert_eq!(status, 200, "Guest {n} knocks: {state}");
@@ -50,15 +59,28 @@ async fn pruning_a_large_log_leaves_every_knock_meanwhile_answered() {
         (pruned, started.elapsed())
     });
 
-    // Each guest renames their knock (a write transaction with its events, like any knock)
-    // over and over until the pruning is done, at least once after it started.
+    // Each guest withdraws and knocks again (write transactions with their events, like any
+    // knock) over and over until the pruning is done, at least once after it started; each
+    // time as a new visitor from a new address, so no rate limit refuses a knock.
     let answers = join_all(guests.iter().enumerate().map(|(n, guest)| {
         let pruning = &pruning;
+        let room = &room;
         async move {
             let mut answers = Vec::new();
-            for round in 0.. {
+            let (status, state) = guest.cancel().await;
+            assert_eq!(status, 200, "Guest {n} withdraws: {state}");
+            for round in 1.. {
+                let visitor = Person::arrive_with(
+                    client_at(loopback(50, n * 1_000 + round)),
+                    &room.app.base_url,
+                    &room.name,
+                    None,
+                )
+                .await;
                 let started = Instant::now();
-                let (status, state) = guest.knock(&format!("Guest {n} {round}")).await;
+                let (status, state) = visitor.knock(&format!("Guest {n} {round}")).await;
+                answers.push((status, state, started.elapsed()));
+                let (status, state) = visitor.cancel().await;
                 answers.push((status, state, started.elapsed()));
                 if pruning.is_finished() {
                     break;

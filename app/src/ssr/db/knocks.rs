@@ -92,6 +92,29 @@ pub async fn count_waiting(db: &mut Tx, room: &str) -> Result<i64, Error> {
     .await)
 }
 
+/// Records which client (its limit key) the knock `id` came from.
+pub async fn set_client(db: &mut Tx, id: &str, client: &str) -> Result<(), Error> {
+    run!(db, |db| sqlx::query(
+        "UPDATE knocks SET client = $1 WHERE id = $2"
+    )
+    .bind(client)
+    .bind(id)
+    .execute(db)
+    .await
+    .map(|_| ()))
+}
+
+/// How many knocks from `client` (its limit key) wait in a room.
+pub async fn count_waiting_from(db: &mut Tx, room: &str, client: &str) -> Result<i64, Error> {
+    run!(db, |db| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM knocks WHERE room = $1 AND client = $2 AND status = 'waiting'"
+    )
+    .bind(room)
+    .bind(client)
+    .fetch_one(db)
+    .await)
+}
+
 /// Settles a waiting knock: the one conditional write that makes a decision exactly-once.
 /// Returns the knock when this call settled it, `None` when it was no longer waiting.
 pub async fn settle(

@@ -47,12 +47,25 @@ pub async fn request_access(
     let mut tx = state.db.write_room(&session.room).await?;
     let mut outbox = Outbox::new(&session.room);
     let (current, mut subject) = own_subject(&mut tx, session).await?;
+    let renaming = subject.knock.is_some();
     let knock = match subject.knock.take() {
         // Renaming the knock that waits.
-        Some(knock) => WaitingParticipant {
-            name: name.to_string(),
-            ..knock
-        },
+        Some(knock) => {
+            let limit = Limit::Rename {
+                client,
+                room: &session.room,
+            };
+            if !limits::allow(&mut tx, limit, now_millis()).await? {
+                return Err(AppError::RateLimited(
+                    "You have changed your name too often; wait a few seconds and try again."
+                        .into(),
+                ));
+            }
+            WaitingParticipant {
+                name: name.to_string(),
+                ..knock
+            }
+        }
         None => {
             // Inside the room's transaction: the knock is counted if and only if it commits.
             let limit = Limit::Knock {
@@ -63,6 +76,15 @@ pub async fn request_access(
                 return Err(AppError::RateLimited(
                     "You have knocked too often on this room; wait a minute and try again.".into(),
                 ));
+            }
+            if knocks::count_waiting_from(&mut tx, &session.room, client).await?
+                >= limits::WAITING_KNOCKS_PER_CLIENT
+            {
+                return Err(AppError::RateLimited(format!(
+                    "{} people from your address are already waiting to \
+                     join this room; try again once one of them has been let in or turned away.",
+                    limits::WAITING_KNOCKS_PER_CLIENT
+                )));
             }
             if knocks::count_waiting(&mut tx, &session.room).await? >= MAX_WAITING {
                 return Err(AppError::RateLimited(format!(
@@ -78,8 +100,13 @@ pub async fn request_access(
             }
         }
     };
+    let new_knock = (!renaming).then(|| knock.id.clone());
     subject.knock = Some(knock);
     apply(&mut tx, &mut outbox, &current, &Command::Knock, &subject).await?;
+    if let Some(id) = new_knock {
+        // Whose knock it is, for the cap on a client's waiting knocks above.
+        knocks::set_client(&mut tx, &id, client).await?;
+    }
     outbox.commit(tx, &state.events).await?;
     state.presence.expect(vec![session.id.clone()]);
     state_after(state, session).await

@@ -1,18 +1,20 @@
-//! The lobby's limits: the knock rate limit, the rules for names, and the 500-knock cap.
+//! The lobby's limits: the knock and rename rate limits, the waiting knocks of one client, the
+//! rules for names, and the 500-knock cap.
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use app::ssr::limits::{self, WAITING_KNOCKS_PER_CLIENT};
 use futures_util::StreamExt;
 use serde_json::json;
 
-use crate::helpers::{Person, Room, assert_error};
+use crate::helpers::{Person, Room, assert_error, client_at, loopback};
 
 #[tokio::test]
-async fn knocking_too_often_is_refused_with_429_but_renaming_is_free() {
+async fn knocking_too_often_is_refused_with_429_but_renaming_is_not_a_knock() {
     let room = Room::knocking().await;
     let ben = room.guest().await;
     ben.knocked("Ben").await;
-    for i in 0..15 {
+    for i in 0..limits::RENAME_BURST {
         ben.knocked(&format!("Ben {i}")).await;
     }
     let (status, body) = ben.cancel().await;
@@ -33,6 +35,91 @@ async fn knocking_too_often_is_refused_with_429_but_renaming_is_free() {
     let other = room.api.knocking_room("retro").await;
     let elsewhere = room.app.person(&other, None).await;
     elsewhere.knocked("Ben").await;
+}
+
+#[tokio::test]
+async fn renaming_a_waiting_knock_too_often_is_refused_with_429() {
+    let room = Room::knocking().await;
+    let ben = room.guest().await;
+    ben.knocked("Ben").await;
+    for i in 0..limits::RENAME_BURST {
+        ben.knocked(&format!("Ben {i}")).await;
+    }
+    let last = format!("Ben {}", limits::RENAME_BURST - 1);
+    let (status, body) = ben.knock("Benjamin").await;
+    assert_error(status, &body, 429, "rate-limit-error");
+    assert!(
+        body["info"].as_str().unwrap_or_default().contains("name"),
+        "{body}"
+    );
+    // The knock still waits, under the last name that was allowed.
+    assert_eq!(ben.phase().await, "waiting");
+    assert_eq!(room.api.waiting_names(&room.name).await, [last]);
+
+    // Renames are counted per room: the same client renames freely elsewhere.
+    let other = room.api.knocking_room("retro").await;
+    let elsewhere = room.app.person(&other, None).await;
+    elsewhere.knocked("Ben").await;
+    elsewhere.knocked("Benjamin").await;
+    assert_eq!(room.api.waiting_names(&other).await, ["Benjamin"]);
+}
+
+#[tokio::test]
+async fn one_client_may_have_only_a_handful_of_knocks_waiting_in_a_room() {
+    let room = Room::knocking().await;
+    let same_address = loopback(30, 0);
+    let mut guests = Vec::new();
+    for n in 0..WAITING_KNOCKS_PER_CLIENT {
+        let guest = Person::arrive_with(
+            client_at(same_address),
+            &room.app.base_url,
+            &room.name,
+            None,
+        )
+        .await;
+        guest.knocked(&format!("Guest {n}")).await;
+        guests.push(guest);
+    }
+    let one_more = Person::arrive_with(
+        client_at(same_address),
+        &room.app.base_url,
+        &room.name,
+        None,
+    )
+    .await;
+    let (status, body) = one_more.knock("One more").await;
+    assert_error(status, &body, 429, "rate-limit-error");
+    assert!(
+        body["info"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("already waiting"),
+        "{body}"
+    );
+    assert_eq!(one_more.phase().await, "prejoin");
+    let waiting = usize::try_from(WAITING_KNOCKS_PER_CLIENT).expect("small");
+    assert_eq!(room.waiting_ids().await.len(), waiting);
+
+    // Another client knocks on the same room, and this client on another room.
+    let elsewhere = Person::arrive_with(
+        client_at(loopback(30, 1)),
+        &room.app.base_url,
+        &room.name,
+        None,
+    )
+    .await;
+    elsewhere.knocked("Elsewhere").await;
+    let other = room.api.knocking_room("retro").await;
+    let other_room =
+        Person::arrive_with(client_at(same_address), &room.app.base_url, &other, None).await;
+    other_room.knocked("Other room").await;
+
+    // Once one of the client's knocks is withdrawn, there is a place again.
+    let (status, body) = guests[0].cancel().await;
+    assert_eq!(status, 200, "{body}");
+    one_more.knocked("One more").await;
+    let (status, body) = guests[0].knock("Again").await;
+    assert_error(status, &body, 429, "rate-limit-error");
 }
 
 #[tokio::test]
@@ -83,8 +170,9 @@ async fn the_lobby_holds_at_most_500() {
     let knock_from = |n: usize| {
         let (base_url, name, token) = (room.app.base_url.clone(), room.name.clone(), token.clone());
         async move {
-            // Each loopback address is its own client for the knock limit (ten per room).
-            let octet = u8::try_from(n / 10 + 1).expect("small");
+            // Each loopback address is its own client for the limits on knocks (ten per room)
+            // and on waiting knocks (five per room).
+            let octet = u8::try_from(n / 5 + 1).expect("small");
             let client = reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
