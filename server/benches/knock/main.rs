@@ -14,6 +14,7 @@
 //! - f. two servers on one PostgreSQL database (`several.rs`), only with `--postgres <server
 //!   URL>`: a new database is created on that server for them (and dropped after)
 //! - g. the longest write stall while a large event log is pruned (`prune.rs`)
+//! - h. the server's RSS under a signaling flood (`flood.rs`)
 //!
 //! Performance goals that are missed are reported in the table; the exit status is non-zero
 //! only when something malfunctions (the server fails, a knock is lost, a check fails).
@@ -21,6 +22,7 @@
 
 mod bare;
 mod client;
+mod flood;
 mod latency;
 mod process;
 mod prune;
@@ -50,7 +52,7 @@ struct Args {
     postgres: Option<String>,
 }
 
-const USAGE: &str = "usage: knock --knock <release binary> --site <site dir> [--only abcdefg] \
+const USAGE: &str = "usage: knock --knock <release binary> --site <site dir> [--only abcdefgh] \
                      [--postgres <PostgreSQL server URL>]";
 
 fn args() -> Result<Args> {
@@ -77,7 +79,7 @@ fn args() -> Result<Args> {
         (Some(knock), Some(site)) => Ok(Args {
             knock,
             site,
-            only: only.unwrap_or_else(|| "abcdefg".to_owned()),
+            only: only.unwrap_or_else(|| "abcdefgh".to_owned()),
             postgres,
         }),
         _ => client::fail(USAGE),
@@ -164,7 +166,7 @@ async fn bench(args: &Args, files: u64) -> Result<Vec<Row>> {
         })
         .await;
     }
-    if "abcde".chars().any(wanted) {
+    if "abcdeh".chars().any(wanted) {
         rows.extend(on_sqlite(args, files, &wanted).await?);
     }
     if wanted('g') {
@@ -194,14 +196,14 @@ async fn bench(args: &Args, files: u64) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Figures a-e (the wasm's size apart): one server on a new SQLite file.
+/// Figures a-e and h (the wasm's size apart): one server on a new SQLite file.
 async fn on_sqlite(args: &Args, files: u64, wanted: &dyn Fn(char) -> bool) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     let mut knock = Knock::start(&args.knock, &args.site).await?;
     eprintln!("[bench] knock is pid {} at {}", knock.pid, knock.base_url);
     let api = Api::new(&knock.base_url, API_KEY)?;
     type Figure<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Row>>> + 'a>>;
-    let figures: [(char, &str, Figure); 5] = [
+    let figures: [(char, &str, Figure); 6] = [
         (
             'e',
             "e. prejoin render",
@@ -214,6 +216,11 @@ async fn on_sqlite(args: &Args, files: u64, wanted: &dyn Fn(char) -> bool) -> Re
         ),
         ('c', "c. REST throughput", Box::pin(rest::run(&knock, &api))),
         ('d', "d. knock storm", Box::pin(storm::run(&knock, &api))),
+        (
+            'h',
+            "h. signaling flood",
+            Box::pin(flood::run(&knock, &api)),
+        ),
         (
             'b',
             "b. concurrent sessions",
