@@ -5,7 +5,7 @@
 
 use super::{
     db::{
-        events::spend,
+        limits::spend,
         sessions::{self as repo, SessionRecord},
     },
     domain::lobby::Audience,

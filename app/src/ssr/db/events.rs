@@ -151,56 +151,6 @@ pub async fn prune_signals(db: impl Handle<'_>, before: i64, limit: u32) -> Resu
     .map(|result| result.rows_affected()))
 }
 
-/// Spends `cost` of the signaling budget stored under `key` at `now` (unix milliseconds), when
-/// there is that much left; returns whether it did. The budget is a generic cell rate
-/// algorithm over time: each unit spent moves the key's theoretical arrival time (`tat`) on
-/// by `cost` milliseconds, and a spend is allowed while that time stays within `window`
-/// milliseconds of now. So `window` milliseconds' worth of cost may be spent at once, and it
-/// refills at one millisecond of cost per millisecond. A refused spend changes nothing.
-///
-/// It shares the `rate_limits` table (and its pruning of fully refilled keys) with
-/// `db::limits`, under keys of its own; one statement, so servers sharing the database never
-/// both spend the last of a budget.
-pub async fn spend(
-    db: impl Handle<'_>,
-    key: &str,
-    now: i64,
-    cost: i64,
-    window: i64,
-) -> Result<bool, Error> {
-    if cost > window {
-        // More than a whole budget: never allowed (and a new key would otherwise take it).
-        return Ok(false);
-    }
-    let spent: Option<i64> = run!(db,
-        sqlite: |db| sqlx::query_scalar(
-            "INSERT INTO rate_limits (key, tat) VALUES ($1, $2 + $3)
-             ON CONFLICT (key) DO UPDATE SET tat = MAX(rate_limits.tat, $2) + $3
-             WHERE MAX(rate_limits.tat, $2) + $3 - $4 <= $2
-             RETURNING tat",
-        )
-        .bind(key)
-        .bind(now)
-        .bind(cost)
-        .bind(window)
-        .fetch_optional(db)
-        .await,
-        postgres: |db| sqlx::query_scalar(
-            "INSERT INTO rate_limits (key, tat) VALUES ($1, $2 + $3)
-             ON CONFLICT (key) DO UPDATE SET tat = GREATEST(rate_limits.tat, $2) + $3
-             WHERE GREATEST(rate_limits.tat, $2) + $3 - $4 <= $2
-             RETURNING tat",
-        )
-        .bind(key)
-        .bind(now)
-        .bind(cost)
-        .bind(window)
-        .fetch_optional(db)
-        .await
-    )?;
-    Ok(spent.is_some())
-}
-
 /// An event as a server reads it from the log to deliver it: with its recipients.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoomEvent {

@@ -9,9 +9,6 @@ use super::{Error, Handle};
 
 /// Counts one action of `key` at `now` (unix milliseconds) when its allowance has room for it:
 /// an action every `interval` milliseconds, `burst` of them at once. Returns whether it did.
-///
-/// One statement, so servers checking the same key at once never both take its last place: a
-/// refused check changes nothing.
 pub async fn take(
     db: impl Handle<'_>,
     key: &str,
@@ -19,9 +16,30 @@ pub async fn take(
     interval: i64,
     burst: i64,
 ) -> Result<bool, Error> {
-    let tolerance = interval.saturating_mul(burst);
+    spend(db, key, now, interval, interval.saturating_mul(burst)).await
+}
+
+/// Spends `cost` of the allowance stored under `key` at `now` (unix milliseconds), when there
+/// is that much left; returns whether it did. Each unit of cost moves the key's `tat` on by a
+/// millisecond, and a spend is allowed while `tat` stays within `window` milliseconds of now:
+/// `window` worth of cost may be spent at once, refilling at one per millisecond ([`take`] is
+/// the case of a fixed cost per action; the signaling budget spends its bytes).
+///
+/// One statement, so servers spending from the same key at once never both take its last
+/// place: a refused spend changes nothing.
+pub async fn spend(
+    db: impl Handle<'_>,
+    key: &str,
+    now: i64,
+    cost: i64,
+    window: i64,
+) -> Result<bool, Error> {
+    if cost > window {
+        // More than a whole allowance: never allowed (and a new key would otherwise take it).
+        return Ok(false);
+    }
     // The same statement on both backends, but for the name of the two-argument maximum.
-    let taken: Option<i64> = run!(db,
+    let spent: Option<i64> = run!(db,
         sqlite: |db| sqlx::query_scalar(
             "INSERT INTO rate_limits (key, tat) VALUES ($1, $2 + $3)
              ON CONFLICT (key) DO UPDATE SET tat = MAX(rate_limits.tat, $2) + $3
@@ -30,8 +48,8 @@ pub async fn take(
         )
         .bind(key)
         .bind(now)
-        .bind(interval)
-        .bind(tolerance)
+        .bind(cost)
+        .bind(window)
         .fetch_optional(db)
         .await,
         postgres: |db| sqlx::query_scalar(
@@ -42,12 +60,12 @@ pub async fn take(
         )
         .bind(key)
         .bind(now)
-        .bind(interval)
-        .bind(tolerance)
+        .bind(cost)
+        .bind(window)
         .fetch_optional(db)
         .await
     )?;
-    Ok(taken.is_some())
+    Ok(spent.is_some())
 }
 
 /// Deletes up to `limit` keys whose allowance has fully refilled by `now` (unix milliseconds),
