@@ -2,30 +2,27 @@
 //! events first, then replays the log after `Last-Event-ID`, and drops duplicates by id, so a
 //! new stream and a resumed one are the same code. While it is open the session is present.
 //!
-//! Bounds: a session has at most [`MAX_STREAMS_PER_SESSION`] streams open on a server (the next
-//! is refused with 429); replay reads the log a page ([`REPLAY_PAGE`]) at a time, so a stream
+//! Bounds: a session has at most `MAX_STREAMS_PER_SESSION` streams open on a server, and a
+//! client at most `MAX_STREAMS_PER_CLIENT` (`ssr::limits`; the next is refused with 429); replay reads the log a page ([`REPLAY_PAGE`]) at a time, so a stream
 //! never holds more than a page of it; and a stream that stops reading is ended by the hub's
 //! watchdog (`ssr::events`), after which its client reconnects and replays.
 
-use std::{
-    collections::{HashMap, VecDeque},
-    convert::Infallible,
-    sync::{LazyLock, Mutex},
-    time::Duration,
-};
+use std::{collections::VecDeque, convert::Infallible, net::SocketAddr, time::Duration};
 
 use app::{
     error::AppError,
     ssr::{
+        client,
         cookies::session_from_cookie,
         db::events::{self as repo, EventRow, Page},
         events::{Missed, Subscription},
+        limits::StreamSlot,
         presence::PresenceGuard,
         state::AppState,
     },
 };
 use axum::{
-    extract::{Path, Query, State},
+    extract::{ConnectInfo, Path, Query, State},
     http::HeaderMap,
     response::sse::{Event, KeepAlive, Sse},
 };
@@ -34,10 +31,6 @@ use serde::Deserialize;
 
 /// How often a comment keeps idle connections (and proxies) alive.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(10);
-
-/// The most streams one session may have open on one server at once (a browser opens one per
-/// tab of the room).
-pub const MAX_STREAMS_PER_SESSION: usize = 10;
 
 /// How much of the log a stream reads at once when it replays: 500 events, or fewer once they
 /// reach 1 MiB.
@@ -59,6 +52,7 @@ pub async fn stream(
     Path(room): Path<String>,
     Query(query): Query<StreamQuery>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let session = session_from_cookie(&state, &headers, &room).await?;
     let after = headers
@@ -67,7 +61,11 @@ pub async fn stream(
         .and_then(|value| value.trim().parse().ok())
         .or(query.last_event_id)
         .unwrap_or(0);
-    let slot = StreamSlot::take(&session.id)?;
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| *addr);
+    let client = client::of(peer, &headers, &state.config.trusted_proxies);
+    let slot = state.streams.take(&session.id, &client)?;
 
     // Subscribe before reading the log: an event committed in between is in one or the other
     // (or both, and the id check drops the copy).
@@ -87,50 +85,6 @@ pub async fn stream(
     };
     Ok(Sse::new(futures_util::stream::unfold(cursor, Cursor::next))
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
-}
-
-/// The open streams of each session on this server.
-static OPEN_STREAMS: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Default::default);
-
-/// One of a session's [`MAX_STREAMS_PER_SESSION`] places, held while its stream is open.
-struct StreamSlot {
-    session_id: String,
-}
-
-impl StreamSlot {
-    /// A place for one more stream of `session_id`, or 429 when it has all of them open.
-    fn take(session_id: &str) -> Result<Self, AppError> {
-        let mut open = open_streams();
-        let count = open.entry(session_id.to_owned()).or_default();
-        if *count >= MAX_STREAMS_PER_SESSION {
-            return Err(AppError::RateLimited(format!(
-                "this session already has {MAX_STREAMS_PER_SESSION} event streams open; close \
-                 one (another tab of this room) before opening more"
-            )));
-        }
-        *count += 1;
-        Ok(Self {
-            session_id: session_id.to_owned(),
-        })
-    }
-}
-
-impl Drop for StreamSlot {
-    fn drop(&mut self) {
-        let mut open = open_streams();
-        if let Some(count) = open.get_mut(&self.session_id) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                open.remove(&self.session_id);
-            }
-        }
-    }
-}
-
-fn open_streams() -> std::sync::MutexGuard<'static, HashMap<String, usize>> {
-    OPEN_STREAMS
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner())
 }
 
 struct Cursor {

@@ -52,7 +52,10 @@ fn changes_state(request: &Request) -> bool {
 /// `Origin` header when present; else `Sec-Fetch-Site`, where `same-origin` and `none` (typed
 /// in the address bar) pass. A request with neither is not from a browser that could be
 /// tricked into sending it (curl, SDKs, tests) and passes too.
-fn check_origin(public_origin: &str, headers: &axum::http::HeaderMap) -> Result<(), AppError> {
+pub(crate) fn check_origin(
+    public_origin: &str,
+    headers: &axum::http::HeaderMap,
+) -> Result<(), AppError> {
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default();
         if normalized_origin(origin).as_deref() == Some(public_origin) {

@@ -89,11 +89,11 @@ pub async fn session_from_cookie(
             "there is no session for room {room} in this browser; open /{room} first"
         ))
     })?;
-    lobby::session_by_secret(state, room, &secret)
+    lobby::session_of_cookie(state, room, &secret)
         .await?
         .ok_or_else(|| {
             AppError::Forbidden(format!(
-                "this session is not valid for room {room}; open /{room} again"
+                "this session is not valid for room {room} (any more); open /{room} again"
             ))
         })
 }

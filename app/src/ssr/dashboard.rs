@@ -32,14 +32,23 @@ pub async fn sign_in(state: &AppState, key: &str, client: &str) -> Result<String
     }
     let secret = random_secret();
     let now = now();
-    repo::insert_session(&state.db, &sha256_hex(&secret), now, now + SIGN_IN_SECONDS).await?;
+    repo::insert_session(
+        &state.db,
+        &sha256_hex(&secret),
+        &state.key_id,
+        now,
+        now + SIGN_IN_SECONDS,
+    )
+    .await?;
     Ok(secret)
 }
 
 /// Whether `secret` is a valid sign-in.
 pub async fn signed_in(state: &AppState, secret: Option<&str>) -> Result<bool, AppError> {
     match secret {
-        Some(secret) => Ok(repo::session_valid(&state.db, &sha256_hex(secret), now()).await?),
+        Some(secret) => {
+            Ok(repo::session_valid(&state.db, &sha256_hex(secret), &state.key_id, now()).await?)
+        }
         None => Ok(false),
     }
 }

@@ -83,6 +83,18 @@ enum Open {
 /// per-room write lock; the second key is the hash of the room's name.
 const ROOM_LOCK_SPACE: i32 = 0x6b6e_0001;
 
+/// One batch of a pruning job: how many rows it deleted ([`Db::prune_in_batches`]).
+pub type PruneBatch<'t> = std::pin::Pin<Box<dyn Future<Output = Result<u64, Error>> + Send + 't>>;
+
+/// Rows deleted per pruning transaction: each batch holds SQLite's write lock for a short while
+/// only (a few tens of milliseconds for a room's usual audience).
+pub const PRUNE_BATCH: u32 = 500;
+
+/// The pause between pruning batches. SQLite's busy handler lets a waiting writer retry at
+/// least every 100 ms, so a pause this long lets every waiting knock, join and decision in
+/// before the next batch.
+const PRUNE_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
 impl Db {
     /// Opens the database at `url` and applies the migrations: `postgres://` (or
     /// `postgresql://`) selects PostgreSQL, anything else is a SQLite URL, whose file is created
@@ -176,6 +188,27 @@ impl Db {
                 .await?;
         }
         Ok(tx)
+    }
+
+    /// Runs a pruning statement batch by batch ([`PRUNE_BATCH`] rows each), each batch in its
+    /// own short write transaction with a pause between batches, until one comes back smaller;
+    /// how many rows in all. Every pruning job uses it, so none holds the write lock (SQLite) or
+    /// a room's rows (PostgreSQL) for long.
+    pub async fn prune_in_batches(
+        &self,
+        batch: impl for<'t> Fn(&'t mut Tx, u32) -> PruneBatch<'t>,
+    ) -> Result<u64, Error> {
+        let mut total = 0;
+        loop {
+            let mut tx = self.write().await?;
+            let deleted = batch(&mut tx, PRUNE_BATCH).await?;
+            tx.commit().await?;
+            total += deleted;
+            if deleted < u64::from(PRUNE_BATCH) {
+                return Ok(total);
+            }
+            tokio::time::sleep(PRUNE_PAUSE).await;
+        }
     }
 
     /// Checks that the database answers.

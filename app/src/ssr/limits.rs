@@ -7,7 +7,11 @@
 //! time of a check comes from the caller; servers sharing a database need clocks kept in step
 //! (NTP), as a server whose clock runs ahead lets a client act that much sooner.
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use super::db::{self, Db, Handle, limits as repo};
 
@@ -26,17 +30,16 @@ pub const RENAME_REFILL_SECONDS: u64 = 6;
 pub const WRONG_API_KEY_BURST: u32 = 10;
 /// After the burst, one more wrong key every this many seconds.
 pub const WRONG_API_KEY_REFILL_SECONDS: u64 = 60;
+/// The most event streams one session may have open on one server (tabs of one room).
+pub const MAX_STREAMS_PER_SESSION: usize = 10;
+/// The most event streams one client may have open on one server: room for a household or an
+/// office behind one address, not for one machine holding thousands of connections.
+pub const MAX_STREAMS_PER_CLIENT: usize = 100;
+
 /// Dashboard sign-in attempts a client may make in a burst.
 pub const SIGN_IN_BURST: u32 = 5;
 /// After the burst, one more sign-in attempt every this many seconds.
 pub const SIGN_IN_REFILL_SECONDS: u64 = 12;
-
-/// Refilled keys deleted per pruning statement, so no prune holds the write lock for long.
-pub const PRUNE_BATCH: u32 = 500;
-
-/// The pause between pruning batches, which lets waiting writers in (as the event log's
-/// pruning does).
-const PRUNE_PAUSE: Duration = Duration::from_millis(100);
 
 /// Something limited, and whom it limits. A client is its [`super::client::key`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,16 +117,92 @@ pub async fn allow(db: impl Handle<'_>, limit: Limit<'_>, now: i64) -> Result<bo
 }
 
 /// Deletes the allowances that have fully refilled by `now` (unix milliseconds), which count
-/// the same as none, batch by batch with a pause between batches; how many in all.
+/// the same as none, in batches ([`Db::prune_in_batches`]); how many in all.
 pub async fn prune(db: &Db, now: i64) -> Result<u64, db::Error> {
-    let mut total = 0;
-    loop {
-        let deleted = repo::prune(db, now, PRUNE_BATCH).await?;
-        total += deleted;
-        if deleted < u64::from(PRUNE_BATCH) {
-            return Ok(total);
+    db.prune_in_batches(|tx, batch| Box::pin(repo::prune(tx, now, batch)))
+        .await
+}
+
+/// The event streams open on this server, per session and per client. It holds one entry per
+/// session and client with a stream open, and none once they are all closed: it is as large as
+/// the streams it counts.
+#[derive(Debug, Default)]
+pub struct OpenStreams {
+    counts: Mutex<HashMap<StreamKey, usize>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum StreamKey {
+    Session(String),
+    Client(String),
+}
+
+/// One open stream's place, given back when dropped.
+#[derive(Debug)]
+pub struct StreamSlot {
+    streams: Arc<OpenStreams>,
+    keys: [StreamKey; 2],
+}
+
+impl OpenStreams {
+    fn counts(&self) -> std::sync::MutexGuard<'_, HashMap<StreamKey, usize>> {
+        self.counts
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// A place for one more stream of `session_id` from `client`, or why there is none (429):
+    /// [`MAX_STREAMS_PER_SESSION`] and [`MAX_STREAMS_PER_CLIENT`].
+    pub fn take(
+        self: &Arc<Self>,
+        session_id: &str,
+        client: &str,
+    ) -> Result<StreamSlot, crate::error::AppError> {
+        let keys = [
+            StreamKey::Session(session_id.to_owned()),
+            StreamKey::Client(client.to_owned()),
+        ];
+        let mut counts = self.counts();
+        let open = |key: &StreamKey| counts.get(key).copied().unwrap_or(0);
+        if open(&keys[0]) >= MAX_STREAMS_PER_SESSION {
+            return Err(crate::error::AppError::RateLimited(format!(
+                "this session already has {MAX_STREAMS_PER_SESSION} event streams open; close \
+                 one (another tab of this room) before opening more"
+            )));
         }
-        tokio::time::sleep(PRUNE_PAUSE).await;
+        if open(&keys[1]) >= MAX_STREAMS_PER_CLIENT {
+            return Err(crate::error::AppError::RateLimited(format!(
+                "{MAX_STREAMS_PER_CLIENT} event streams are already open from your address; \
+                 close some tabs before opening more"
+            )));
+        }
+        for key in &keys {
+            *counts.entry(key.clone()).or_default() += 1;
+        }
+        drop(counts);
+        Ok(StreamSlot {
+            streams: Arc::clone(self),
+            keys,
+        })
+    }
+
+    /// How many sessions and clients have streams open (what the counts hold).
+    pub fn entries(&self) -> usize {
+        self.counts().len()
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut counts = self.streams.counts();
+        for key in &self.keys {
+            if let Some(count) = counts.get_mut(key) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    counts.remove(key);
+                }
+            }
+        }
     }
 }
 
@@ -329,5 +408,28 @@ mod tests {
         db.close().await;
         let answer = allow(&db, knock("1.2.3.4", "standup"), NOW).await;
         assert!(answer.is_err(), "{answer:?}");
+    }
+
+    #[test]
+    fn streams_are_capped_per_session_and_per_client_and_forgotten_when_closed() {
+        let streams = Arc::new(OpenStreams::default());
+        let mut held: Vec<StreamSlot> = (0..MAX_STREAMS_PER_SESSION)
+            .map(|_| streams.take("s1", "198.51.100.7").expect("a place"))
+            .collect();
+        assert!(streams.take("s1", "198.51.100.7").is_err());
+        // Another session from the same address still gets one, up to the client's cap.
+        for n in MAX_STREAMS_PER_SESSION..MAX_STREAMS_PER_CLIENT {
+            held.push(
+                streams
+                    .take(&format!("s{n}"), "198.51.100.7")
+                    .expect("a place"),
+            );
+        }
+        assert!(streams.take("fresh", "198.51.100.7").is_err());
+        assert!(streams.take("fresh", "203.0.113.9").is_ok());
+        held.truncate(1);
+        assert!(streams.take("fresh", "198.51.100.7").is_ok());
+        held.clear();
+        assert_eq!(streams.entries(), 0);
     }
 }

@@ -16,6 +16,6 @@ pub use decide::{Actor, Decision, decide, waiting_participants};
 pub use eject::{eject, eject_expired, eject_sessions, revoke_token, room_deleted};
 pub use knock::{MAX_WAITING, cancel, request_access};
 pub use sessions::{
-    StartedSession, call_state, cookie_name, gone, join, leave, presence, room_presence,
-    session_by_secret, snapshot, start_session,
+    call_state, cookie_name, gone, join, leave, presence, room_presence, session_of_cookie,
+    snapshot, start_visit,
 };

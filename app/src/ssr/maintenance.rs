@@ -1,11 +1,12 @@
 //! Background work: ending the sessions whose presence ran out, ejecting participants whose
-//! time is up and pruning the event log (signaling after minutes, everything else after a
-//! day), on the maintenance leader only.
+//! time is up (or whose session's day is over), pruning the event log (signaling after minutes,
+//! everything else after a day) and what has ended (sessions, settled knocks, sign-ins,
+//! revocations of expired tokens), on the maintenance leader only.
 
 use std::time::Duration;
 
 use super::{
-    db::{self, Db, events},
+    db::{self, Db, dashboard, events, knocks, sessions, tokens},
     lobby,
     state::AppState,
     time::now_millis,
@@ -22,47 +23,68 @@ pub const SIGNAL_RETENTION: Duration = Duration::from_secs(5 * 60);
 /// How often the maintenance leader prunes old signaling.
 pub const SIGNAL_PRUNE_EVERY: Duration = Duration::from_secs(60);
 
-/// Events deleted per pruning transaction: each batch holds SQLite's write lock for a short
-/// while only (a few tens of milliseconds for a room's usual audience).
-pub const PRUNE_BATCH: u32 = 500;
+/// How long a settled knock (admitted, denied, cancelled) is kept after its decision.
+pub const KNOCK_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// The pause between pruning batches. SQLite's busy handler lets a waiting writer retry at
-/// least every 100 ms, so a pause this long lets every waiting knock, join and decision in
-/// before the next batch.
-const PRUNE_PAUSE: Duration = Duration::from_millis(100);
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
 
-/// Deletes the events older than [`EVENT_RETENTION`] at `now` (unix milliseconds), batch by
-/// batch, each in its own short transaction with a pause between them; how many in all.
+/// Deletes the events older than [`EVENT_RETENTION`] at `now` (unix milliseconds), in batches
+/// ([`Db::prune_in_batches`]); how many in all.
 pub async fn prune_once(db: &Db, now: i64) -> Result<u64, db::Error> {
-    let before = now - i64::try_from(EVENT_RETENTION.as_millis()).unwrap_or(i64::MAX);
-    let mut total = 0;
-    loop {
-        let mut tx = db.write().await?;
-        let deleted = events::prune(&mut tx, before, PRUNE_BATCH).await?;
-        tx.commit().await?;
-        total += deleted;
-        if deleted < u64::from(PRUNE_BATCH) {
-            return Ok(total);
-        }
-        tokio::time::sleep(PRUNE_PAUSE).await;
-    }
+    let before = now - millis(EVENT_RETENTION);
+    db.prune_in_batches(|tx, batch| Box::pin(events::prune(tx, before, batch)))
+        .await
 }
 
 /// Deletes the signaling events older than [`SIGNAL_RETENTION`] at `now` (unix milliseconds),
-/// batch by batch as [`prune_once`] does; how many in all.
+/// in batches; how many in all.
 pub async fn prune_signals_once(db: &Db, now: i64) -> Result<u64, db::Error> {
-    let before = now - i64::try_from(SIGNAL_RETENTION.as_millis()).unwrap_or(i64::MAX);
-    let mut total = 0;
-    loop {
-        let mut tx = db.write().await?;
-        let deleted = events::prune_signals(&mut tx, before, PRUNE_BATCH).await?;
-        tx.commit().await?;
-        total += deleted;
-        if deleted < u64::from(PRUNE_BATCH) {
-            return Ok(total);
-        }
-        tokio::time::sleep(PRUNE_PAUSE).await;
-    }
+    let before = now - millis(SIGNAL_RETENTION);
+    db.prune_in_batches(|tx, batch| Box::pin(events::prune_signals(tx, before, batch)))
+        .await
+}
+
+/// What one round of [`prune_records_once`] deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Sessions that ended (their day over, or their token expired, and neither waiting nor
+    /// in a call), with their knocks.
+    pub sessions: u64,
+    /// Knocks settled more than [`KNOCK_RETENTION`] ago.
+    pub knocks: u64,
+    /// Dashboard sign-ins that expired or were made under another API key.
+    pub sign_ins: u64,
+    /// Revocations of tokens that have expired.
+    pub revocations: u64,
+}
+
+/// Deletes, at `now` (unix milliseconds), what has ended: sessions, settled knocks, dashboard
+/// sign-ins (also those of an API key other than `key_id`) and the revocations of expired
+/// tokens, each in batches.
+pub async fn prune_records_once(db: &Db, key_id: &str, now: i64) -> Result<Pruned, db::Error> {
+    let seconds = now.div_euclid(1000);
+    let knocks_before = now - millis(KNOCK_RETENTION);
+    Ok(Pruned {
+        sessions: db
+            .prune_in_batches(|tx, batch| Box::pin(sessions::prune(tx, now, batch)))
+            .await?,
+        knocks: db
+            .prune_in_batches(|tx, batch| Box::pin(knocks::prune_settled(tx, knocks_before, batch)))
+            .await?,
+        sign_ins: db
+            .prune_in_batches(|tx, batch| {
+                let key_id = key_id.to_owned();
+                Box::pin(
+                    async move { dashboard::prune_sessions(tx, &key_id, seconds, batch).await },
+                )
+            })
+            .await?,
+        revocations: db
+            .prune_in_batches(|tx, batch| Box::pin(tokens::prune_revocations(tx, seconds, batch)))
+            .await?,
+    })
 }
 
 /// Starts the background tasks; they end with the runtime. Every server keeps its presence
@@ -123,6 +145,11 @@ pub fn start(state: &AppState) {
             }
             if let Err(error) = super::limits::prune(&pruner.db, now_millis()).await {
                 tracing::warn!(%error, "pruning rate limits failed");
+            }
+            match prune_records_once(&pruner.db, &pruner.key_id, now_millis()).await {
+                Ok(pruned) if pruned == Pruned::default() => {}
+                Ok(pruned) => tracing::info!(?pruned, "pruned ended sessions and records"),
+                Err(error) => tracing::warn!(%error, "pruning ended sessions failed"),
             }
         }
     });

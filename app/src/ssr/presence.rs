@@ -108,14 +108,6 @@ impl Presence {
         }
     }
 
-    /// Says that these sessions just entered the lobby or the call and should open a stream.
-    /// There is nothing to record: the database already says when each one knocked or joined,
-    /// and a session without a stream anywhere is absent from that moment on, so it departs
-    /// after the grace unless a stream opens ([`Presence::sweep`]).
-    pub fn expect(self: &Arc<Self>, session_ids: Vec<String>) {
-        drop(session_ids);
-    }
-
     /// Tells the lease task that `session_id`'s streams here went from none to some or back.
     /// (It reads the count when it writes, so the order of these messages does not matter.)
     fn changed(&self, session_id: &str) {

@@ -16,6 +16,13 @@ pub fn sha256_hex(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))
 }
 
+/// The name sessions and sign-ins record of the API key they were made under: a fingerprint
+/// (64 bits of a hash), which says nothing usable about a key of 32 characters or more, and
+/// changes when the key does.
+pub fn key_id(api_key: &str) -> String {
+    sha256_hex(&format!("knock key id\0{api_key}"))[..16].to_owned()
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }

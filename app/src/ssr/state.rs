@@ -10,6 +10,7 @@ use super::{
     config::{Config, Secret},
     db::{Db, settings},
     events::EventHub,
+    limits::OpenStreams,
     presence::Presence,
 };
 
@@ -24,12 +25,18 @@ pub struct AppState {
     pub db: Db,
     /// The REST API key, also the HS256 secret of meeting tokens.
     pub api_key: Secret,
+    /// The key's fingerprint, recorded with every session and sign-in: they end when it
+    /// changes (`secrets::key_id`).
+    #[from_ref(skip)]
+    pub key_id: String,
     /// This deployment's domain id: the `d` claim of its meeting tokens.
     pub domain_id: String,
     /// Delivers committed events to open streams, in commit order.
     pub events: Arc<EventHub>,
     /// Open streams per session.
     pub presence: Arc<Presence>,
+    /// This server's open event streams per session and per client, for their caps.
+    pub streams: Arc<OpenStreams>,
     /// Becomes `true` when the server shuts down, so endless event streams end and graceful
     /// shutdown can finish.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
@@ -105,10 +112,12 @@ impl AppState {
             leptos_options,
             config,
             db,
+            key_id: super::secrets::key_id(api_key.expose()),
             api_key,
             domain_id,
             events: Arc::new(events),
             presence,
+            streams: Arc::default(),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
         };
         Ok(Startup {

@@ -67,12 +67,26 @@ pub async fn properties_of(
     Ok(verify(state, token, now, ignore_nbf).await??.properties())
 }
 
-/// The revocation key of a token this deployment signed (expired or not), and the room it is
-/// for when it names one. (Recording the revocation and ejecting its sessions, in one
-/// transaction, is the lobby's: `lobby::revoke_token`.)
-pub fn revocation(state: &AppState, token: &str) -> Result<(String, Option<String>), AppError> {
+/// What revoking a token records and where it looks for its sessions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// The token's revocation key.
+    pub key: String,
+    /// The room it is for, when it names one.
+    pub room: Option<String>,
+    /// Its expiry (unix seconds): the revocation is kept until then.
+    pub exp: Option<i64>,
+}
+
+/// The revocation of a token this deployment signed (expired or not). (Recording it and
+/// ejecting its sessions, in one transaction, is the lobby's: `lobby::revoke_token`.)
+pub fn revocation(state: &AppState, token: &str) -> Result<Revocation, AppError> {
     let claims = decode(token, state.api_key.expose(), &state.domain_id)?;
-    Ok((revocation_key(token, &claims), claims.r))
+    Ok(Revocation {
+        key: revocation_key(token, &claims),
+        room: claims.r,
+        exp: claims.exp,
+    })
 }
 
 #[cfg(test)]

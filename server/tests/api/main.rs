@@ -17,3 +17,4 @@ mod reliability;
 mod rest_errors;
 mod restart;
 mod rooms;
+mod visits;

@@ -138,3 +138,18 @@ pub async fn settle(
     .fetch_optional(db)
     .await)
 }
+
+/// Deletes up to `limit` knocks settled (admitted, denied, cancelled) before `before` (unix
+/// milliseconds); how many. Batched: callers loop until a batch comes back smaller.
+pub async fn prune_settled(db: &mut Tx, before: i64, limit: u32) -> Result<u64, Error> {
+    run!(db, |db| sqlx::query(
+        "DELETE FROM knocks WHERE id IN
+         (SELECT id FROM knocks WHERE status <> 'waiting' AND decided_at < $1
+          ORDER BY decided_at LIMIT $2)",
+    )
+    .bind(before)
+    .bind(i64::from(limit))
+    .execute(db)
+    .await
+    .map(|result| result.rows_affected()))
+}

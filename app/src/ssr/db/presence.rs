@@ -145,8 +145,7 @@ pub async fn record(
 ) -> Result<(), Error> {
     if open {
         run!(&mut *tx, |db| sqlx::query(
-            "INSERT INTO presence_leases (session_id, instance_id)
-             SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1)
+            "INSERT INTO presence_leases (session_id, instance_id) VALUES ($1, $2)
              ON CONFLICT DO NOTHING"
         )
         .bind(session_id)
@@ -208,13 +207,16 @@ pub async fn dead_instances(db: &Db, own: i64) -> Result<Vec<i64>, Error> {
     )
 }
 
-/// Removes server `instance` and its leases at `now`: every session it held a stream of is
-/// marked absent from `now` (a session that also has a stream elsewhere stays present).
+/// Removes server `instance` and its leases at `now`: every stored session it held a stream of
+/// is marked absent from `now` (a session that also has a stream elsewhere stays present; a
+/// visit not stored yet has nothing to be absent from).
 pub async fn remove_instance(tx: &mut Tx, instance: i64, now: i64) -> Result<(), Error> {
     // Ordered by session, like every other writer of marks, so two of them never deadlock.
     run!(&mut *tx, |db| sqlx::query(
         "INSERT INTO presence_absences (session_id, since)
-         SELECT session_id, $2 FROM presence_leases WHERE instance_id = $1 ORDER BY session_id
+         SELECT l.session_id, $2 FROM presence_leases l
+         JOIN sessions s ON s.id = l.session_id
+         WHERE l.instance_id = $1 ORDER BY l.session_id
          ON CONFLICT (session_id) DO UPDATE SET since = excluded.since"
     )
     .bind(instance)

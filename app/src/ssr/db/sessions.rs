@@ -5,7 +5,10 @@ use sqlx::FromRow;
 use super::{Error, Handle, Tx, decode_json, encode_json};
 use crate::{
     model::{CallErrorKind, Phase},
-    ssr::domain::claims::{Claims, TokenRejection},
+    ssr::domain::{
+        claims::{Claims, TokenRejection},
+        visits::SESSION_LIFETIME_MS,
+    },
 };
 
 /// A participant session in one room.
@@ -37,6 +40,31 @@ pub struct SessionRecord {
     pub video: bool,
     /// Microphone on, as the browser last said.
     pub audio: bool,
+    /// For a visit that has not joined or knocked: the session to store when it does. `None`
+    /// for a stored session.
+    pub unsaved: Option<Box<NewSession>>,
+}
+
+impl SessionRecord {
+    /// A session that is not stored yet (a visit), as it will be stored.
+    pub fn unsaved(new: NewSession) -> Self {
+        Self {
+            id: new.id.clone(),
+            room: new.room.clone(),
+            claims: new.claims.clone(),
+            refusal: new.refusal.clone(),
+            token_key: new.token_key.clone(),
+            phase: Phase::Prejoin,
+            is_admin: new.claims.as_ref().is_some_and(Claims::is_admin),
+            is_owner: new.claims.as_ref().is_some_and(Claims::is_owner),
+            user_name: new.claims.as_ref().and_then(|claims| claims.u.clone()),
+            user_id: new.claims.as_ref().and_then(|claims| claims.ud.clone()),
+            joined_at: None,
+            video: false,
+            audio: false,
+            unsaved: Some(Box::new(new)),
+        }
+    }
 }
 
 #[derive(FromRow)]
@@ -76,6 +104,7 @@ impl TryFrom<SessionRow> for SessionRecord {
             joined_at: row.joined_at,
             video: row.video,
             audio: row.audio,
+            unsaved: None,
         })
     }
 }
@@ -83,74 +112,166 @@ impl TryFrom<SessionRow> for SessionRecord {
 const SESSION_COLUMNS: &str = "id, room, claims, refusal, token_key, phase, is_admin, is_owner, \
                                user_name, user_id, joined_at, video, audio";
 
-/// A new session's fields.
-pub struct NewSession<'a> {
+/// A session to store: a visit that joins or knocks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSession {
     /// Public id.
-    pub id: &'a str,
-    /// SHA-256 of the cookie secret.
-    pub secret_hash: &'a str,
+    pub id: String,
+    /// SHA-256 of the cookie value.
+    pub secret_hash: String,
     /// Room name.
-    pub room: &'a str,
+    pub room: String,
     /// Verified claims.
-    pub claims: Option<&'a Claims>,
+    pub claims: Option<Claims>,
     /// Revocation key of the token.
-    pub token_key: Option<&'a str>,
+    pub token_key: Option<String>,
     /// Why the token was refused.
-    pub refusal: Option<&'a TokenRejection>,
+    pub refusal: Option<TokenRejection>,
+    /// The API key it is made under (`secrets::key_id`).
+    pub key_id: String,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// When it ends unless it is in the lobby or a call then (unix milliseconds).
+    pub expires_at: i64,
 }
 
 /// Stores a new session in the `prejoin` phase, in the room called `room` now (its id is kept:
 /// a new room of the same name is another room).
-pub async fn insert(db: impl Handle<'_>, new: NewSession<'_>) -> Result<(), Error> {
-    let is_admin = new.claims.is_some_and(Claims::is_admin);
-    let is_owner = new.claims.is_some_and(Claims::is_owner);
-    let claims = encode_json(new.claims)?;
-    let refusal = encode_json(new.refusal)?;
-    let user_name = new.claims.and_then(|claims| claims.u.clone());
-    let user_id = new.claims.and_then(|claims| claims.ud.clone());
+pub async fn insert(db: impl Handle<'_>, new: &NewSession) -> Result<(), Error> {
+    let record = SessionRecord::unsaved(new.clone());
+    let claims = encode_json(new.claims.as_ref())?;
+    let refusal = encode_json(new.refusal.as_ref())?;
     run!(db, |db| sqlx::query(
         "INSERT INTO sessions (id, secret_hash, room, claims, token_key, refusal, phase, is_admin,
-                               is_owner, user_name, user_id, created_at, room_id)
+                               is_owner, user_name, user_id, created_at, room_id, key_id,
+                               expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'prejoin', $7, $8, $9, $10, $11,
-                 (SELECT id FROM rooms WHERE name = $3))",
+                 (SELECT id FROM rooms WHERE name = $3), $12, $13)",
     )
-    .bind(new.id)
-    .bind(new.secret_hash)
-    .bind(new.room)
+    .bind(&new.id)
+    .bind(&new.secret_hash)
+    .bind(&new.room)
     .bind(&claims)
-    .bind(new.token_key)
+    .bind(&new.token_key)
     .bind(&refusal)
-    .bind(is_admin)
-    .bind(is_owner)
-    .bind(&user_name)
-    .bind(&user_id)
+    .bind(record.is_admin)
+    .bind(record.is_owner)
+    .bind(&record.user_name)
+    .bind(&record.user_id)
     .bind(new.created_at)
+    .bind(&new.key_id)
+    .bind(new.expires_at)
     .execute(db)
     .await
     .map(|_| ()))
 }
 
-/// The session whose cookie secret hashes to `secret_hash`, in `room`. A session of a room that
-/// was deleted is still found while no room has its name (it is told the room is gone), but
-/// not once a new room of that name exists: it is not that room's.
+/// What a cookie's hash finds among the stored sessions.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stored {
+    /// A session that is still good.
+    Valid(Box<SessionRecord>),
+    /// A session that has ended: its day is over (or its token expired) while it was neither
+    /// waiting nor in a call, it was made under another API key, or its room was deleted and
+    /// a new room has its name.
+    Ended,
+    /// No stored session has this hash.
+    Missing,
+}
+
+#[derive(FromRow)]
+struct CheckedRow {
+    #[sqlx(flatten)]
+    row: SessionRow,
+    valid: bool,
+}
+
+/// The session whose cookie value hashes to `secret_hash`, in `room`, and whether it is still
+/// good at `now` (unix milliseconds) under the key `key_id`. A session in the lobby or a call
+/// stays good for its whole day even when its token expires meanwhile (as in Daily, a token's
+/// expiry keeps people out, it does not send them away unless `eject_at_token_exp`).
+///
+/// A session of a room that was deleted is still good while no room has its name (it is told
+/// the room is gone), but not once a new room of that name exists: it is not that room's.
 pub async fn by_secret(
     db: impl Handle<'_>,
     room: &str,
     secret_hash: &str,
-) -> Result<Option<SessionRecord>, Error> {
-    run!(db, |db| sqlx::query_as::<_, SessionRow>(&format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.secret_hash = $1 AND s.room = $2
-           AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.name = s.room
-                           AND (s.room_id IS NULL OR r.id <> s.room_id))"
+    key_id: &str,
+    now: i64,
+) -> Result<Stored, Error> {
+    let found = run!(db, |db| sqlx::query_as::<_, CheckedRow>(&format!(
+        "SELECT {SESSION_COLUMNS},
+                ((s.key_id IS NULL OR s.key_id = $3)
+                 AND (s.expires_at > $4
+                      OR (s.phase IN ('waiting', 'in_call') AND s.created_at > $5))
+                 AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.name = s.room
+                                 AND (s.room_id IS NULL OR r.id <> s.room_id))) AS valid
+         FROM sessions s WHERE s.secret_hash = $1 AND s.room = $2"
     ))
     .bind(secret_hash)
     .bind(room)
+    .bind(key_id)
+    .bind(now)
+    .bind(now - SESSION_LIFETIME_MS)
     .fetch_optional(db)
-    .await)?
-    .map(SessionRecord::try_from)
-    .transpose()
+    .await)?;
+    Ok(match found {
+        Some(CheckedRow { row, valid: true }) => {
+            Stored::Valid(Box::new(SessionRecord::try_from(row)?))
+        }
+        Some(CheckedRow { valid: false, .. }) => Stored::Ended,
+        None => Stored::Missing,
+    })
+}
+
+/// Sessions waiting or in a call that must end at `now` (unix milliseconds): their day is
+/// over, or they were made under an API key other than `key_id`. With their rooms.
+pub async fn ended(
+    db: impl Handle<'_>,
+    key_id: &str,
+    now: i64,
+) -> Result<Vec<(String, String)>, Error> {
+    run!(db, |db| sqlx::query_as(
+        "SELECT room, id FROM sessions
+         WHERE phase IN ('waiting', 'in_call')
+           AND (created_at <= $1 OR (key_id IS NOT NULL AND key_id <> $2))
+         ORDER BY room, id",
+    )
+    .bind(now - SESSION_LIFETIME_MS)
+    .bind(key_id)
+    .fetch_all(db)
+    .await)
+}
+
+/// Deletes up to `limit` sessions that ended before `now` (unix milliseconds) and are neither
+/// waiting nor in a call, with their knocks; how many sessions. Batched: callers loop until a
+/// batch comes back smaller than `limit`.
+pub async fn prune(db: &mut Tx, now: i64, limit: u32) -> Result<u64, Error> {
+    let ids: Vec<String> = run!(&mut *db, |db| sqlx::query_scalar(
+        "SELECT id FROM sessions
+         WHERE expires_at < $1 AND phase NOT IN ('waiting', 'in_call')
+         ORDER BY expires_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(db)
+    .await)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let list = placeholders(1, ids.len());
+    for table_and_column in ["knocks WHERE session_id", "sessions WHERE id"] {
+        let sql = format!("DELETE FROM {table_and_column} IN ({list})");
+        run!(&mut *db, |db| {
+            let mut query = sqlx::query(&sql);
+            for id in &ids {
+                query = query.bind(id);
+            }
+            query.execute(db).await.map(|_| ())
+        })?;
+    }
+    Ok(ids.len() as u64)
 }
 
 /// The session with this id.
@@ -193,15 +314,6 @@ pub async fn all_in_call(db: impl Handle<'_>) -> Result<Vec<SessionRecord>, Erro
     .into_iter()
     .map(SessionRecord::try_from)
     .collect()
-}
-
-/// Ids of the sessions waiting or in a call (to resume presence timers after a restart).
-pub async fn present_ids(db: impl Handle<'_>) -> Result<Vec<String>, Error> {
-    run!(db, |db| sqlx::query_scalar(
-        "SELECT id FROM sessions WHERE phase IN ('waiting', 'in_call')"
-    )
-    .fetch_all(db)
-    .await)
 }
 
 /// Ids of the sessions in a call, optionally only the admins.

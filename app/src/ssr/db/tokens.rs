@@ -20,14 +20,21 @@ pub async fn insert(
     .map(|_| ()))
 }
 
-/// Marks a token revoked (idempotent).
-pub async fn revoke(db: impl Handle<'_>, token_key: &str, revoked_at: i64) -> Result<(), Error> {
+/// Marks a token revoked (idempotent), until the token's own expiry `expires_at` (unix seconds;
+/// `None`: it never expires, and neither does its revocation).
+pub async fn revoke(
+    db: impl Handle<'_>,
+    token_key: &str,
+    revoked_at: i64,
+    expires_at: Option<i64>,
+) -> Result<(), Error> {
     run!(db, |db| sqlx::query(
-        "INSERT INTO token_revocations (token_key, revoked_at) VALUES ($1, $2)
+        "INSERT INTO token_revocations (token_key, revoked_at, expires_at) VALUES ($1, $2, $3)
          ON CONFLICT (token_key) DO NOTHING",
     )
     .bind(token_key)
     .bind(revoked_at)
+    .bind(expires_at)
     .execute(db)
     .await
     .map(|_| ()))
@@ -41,4 +48,19 @@ pub async fn is_revoked(db: impl Handle<'_>, token_key: &str) -> Result<bool, Er
     .bind(token_key)
     .fetch_one(db)
     .await)
+}
+
+/// Deletes up to `limit` revocations of tokens that expired before `before` (unix seconds): an
+/// expired token opens nothing, revoked or not. How many; callers loop until a batch comes back
+/// smaller.
+pub async fn prune_revocations(db: impl Handle<'_>, before: i64, limit: u32) -> Result<u64, Error> {
+    run!(db, |db| sqlx::query(
+        "DELETE FROM token_revocations WHERE token_key IN
+         (SELECT token_key FROM token_revocations WHERE expires_at < $1 LIMIT $2)",
+    )
+    .bind(before)
+    .bind(i64::from(limit))
+    .execute(db)
+    .await
+    .map(|result| result.rows_affected()))
 }

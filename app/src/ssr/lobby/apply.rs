@@ -59,14 +59,17 @@ pub(crate) fn participant_of(session: &SessionRecord) -> Participant {
     )
 }
 
-/// The caller's session as it is inside `tx`, and as the subject of a command.
+/// The caller's session as it is inside `tx` (a visit not stored yet: as it is), and as the
+/// subject of a command.
 pub(super) async fn own_subject(
     tx: &mut Tx,
     session: &SessionRecord,
 ) -> Result<(SessionRecord, Subject), AppError> {
-    let current = sessions_repo::find(&mut *tx, &session.id)
-        .await?
-        .ok_or_else(session_gone)?;
+    let current = match sessions_repo::find(&mut *tx, &session.id).await? {
+        Some(current) => current,
+        None if session.unsaved.is_some() => session.clone(),
+        None => return Err(session_gone()),
+    };
     let subject = subject_of(tx, &current).await?;
     Ok((current, subject))
 }
@@ -146,6 +149,13 @@ pub(super) async fn apply(
     let Some(transition) = transition(session.phase, command, subject) else {
         return Ok(false);
     };
+    // A visit becomes a stored session when it joins or knocks, in this transaction: should
+    // the entry be refused, nothing is stored.
+    if let Some(new) = &session.unsaved
+        && matches!(command, Command::Join | Command::Knock)
+    {
+        sessions_repo::insert(&mut *tx, new).await?;
+    }
     check_entry(tx, session, command).await?;
     let room = &session.room;
     let at = now_millis();

@@ -55,7 +55,7 @@ async fn authorize_admin(
             Ok(None)
         }
         Actor::Session(session) => {
-            let current = reload(state, &session.id).await?;
+            let current = reload(state, session).await?;
             if current.room != room || !current.is_admin || current.phase != Phase::InCall {
                 return Err(AppError::Forbidden(
                     "only an owner or an admin in the call can see and answer knocks".into(),

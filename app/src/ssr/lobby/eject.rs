@@ -145,6 +145,9 @@ pub async fn room_deleted(tx: &mut Tx, outbox: &mut Outbox, room: &str) -> Resul
     Ok(())
 }
 
+/// The sentence a session is told when its day is over or the API key changed.
+const SESSION_ENDED: &str = "Your session has ended; open the meeting link again to come back.";
+
 /// The sentence a session of a revoked token is told.
 const REVOKED: &str = "Your meeting token has been revoked.";
 
@@ -159,7 +162,11 @@ const REVOKED: &str = "Your meeting token has been revoked.";
 /// should this server stop between two rooms, the maintenance round ejects what is left
 /// ([`eject_expired`]), so no session of a revoked token stays in a call.
 pub async fn revoke_token(state: &AppState, token: &str) -> Result<TokenRevoked, AppError> {
-    let (key, own_room) = tokens::revocation(state, token)?;
+    let tokens::Revocation {
+        key,
+        room: own_room,
+        exp,
+    } = tokens::revocation(state, token)?;
     let first = match own_room {
         Some(room) => Some(room),
         None => repo::rooms_with_token(&state.db, &key)
@@ -171,7 +178,7 @@ pub async fn revoke_token(state: &AppState, token: &str) -> Result<TokenRevoked,
         Some(room) => state.db.write_room(room).await?,
         None => state.db.write().await?,
     };
-    tokens_repo::revoke(&mut tx, &key, now_millis()).await?;
+    tokens_repo::revoke(&mut tx, &key, now_millis(), exp).await?;
     match &first {
         Some(room) => {
             let mut outbox = Outbox::new(room);
@@ -212,11 +219,22 @@ async fn eject_token_in(
     Ok(())
 }
 
-/// Ejects the participants whose room or token expired, or whose time is up, and whoever still
+/// Ejects the participants whose room or token expired, or whose time is up, those whose
+/// session ended (its day is over, or it was made under another API key), and whoever still
 /// holds a revoked token (what a server that stopped in the middle of a revocation left).
 pub async fn eject_expired(state: &AppState) -> Result<(), AppError> {
     for (room, key) in repo::present_with_revoked_token(&state.db).await? {
         token_revoked(state, &room, &key).await?;
+    }
+    let mut ended: Vec<(String, Vec<String>)> = Vec::new();
+    for (room, id) in repo::ended(&state.db, &state.key_id, now_millis()).await? {
+        match ended.last_mut() {
+            Some((last, ids)) if *last == room => ids.push(id),
+            _ => ended.push((room, vec![id])),
+        }
+    }
+    for (room, ids) in ended {
+        eject_sessions(state, &room, &ids, CallErrorKind::Ejected, SESSION_ENDED).await?;
     }
     for (id, kind) in repo::due_for_ejection(&state.db, now()).await? {
         if let Some(session) = repo::find(&state.db, &id).await? {

@@ -108,7 +108,6 @@ pub async fn request_access(
         knocks::set_client(&mut tx, &id, client).await?;
     }
     outbox.commit(tx, &state.events).await?;
-    state.presence.expect(vec![session.id.clone()]);
     state_after(state, session).await
 }
 

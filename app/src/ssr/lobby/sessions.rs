@@ -1,5 +1,6 @@
-//! Sessions: starting one when a room page is opened, finding it again from its cookie, what it
-//! sees (`preAuth`, the page snapshot, presence), and entering or leaving the call.
+//! Sessions: a visit when a room page is opened, the session its cookie holds (stored once the
+//! visitor joins or knocks), what it sees (`preAuth`, the page snapshot, presence), and
+//! entering or leaving the call.
 
 use super::access::access_of;
 use super::apply::{
@@ -14,81 +15,78 @@ use crate::{
             events,
             knocks::{self, KnockRecord},
             rooms as rooms_repo,
-            sessions::{self as repo, NewSession, SessionRecord},
+            sessions::{self as repo, NewSession, SessionRecord, Stored},
         },
         domain::{
             access::{Access, Refusal},
             claims::revocation_key,
             names::DisplayName,
+            visits,
         },
         events::Outbox,
-        secrets::{random_secret, sha256_hex},
+        secrets::sha256_hex,
         state::AppState,
         time::{now, now_millis},
         tokens,
     },
 };
 
-/// A new session's cookie secret and public id.
-#[derive(Debug)]
-pub struct StartedSession {
-    /// The secret to put in the cookie.
-    pub secret: String,
-    /// The public participant id.
-    pub id: String,
-}
-
 /// The cookie that holds a session of `room` (`__Host-` prefixed over https).
 pub fn cookie_name(config: &crate::ssr::config::Config, room: &str) -> String {
     format!("{}knock-{room}", config.cookie_prefix())
 }
 
-/// Starts a session in `room`, with the token from `?t=` when there is one. A refused token is
-/// remembered with its reason: the visitor is told why, never let in without it.
-pub async fn start_session(
-    state: &AppState,
-    room: &str,
-    token: Option<&str>,
-) -> Result<StartedSession, AppError> {
-    let secret = random_secret();
-    let id = uuid::Uuid::new_v4().to_string();
-    let verified = match token {
-        Some(token) => Some((token, tokens::verify(state, token, now(), false).await?)),
-        None => None,
-    };
-    let claims = verified
-        .as_ref()
-        .and_then(|(_, result)| result.as_ref().ok());
-    let refusal = verified
-        .as_ref()
-        .and_then(|(_, result)| result.as_ref().err());
-    let token_key = match &verified {
-        Some((token, Ok(claims))) => Some(revocation_key(token, claims)),
-        _ => None,
-    };
-    repo::insert(
-        &state.db,
-        NewSession {
-            id: &id,
-            secret_hash: &sha256_hex(&secret),
-            room,
-            claims,
-            token_key: token_key.as_deref(),
-            refusal,
-            created_at: now_millis(),
-        },
-    )
-    .await?;
-    Ok(StartedSession { secret, id })
+/// Opens a visit to `room`, with the token from `?t=` when there is one: the value of its
+/// cookie. Nothing is stored until the visitor joins or knocks (see [`visits`]).
+pub fn start_visit(state: &AppState, room: &str, token: Option<&str>) -> String {
+    visits::issue(state.api_key.expose(), room, token, now_millis())
 }
 
-/// The session of `room` that holds `secret`, if any.
-pub async fn session_by_secret(
+/// The session a cookie value holds in `room`: a stored one (found by the value's hash) while
+/// it is good, or else the visit the value holds, not stored yet. `None` when it holds neither:
+/// a session that ended, a forged value, another room's or another key's.
+///
+/// A visit's token is verified on every request, so what it is told (expired, revoked, not yet
+/// valid) is always current; a refused token is remembered with its reason when the visit is
+/// stored, and never lets anyone in.
+pub async fn session_of_cookie(
     state: &AppState,
     room: &str,
-    secret: &str,
+    value: &str,
 ) -> Result<Option<SessionRecord>, AppError> {
-    Ok(repo::by_secret(&state.db, room, &sha256_hex(secret)).await?)
+    let at = now_millis();
+    let secret_hash = sha256_hex(value);
+    match repo::by_secret(&state.db, room, &secret_hash, &state.key_id, at).await? {
+        Stored::Valid(session) => return Ok(Some(*session)),
+        Stored::Ended => return Ok(None),
+        Stored::Missing => {}
+    }
+    let Some(visit) = visits::open(state.api_key.expose(), room, value, at) else {
+        return Ok(None);
+    };
+    let (claims, refusal) = match &visit.token {
+        Some(token) => match tokens::verify(state, token, now(), false).await? {
+            Ok(claims) => (Some(claims), None),
+            Err(refusal) => (None, Some(refusal)),
+        },
+        None => (None, None),
+    };
+    let token_key = claims
+        .as_ref()
+        .zip(visit.token.as_deref())
+        .map(|(claims, token)| revocation_key(token, claims));
+    let expires_at = visits::session_expiry(at, claims.as_ref().and_then(|claims| claims.exp));
+    Ok(Some(SessionRecord::unsaved(NewSession {
+        id: visit.session_id,
+        secret_hash,
+        room: room.to_owned(),
+        claims,
+        token_key,
+        refusal,
+        key_id: state.key_id.clone(),
+        created_at: at,
+        expires_at,
+    })))
 }
 
 /// The session's access, or why it has none, as a call error.
@@ -144,9 +142,16 @@ pub async fn call_state(state: &AppState, session: &SessionRecord) -> Result<Cal
     })
 }
 
-/// The session as it is now.
-pub(super) async fn reload(state: &AppState, id: &str) -> Result<SessionRecord, AppError> {
-    repo::find(&state.db, id).await?.ok_or_else(session_gone)
+/// The session as it is now (a visit that is still not stored: as it was).
+pub(super) async fn reload(
+    state: &AppState,
+    session: &SessionRecord,
+) -> Result<SessionRecord, AppError> {
+    match repo::find(&state.db, &session.id).await? {
+        Some(current) => Ok(current),
+        None if session.unsaved.is_some() => Ok(session.clone()),
+        None => Err(session_gone()),
+    }
 }
 
 /// The state after an operation on `session`.
@@ -154,7 +159,7 @@ pub(super) async fn state_after(
     state: &AppState,
     session: &SessionRecord,
 ) -> Result<CallState, AppError> {
-    call_state(state, &reload(state, &session.id).await?).await
+    call_state(state, &reload(state, session).await?).await
 }
 
 /// `join(name)`: enter the call directly (access `full` only).
@@ -186,8 +191,6 @@ pub async fn join(
     subject.participant = participant(&current, name.as_str(), now_millis());
     apply(&mut tx, &mut outbox, &current, &Command::Join, &subject).await?;
     outbox.commit(tx, &state.events).await?;
-    // Present from now on only while a stream is open: one that never opens leaves after the grace.
-    state.presence.expect(vec![session.id.clone()]);
     state_after(state, session).await
 }
 

@@ -93,6 +93,15 @@ pub async fn postgres_database() -> String {
     new_postgres_database(&server).await
 }
 
+/// A new database for a test that starts servers of its own: on the suite's PostgreSQL server
+/// when there is one, else a SQLite file in `dir`.
+pub async fn test_database_url(dir: &std::path::Path) -> String {
+    match postgres_server() {
+        Some(server) => new_postgres_database(&server).await,
+        None => format!("sqlite://{}", dir.join("knock.db").display()),
+    }
+}
+
 /// Creates an empty database on the PostgreSQL server at `server` (a URL) and returns its
 /// URL. The server is a throwaway one, so the database is left for it to take away.
 async fn new_postgres_database(server: &str) -> String {

@@ -123,6 +123,19 @@ impl Database {
         .unwrap_or_else(|error| panic!("{query}: {error}"))
     }
 
+    /// Runs one statement that changes rows (the test's own setup, such as ageing a session).
+    pub async fn execute(&mut self, statement: &str) {
+        match self {
+            Self::Sqlite(connection) => {
+                sqlx::query(statement).execute(connection).await.map(|_| ())
+            }
+            Self::Postgres(connection) => {
+                sqlx::query(statement).execute(connection).await.map(|_| ())
+            }
+        }
+        .unwrap_or_else(|error| panic!("{statement}: {error}"))
+    }
+
     /// All rows of all tables, read in one transaction (one consistent state).
     pub async fn snapshot(&mut self) -> Snapshot {
         match self {
