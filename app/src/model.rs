@@ -6,6 +6,7 @@
 //! - [`call`]: the call protocol (access, a session's state, its stream's events);
 //! - [`signal`]: WebRTC signaling and ICE servers;
 //! - [`lobby`]: the REST API's presence, lobby and eject bodies;
+//! - [`meetings`]: meetings as the REST API lists them;
 //! - [`dashboard`]: what the dashboard's server functions answer.
 //!
 //! Every type is re-exported here, so `crate::model::Room` names it wherever it lives.
@@ -13,6 +14,7 @@
 pub mod call;
 pub mod dashboard;
 pub mod lobby;
+pub mod meetings;
 pub mod properties;
 pub mod rooms;
 pub mod signal;
@@ -21,6 +23,7 @@ pub mod tokens;
 pub use call::*;
 pub use dashboard::*;
 pub use lobby::*;
+pub use meetings::*;
 pub use properties::*;
 pub use rooms::*;
 pub use signal::*;

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod lobby;
 pub mod maintenance;
 pub mod media;
+pub mod meetings;
 pub mod presence;
 pub mod rooms;
 pub mod secrets;

@@ -6,6 +6,7 @@ mod body;
 mod domain;
 mod lobby;
 mod meeting_tokens;
+mod meetings;
 pub mod openapi;
 mod room_path;
 mod rooms;
@@ -37,6 +38,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/v1/rooms/{name}/eject", axum::routing::post(lobby::eject))
         .route("/v1/presence", get(lobby::presence))
+        .route("/v1/meetings", get(meetings::list))
+        .route("/v1/meetings/{id}", get(meetings::get))
         .route(
             "/v1/meeting-tokens",
             axum::routing::post(meeting_tokens::create),

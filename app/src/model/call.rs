@@ -44,7 +44,7 @@ pub struct AccessState {
 /// Someone in the lobby, as admins see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitingParticipant {
-    /// The knock's id, used to decide on it.
+    /// Their session id (as in daily-js), used to decide on the knock.
     pub id: String,
     /// The name they knocked with (render it as text).
     pub name: String,

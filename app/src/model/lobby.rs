@@ -71,7 +71,7 @@ pub struct RoomPresence {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 pub struct WaitingEntry {
-    /// The knock's id.
+    /// Their session id (as daily-js names a waiting participant; eject takes it too).
     pub id: String,
     /// The name knocked with.
     pub name: String,

@@ -31,6 +31,7 @@ pub mod doorbell;
 pub mod events;
 pub mod knocks;
 pub mod limits;
+pub mod meetings;
 pub mod presence;
 pub mod rooms;
 pub mod sessions;

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::{
-    db::{self, Db, dashboard, events, knocks, sessions, tokens},
+    db::{self, Db, dashboard, events, knocks, meetings, sessions, tokens},
     lobby,
     state::AppState,
     time::now_millis,
@@ -58,14 +58,17 @@ pub struct Pruned {
     pub sign_ins: u64,
     /// Revocations of tokens that have expired.
     pub revocations: u64,
+    /// Meetings that ended more than `meetings::RETENTION` ago, with their people.
+    pub meetings: u64,
 }
 
 /// Deletes, at `now` (unix milliseconds), what has ended: sessions, settled knocks, dashboard
-/// sign-ins (also those of an API key other than `key_id`) and the revocations of expired
-/// tokens, each in batches.
+/// sign-ins (also those of an API key other than `key_id`), the revocations of expired tokens
+/// and old meetings, each in batches.
 pub async fn prune_records_once(db: &Db, key_id: &str, now: i64) -> Result<Pruned, db::Error> {
     let seconds = now.div_euclid(1000);
     let knocks_before = now - millis(KNOCK_RETENTION);
+    let meetings_before = now - millis(super::meetings::RETENTION);
     Ok(Pruned {
         sessions: db
             .prune_in_batches(|tx, batch| Box::pin(sessions::prune(tx, now, batch)))
@@ -83,6 +86,9 @@ pub async fn prune_records_once(db: &Db, key_id: &str, now: i64) -> Result<Prune
             .await?,
         revocations: db
             .prune_in_batches(|tx, batch| Box::pin(tokens::prune_revocations(tx, seconds, batch)))
+            .await?,
+        meetings: db
+            .prune_in_batches(|tx, batch| Box::pin(meetings::prune(tx, meetings_before, batch)))
             .await?,
     })
 }

@@ -152,7 +152,7 @@ pub async fn decide(
     let updates: HashMap<String, WaitingUpdate> = from_value(value)?;
     if updates.is_empty() {
         return Err(AppError::invalid(
-            "name at least one knock id (or \"*\") to decide on",
+            "name at least one waiting participant's id (or \"*\") to decide on",
         ));
     }
     let decisions = updates

@@ -6,7 +6,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{domain, lobby, meeting_tokens, rooms};
+use super::{domain, lobby, meeting_tokens, meetings, rooms};
 
 /// The whole `/v1` API.
 #[derive(OpenApi)]
@@ -30,6 +30,8 @@ use super::{domain, lobby, meeting_tokens, rooms};
         lobby::waiting,
         lobby::decide,
         lobby::eject,
+        meetings::list,
+        meetings::get,
     ),
     modifiers(&BearerKey),
     security(("api_key" = [])),
@@ -38,6 +40,7 @@ use super::{domain, lobby, meeting_tokens, rooms};
         (name = "rooms", description = "Rooms: public or private, with knocking"),
         (name = "meeting-tokens", description = "Tokens that open private rooms"),
         (name = "presence", description = "Who is in which call"),
+        (name = "meetings", description = "Every meeting: who was in the call, who knocked and how it ended"),
         (name = "lobby", description = "Who is knocking; admit, deny, eject"),
     )
 )]

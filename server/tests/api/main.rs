@@ -12,6 +12,7 @@ mod instances_presence;
 mod lobby;
 mod media;
 mod meeting_tokens;
+mod meetings;
 mod pruning;
 mod reliability;
 mod rest_errors;

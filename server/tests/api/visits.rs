@@ -320,6 +320,7 @@ async fn what_has_ended_is_pruned_and_what_goes_on_is_kept() {
             knocks: 0,
             sign_ins: 1,
             revocations: 1,
+            meetings: 0,
         }
     );
     let mut database = Database::open_read_only(&room.app.database_url).await;

@@ -19,10 +19,11 @@ pub struct KnockRecord {
 }
 
 impl KnockRecord {
-    /// The knock as admins see it.
+    /// The knock as admins see it: under the knocker's session id, as daily-js names a waiting
+    /// participant (the same id the call's events, presence and eject use).
     pub fn participant(&self) -> WaitingParticipant {
         WaitingParticipant {
-            id: self.id.clone(),
+            id: self.session_id.clone(),
             name: self.name.clone(),
             awaiting_access: Level {
                 level: AccessLevel::Full,
@@ -59,13 +60,13 @@ pub async fn waiting_of(db: &mut Tx, session_id: &str) -> Result<Option<KnockRec
     })
 }
 
-/// Renames a waiting knock.
-pub async fn rename(db: &mut Tx, id: &str, name: &str) -> Result<(), Error> {
+/// Renames the waiting knock of session `session_id`.
+pub async fn rename(db: &mut Tx, session_id: &str, name: &str) -> Result<(), Error> {
     run!(db, |db| sqlx::query(
-        "UPDATE knocks SET name = $1 WHERE id = $2 AND status = 'waiting'"
+        "UPDATE knocks SET name = $1 WHERE session_id = $2 AND status = 'waiting'"
     )
     .bind(name)
-    .bind(id)
+    .bind(session_id)
     .execute(db)
     .await
     .map(|_| ()))
@@ -92,13 +93,13 @@ pub async fn count_waiting(db: &mut Tx, room: &str) -> Result<i64, Error> {
     .await)
 }
 
-/// Records which client (its limit key) the knock `id` came from.
-pub async fn set_client(db: &mut Tx, id: &str, client: &str) -> Result<(), Error> {
+/// Records which client (its limit key) the waiting knock of session `session_id` came from.
+pub async fn set_client(db: &mut Tx, session_id: &str, client: &str) -> Result<(), Error> {
     run!(db, |db| sqlx::query(
-        "UPDATE knocks SET client = $1 WHERE id = $2"
+        "UPDATE knocks SET client = $1 WHERE session_id = $2 AND status = 'waiting'"
     )
     .bind(client)
-    .bind(id)
+    .bind(session_id)
     .execute(db)
     .await
     .map(|_| ()))
@@ -115,25 +116,26 @@ pub async fn count_waiting_from(db: &mut Tx, room: &str, client: &str) -> Result
     .await)
 }
 
-/// Settles a waiting knock: the one conditional write that makes a decision exactly-once.
-/// Returns the knock when this call settled it, `None` when it was no longer waiting.
+/// Settles the waiting knock of session `session_id` in `room`: the one conditional write that
+/// makes a decision exactly-once. Returns the knock when this call settled it, `None` when none
+/// was waiting.
 pub async fn settle(
     db: &mut Tx,
     room: &str,
-    id: &str,
+    session_id: &str,
     status: &str,
     decided_by: Option<&str>,
     now: i64,
 ) -> Result<Option<KnockRecord>, Error> {
     run!(db, |db| sqlx::query_as(
         "UPDATE knocks SET status = $1, decided_at = $2, decided_by = $3
-         WHERE id = $4 AND room = $5 AND status = 'waiting'
+         WHERE session_id = $4 AND room = $5 AND status = 'waiting'
          RETURNING id, session_id, name, knocked_at",
     )
     .bind(status)
     .bind(now)
     .bind(decided_by)
-    .bind(id)
+    .bind(session_id)
     .bind(room)
     .fetch_optional(db)
     .await)

@@ -7,6 +7,7 @@ use crate::ssr::{
     db::{
         Tx,
         knocks::{self, KnockRecord},
+        meetings::{self, KnockOutcome, ParticipantRecord},
         rooms as rooms_repo,
         sessions::{self as sessions_repo, SessionRecord},
     },
@@ -86,6 +87,46 @@ pub(super) async fn subject_of(tx: &mut Tx, session: &SessionRecord) -> Result<S
     })
 }
 
+/// How a knock ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Outcome {
+    /// Let in, by this admin (or the API).
+    Allowed(String),
+    /// Turned away (or removed from the lobby), by this admin, or by the API or an ejection.
+    Denied(Option<String>),
+    /// The knocker withdrew, left or went away.
+    Withdrawn,
+}
+
+/// Settles the waiting knock of `session_id` in `room` as `outcome`, exactly once, and records
+/// it with the meeting that goes on; the knock, or `None` when none was waiting.
+pub(super) async fn settle_knock(
+    tx: &mut Tx,
+    room: &str,
+    session_id: &str,
+    outcome: Outcome,
+    at: i64,
+) -> Result<Option<KnockRecord>, AppError> {
+    let (status, recorded, by) = match outcome {
+        Outcome::Allowed(by) => ("admitted", "allowed", Some(by)),
+        Outcome::Denied(by) => ("denied", "denied", by),
+        Outcome::Withdrawn => ("cancelled", "withdrawn", None),
+    };
+    let Some(knock) = knocks::settle(tx, room, session_id, status, by.as_deref(), at).await? else {
+        return Ok(None);
+    };
+    let settled = KnockOutcome {
+        participant_id: knock.session_id.clone(),
+        user_name: knock.name.clone(),
+        knocked_at: knock.knocked_at,
+        outcome: recorded.to_owned(),
+        decided_by: by,
+        decided_at: at,
+    };
+    meetings::knock_settled(tx, room, &settled).await?;
+    Ok(Some(knock))
+}
+
 /// The one audience resolver: who, in `room`, an event about `subject` is for. Read inside the
 /// transaction, after the phase change, so it is the same for live delivery and replay.
 pub(crate) async fn recipients(
@@ -161,8 +202,10 @@ pub(super) async fn apply(
     let at = now_millis();
     match (transition.knock, &subject.knock) {
         (KnockChange::Open, Some(knock)) => {
+            // The knock's own id stays in the database; everyone else knows it by the
+            // knocker's session id.
             let record = KnockRecord {
-                id: knock.id.clone(),
+                id: uuid::Uuid::new_v4().to_string(),
                 session_id: session.id.clone(),
                 name: knock.name.clone(),
                 knocked_at: at,
@@ -171,11 +214,16 @@ pub(super) async fn apply(
             sessions_repo::set_user_name(tx, &session.id, &knock.name).await?;
         }
         (KnockChange::Rename, Some(knock)) => {
-            knocks::rename(tx, &knock.id, &knock.name).await?;
+            knocks::rename(tx, &session.id, &knock.name).await?;
             sessions_repo::set_user_name(tx, &session.id, &knock.name).await?;
         }
-        (KnockChange::Withdraw, Some(knock)) => {
-            if knocks::settle(tx, room, &knock.id, "cancelled", None, at)
+        (KnockChange::Withdraw, Some(_)) => {
+            // Sent away by an admin or the API, or gone of their own accord.
+            let outcome = match command {
+                Command::Eject { .. } => Outcome::Denied(None),
+                _ => Outcome::Withdrawn,
+            };
+            if settle_knock(tx, room, &session.id, outcome, at)
                 .await?
                 .is_none()
             {
@@ -218,6 +266,20 @@ pub(super) async fn apply(
                 session.id, transition.from
             ),
         ));
+    }
+    // The meeting's record: a meeting starts with the first one in the call and ends with the
+    // last one out.
+    if transition.to == Phase::InCall && transition.from != Phase::InCall {
+        let participant = ParticipantRecord {
+            participant_id: session.id.clone(),
+            user_id: subject.participant.user_id.clone(),
+            user_name: subject.participant.user_name.clone(),
+            join_time: at,
+            leave_time: None,
+        };
+        meetings::joined(tx, room, &participant, at).await?;
+    } else if transition.from == Phase::InCall && transition.to != Phase::InCall {
+        meetings::left(tx, room, &session.id, at).await?;
     }
     for effect in transition.effects {
         match effect {

@@ -2,7 +2,7 @@
 //! denying (`updateWaitingParticipant(s)`), each knock exactly once.
 
 use super::{
-    apply::{apply, participant},
+    apply::{Outcome, apply, participant, settle_knock},
     sessions::reload,
 };
 use crate::ssr::domain::lobby::Command;
@@ -31,10 +31,11 @@ pub enum Actor {
     Api,
 }
 
-/// One decision asked for: a knock id, or `*` for everyone waiting.
+/// One decision asked for: a waiting participant's id (their session id), or `*` for
+/// everyone waiting.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
-    /// A knock id, or `*`.
+    /// A waiting participant's id, or `*`.
     pub target: String,
     /// Let in, or turn away.
     pub grant: bool,
@@ -105,19 +106,21 @@ pub async fn decide(
         .collect();
     if let Some(grant) = star {
         for knock in knocks::waiting(&mut tx, room).await? {
-            if !plan.iter().any(|(id, _)| *id == knock.id) {
-                plan.push((knock.id, grant));
+            if !plan.iter().any(|(id, _)| *id == knock.session_id) {
+                plan.push((knock.session_id, grant));
             }
         }
     }
 
     let mut answer = Decisions::default();
     for (id, grant) in plan {
-        let status = if grant { "admitted" } else { "denied" };
+        let outcome = if grant {
+            Outcome::Allowed(by.clone())
+        } else {
+            Outcome::Denied(Some(by.clone()))
+        };
         // The one conditional write that makes a decision exactly-once.
-        let Some(knock) =
-            knocks::settle(&mut tx, room, &id, status, Some(&by), now_millis()).await?
-        else {
+        let Some(knock) = settle_knock(&mut tx, room, &id, outcome, now_millis()).await? else {
             answer.already_handled.push(id);
             continue;
         };

@@ -92,7 +92,7 @@ pub async fn request_access(
                 )));
             }
             WaitingParticipant {
-                id: uuid::Uuid::new_v4().to_string(),
+                id: session.id.clone(),
                 name: name.to_string(),
                 awaiting_access: Level {
                     level: AccessLevel::Full,
@@ -100,12 +100,11 @@ pub async fn request_access(
             }
         }
     };
-    let new_knock = (!renaming).then(|| knock.id.clone());
     subject.knock = Some(knock);
     apply(&mut tx, &mut outbox, &current, &Command::Knock, &subject).await?;
-    if let Some(id) = new_knock {
+    if !renaming {
         // Whose knock it is, for the cap on a client's waiting knocks above.
-        knocks::set_client(&mut tx, &id, client).await?;
+        knocks::set_client(&mut tx, &session.id, client).await?;
     }
     outbox.commit(tx, &state.events).await?;
     state_after(state, session).await

@@ -216,3 +216,38 @@ async fn ids_with_control_characters_are_refused_and_ban_nobody() {
     let diff = crate::helpers::snapshot_diff(&before, &room.snapshot().await);
     assert!(diff.is_empty(), "nothing changed:\n{diff}");
 }
+
+#[tokio::test]
+async fn a_waiting_participant_is_known_by_their_session_id_everywhere_and_eject_empties_the_lobby()
+{
+    let room = Room::knocking().await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (ben, mut ben_events, id) = room.knocker_seen_by("Ben", &mut ana_events).await;
+
+    // The id in the owner's alert is Ben's session id, as daily-js has it; so is the REST lobby's.
+    assert_eq!(id, ben.session_id().await);
+    let waiting = room.api.waiting("standup").await;
+    assert_eq!(waiting["data"][0]["id"], id.as_str(), "{waiting}");
+    let (status, lobby) = ana.waiting().await;
+    assert_eq!(status, 200, "{lobby}");
+    assert!(lobby.to_string().contains(&id), "{lobby}");
+
+    // The same id ejects him from the lobby.
+    let answer = room
+        .api
+        .post("/v1/rooms/standup/eject", json!({"ids": [id]}))
+        .await;
+    assert_eq!(answer, json!({"ejectedIds": [id]}));
+    let error = ben_events.expect_event("error", EVENT_TIMEOUT).await;
+    assert_eq!(error.data["error"]["type"], "ejected", "{error:?}");
+    let removed = ana_events
+        .expect_event("waiting-participant-removed", EVENT_TIMEOUT)
+        .await;
+    assert_eq!(
+        removed.data["participant"]["id"],
+        id.as_str(),
+        "{removed:?}"
+    );
+    assert_eq!(room.api.waiting("standup").await["total_count"], 0);
+    assert_eq!(ben.phase().await, "ejected");
+}
