@@ -187,6 +187,13 @@ impl CallModel {
             }
             // Signaling is not state: the stream hands it to the media mesh (see `on_signal`).
             CallEvent::Signal { .. } => {}
+            CallEvent::LobbyPosition { position } => {
+                if let Some(state) = &mut self.state
+                    && state.phase == Phase::Waiting
+                {
+                    state.position = Some(position);
+                }
+            }
             CallEvent::Error { error, .. } => {
                 if let Some(state) = &mut self.state {
                     state.phase = if error.kind == CallErrorKind::NotAllowed {
@@ -352,7 +359,17 @@ impl CallClient {
 
     /// `requestAccess(name)`: knock (again with a new name: rename).
     pub async fn request_access(&self, name: &str) -> Result<CallState, AppError> {
-        self.take(ops::request_access(self.room(), name.to_owned()).await)
+        self.request_access_with_note(name, None).await
+    }
+
+    /// `requestAccess(name, note)`: knock with a note for the hosts (again: new name and note).
+    pub async fn request_access_with_note(
+        &self,
+        name: &str,
+        note: Option<&str>,
+    ) -> Result<CallState, AppError> {
+        let note = note.map(str::to_owned);
+        self.take(ops::request_access(self.room(), name.to_owned(), note).await)
     }
 
     /// Withdraws the knock.
@@ -378,7 +395,12 @@ impl CallClient {
         id: &str,
         grant: bool,
     ) -> Result<Decisions, AppError> {
-        ops::update_waiting_participant(self.room(), id.to_owned(), grant).await
+        ops::update_waiting_participant(self.room(), id.to_owned(), grant, None).await
+    }
+
+    /// Denies a knock and keeps that person from knocking again in this room (admins).
+    pub async fn deny_and_block(&self, id: &str) -> Result<Decisions, AppError> {
+        ops::update_waiting_participant(self.room(), id.to_owned(), false, Some(true)).await
     }
 
     /// `updateWaitingParticipants({id | "*": grant})` (admins); explicit ids win over `*`.
@@ -393,6 +415,7 @@ impl CallClient {
                     id,
                     ops::WaitingUpdate {
                         grant_requested_access: grant,
+                        block: false,
                     },
                 )
             })
@@ -513,6 +536,7 @@ mod tests {
             host_present: false,
             refusal: None,
             last_event_id: 0,
+            position: None,
         }
     }
 
@@ -520,6 +544,7 @@ mod tests {
         WaitingParticipant {
             id: id.into(),
             name: name.into(),
+            note: None,
             awaiting_access: Level {
                 level: AccessLevel::Full,
             },

@@ -18,6 +18,9 @@ pub struct WaitingUpdate {
     /// Let in (`true`) or turn away.
     #[serde(rename = "grantRequestedAccess")]
     pub grant_requested_access: bool,
+    /// Turned away, also keep them from knocking again in this room (Knock's addition).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub block: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -84,6 +87,7 @@ pub async fn decide_all(room: String, grant: bool) -> Result<Decisions, AppError
         "*".to_owned(),
         WaitingUpdate {
             grant_requested_access: grant,
+            block: false,
         },
     )]);
     decide(room, updates).await
@@ -110,11 +114,20 @@ pub async fn join(room: String, name: String) -> Result<CallState, AppError> {
 
 /// `requestAccess(name)`: knock; again with a new name renames the knock.
 #[server(endpoint = "request_access")]
-pub async fn request_access(room: String, name: String) -> Result<CallState, AppError> {
+pub async fn request_access(
+    room: String,
+    name: String,
+    note: Option<String>,
+) -> Result<CallState, AppError> {
     let client = server::client().await;
     server::with_session(&room, |state, session| async move {
-        let name = crate::ssr::domain::names::DisplayName::parse("name", &name)?;
-        crate::ssr::lobby::request_access(&state, &session, &name, &client).await
+        use crate::ssr::domain::names::{DisplayName, KnockNote};
+        let name = DisplayName::parse("name", &name)?;
+        let note = match note.as_deref() {
+            Some(note) => KnockNote::parse("note", note)?,
+            None => None,
+        };
+        crate::ssr::lobby::request_access(&state, &session, &name, note.as_ref(), &client).await
     })
     .await
 }
@@ -158,11 +171,13 @@ pub async fn update_waiting_participant(
     room: String,
     id: String,
     grant: bool,
+    block: Option<bool>,
 ) -> Result<Decisions, AppError> {
     let updates = HashMap::from([(
         id,
         WaitingUpdate {
             grant_requested_access: grant,
+            block: block.unwrap_or(false),
         },
     )]);
     decide(room, updates).await
@@ -188,6 +203,7 @@ async fn decide(
             .map(|(target, update)| crate::ssr::lobby::Decision {
                 target,
                 grant: update.grant_requested_access,
+                block: update.block,
             })
             .collect();
         let room = session.room.clone();

@@ -48,6 +48,9 @@ pub struct WaitingParticipant {
     pub id: String,
     /// The name they knocked with (render it as text).
     pub name: String,
+    /// A note for the hosts, sent with the knock (Knock's addition; render it as text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Always `{level: "full"}`.
     #[serde(rename = "awaitingAccess")]
     pub awaiting_access: Level,
@@ -208,6 +211,12 @@ pub enum CallEvent {
         /// What they sent.
         messages: Vec<SignalMessage>,
     },
+    /// The local participant's place in line changed while waiting (1 = next); Knock's
+    /// addition to daily-js.
+    LobbyPosition {
+        /// The place in line now.
+        position: i64,
+    },
     /// Something ended the local participant's stay.
     Error {
         /// A sentence, e.g. `Join request rejected`.
@@ -230,6 +239,7 @@ impl CallEvent {
             Self::ParticipantLeft { .. } => "participant-left",
             Self::ParticipantUpdated { .. } => "participant-updated",
             Self::Signal { .. } => "signal",
+            Self::LobbyPosition { .. } => "lobby-position",
             Self::Error { .. } => "error",
         }
     }
@@ -270,6 +280,9 @@ pub struct CallState {
     /// to it, so a stream opened with this `Last-Event-ID` continues exactly from here.
     #[serde(default)]
     pub last_event_id: i64,
+    /// While waiting: the place in line, 1 = next (by knock time). Knock's addition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<i64>,
 }
 
 /// Where a session stands in a room.
@@ -370,6 +383,7 @@ mod tests {
             participant: WaitingParticipant {
                 id: "k".into(),
                 name: "Ben".into(),
+                note: None,
                 awaiting_access: Level {
                     level: AccessLevel::Full,
                 },

@@ -75,6 +75,9 @@ pub struct WaitingEntry {
     pub id: String,
     /// The name knocked with.
     pub name: String,
+    /// The note for the hosts sent with the knock, if any (Knock's addition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Always `{level: "full"}`.
     #[serde(rename = "awaitingAccess")]
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]

@@ -109,6 +109,7 @@ pub async fn waiting(
         .map(|(participant, knocked_at)| WaitingEntry {
             id: participant.id,
             name: participant.name,
+            note: participant.note,
             awaiting_access: participant.awaiting_access,
             knocked_at: rfc3339_millis(knocked_at),
         })
@@ -160,6 +161,8 @@ pub async fn decide(
         .map(|(target, update)| Decision {
             target,
             grant: update.grant_requested_access,
+            // Blocking through the API is `eject` with `ban`.
+            block: false,
         })
         .collect();
     lobby::decide(&state, &Actor::Api, &name, decisions)

@@ -4,6 +4,7 @@
 mod consistency;
 mod deciding;
 mod ejecting;
+mod extras;
 mod knocking;
 mod limits;
 mod presence;

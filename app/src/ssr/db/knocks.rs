@@ -14,6 +14,10 @@ pub struct KnockRecord {
     pub session_id: String,
     /// The name knocked with.
     pub name: String,
+    /// The note for the hosts, if any.
+    pub note: Option<String>,
+    /// The client (its limit key) it came from, once recorded.
+    pub client: Option<String>,
     /// Unix milliseconds.
     pub knocked_at: i64,
 }
@@ -25,6 +29,7 @@ impl KnockRecord {
         WaitingParticipant {
             id: self.session_id.clone(),
             name: self.name.clone(),
+            note: self.note.clone(),
             awaiting_access: Level {
                 level: AccessLevel::Full,
             },
@@ -35,13 +40,14 @@ impl KnockRecord {
 /// Records a knock.
 pub async fn insert(db: &mut Tx, knock: &KnockRecord, room: &str) -> Result<(), Error> {
     run!(db, |db| sqlx::query(
-        "INSERT INTO knocks (id, session_id, room, name, status, knocked_at)
-         VALUES ($1, $2, $3, $4, 'waiting', $5)",
+        "INSERT INTO knocks (id, session_id, room, name, note, status, knocked_at)
+         VALUES ($1, $2, $3, $4, $5, 'waiting', $6)",
     )
     .bind(&knock.id)
     .bind(&knock.session_id)
     .bind(room)
     .bind(&knock.name)
+    .bind(&knock.note)
     .bind(knock.knocked_at)
     .execute(db)
     .await
@@ -52,7 +58,7 @@ pub async fn insert(db: &mut Tx, knock: &KnockRecord, room: &str) -> Result<(), 
 pub async fn waiting_of(db: &mut Tx, session_id: &str) -> Result<Option<KnockRecord>, Error> {
     run!(db, |db| {
         sqlx::query_as(
-        "SELECT id, session_id, name, knocked_at FROM knocks WHERE session_id = $1 AND status = 'waiting'",
+        "SELECT id, session_id, name, note, client, knocked_at FROM knocks WHERE session_id = $1 AND status = 'waiting'",
     )
     .bind(session_id)
     .fetch_optional(db)
@@ -60,12 +66,18 @@ pub async fn waiting_of(db: &mut Tx, session_id: &str) -> Result<Option<KnockRec
     })
 }
 
-/// Renames the waiting knock of session `session_id`.
-pub async fn rename(db: &mut Tx, session_id: &str, name: &str) -> Result<(), Error> {
+/// Changes the name and note of the waiting knock of session `session_id`.
+pub async fn rename(
+    db: &mut Tx,
+    session_id: &str,
+    name: &str,
+    note: Option<&str>,
+) -> Result<(), Error> {
     run!(db, |db| sqlx::query(
-        "UPDATE knocks SET name = $1 WHERE session_id = $2 AND status = 'waiting'"
+        "UPDATE knocks SET name = $1, note = $2 WHERE session_id = $3 AND status = 'waiting'"
     )
     .bind(name)
+    .bind(note)
     .bind(session_id)
     .execute(db)
     .await
@@ -75,7 +87,7 @@ pub async fn rename(db: &mut Tx, session_id: &str, name: &str) -> Result<(), Err
 /// The room's lobby, oldest knock first.
 pub async fn waiting(db: impl Handle<'_>, room: &str) -> Result<Vec<KnockRecord>, Error> {
     run!(db, |db| sqlx::query_as(
-        "SELECT id, session_id, name, knocked_at FROM knocks
+        "SELECT id, session_id, name, note, client, knocked_at FROM knocks
          WHERE room = $1 AND status = 'waiting' ORDER BY knocked_at, id",
     )
     .bind(room)
@@ -130,7 +142,7 @@ pub async fn settle(
     run!(db, |db| sqlx::query_as(
         "UPDATE knocks SET status = $1, decided_at = $2, decided_by = $3
          WHERE session_id = $4 AND room = $5 AND status = 'waiting'
-         RETURNING id, session_id, name, knocked_at",
+         RETURNING id, session_id, name, note, client, knocked_at",
     )
     .bind(status)
     .bind(now)
@@ -154,4 +166,24 @@ pub async fn prune_settled(db: &mut Tx, before: i64, limit: u32) -> Result<u64, 
     .execute(db)
     .await
     .map(|result| result.rows_affected()))
+}
+
+/// The place in line of session `session_id`'s waiting knock in `room` (1 = next: the oldest
+/// knock), or `None` when it has none.
+pub async fn position(
+    db: impl Handle<'_>,
+    room: &str,
+    session_id: &str,
+) -> Result<Option<i64>, Error> {
+    run!(db, |db| sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM knocks o
+                 WHERE o.room = k.room AND o.status = 'waiting'
+                   AND (o.knocked_at < k.knocked_at
+                        OR (o.knocked_at = k.knocked_at AND o.id < k.id))) + 1
+         FROM knocks k WHERE k.room = $1 AND k.session_id = $2 AND k.status = 'waiting'"
+    )
+    .bind(room)
+    .bind(session_id)
+    .fetch_optional(db)
+    .await)
 }

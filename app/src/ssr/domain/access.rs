@@ -40,6 +40,9 @@ pub enum Refusal {
     /// Ejected with a ban while the room exists.
     #[error("You were removed from this call.")]
     Ejected,
+    /// Denied and blocked from knocking again while the room exists.
+    #[error("You can't ask to join this call again.")]
+    Blocked,
 }
 
 impl Refusal {
@@ -51,7 +54,7 @@ impl Refusal {
             Self::RoomExpired => CallErrorKind::ExpRoom,
             Self::Token(TokenRejection::Expired) => CallErrorKind::ExpToken,
             Self::Token(TokenRejection::NotYetValid) => CallErrorKind::NbfToken,
-            Self::Token(_) | Self::TokenForAnotherRoom => CallErrorKind::NotAllowed,
+            Self::Token(_) | Self::TokenForAnotherRoom | Self::Blocked => CallErrorKind::NotAllowed,
             Self::MeetingFull => CallErrorKind::MeetingFull,
             Self::Ejected => CallErrorKind::Ejected,
         }

@@ -3,8 +3,9 @@
 //! [`Audience`]. The lobby service carries a transition out in one transaction (a guarded
 //! write from the phase it was computed for, then the events); nothing here reads or writes.
 
+use super::access::Refusal;
 use crate::model::{
-    AccessLevel, CallErrorKind, CallEvent, Level, Participant, Phase, Resolution,
+    AccessLevel, CallErrorDetail, CallErrorKind, CallEvent, Level, Participant, Phase, Resolution,
     WaitingParticipant,
 };
 
@@ -29,6 +30,8 @@ pub enum Command {
     Deny {
         /// Who decided.
         by: String,
+        /// And blocked them from knocking again.
+        blocked: bool,
     },
     /// Removed from the room: by an admin or the API, or because time, the token or the room ran out.
     Eject {
@@ -217,13 +220,23 @@ pub fn transition(from: Phase, command: &Command, subject: &Subject) -> Option<T
             ));
             (InCall, KnockChange::None, effects)
         }
-        (Waiting, Command::Deny { by }) => (
+        (Waiting, Command::Deny { by, blocked }) => (
             Denied,
             KnockChange::None,
             vec![
                 Some(Effect::Event(
                     Audience::Subject,
-                    CallEvent::error(CallErrorKind::NotAllowed, "Join request rejected"),
+                    if *blocked {
+                        CallEvent::Error {
+                            error_msg: "Join request rejected".into(),
+                            error: CallErrorDetail {
+                                kind: CallErrorKind::NotAllowed,
+                                msg: Refusal::Blocked.to_string(),
+                            },
+                        }
+                    } else {
+                        CallEvent::error(CallErrorKind::NotAllowed, "Join request rejected")
+                    },
                 )),
                 knock_removed(
                     subject,
@@ -288,6 +301,7 @@ mod tests {
             knock: Some(WaitingParticipant {
                 id: "k-1".into(),
                 name: "Ben".into(),
+                note: None,
                 awaiting_access: Level {
                     level: AccessLevel::Full,
                 },
@@ -446,7 +460,10 @@ mod tests {
             (Left, Command::Admit { by: by() }, None),
             (
                 Waiting,
-                Command::Deny { by: by() },
+                Command::Deny {
+                    by: by(),
+                    blocked: false,
+                },
                 Some((
                     Denied,
                     KnockChange::None,
@@ -456,7 +473,14 @@ mod tests {
                     ],
                 )),
             ),
-            (InCall, Command::Deny { by: by() }, None),
+            (
+                InCall,
+                Command::Deny {
+                    by: by(),
+                    blocked: false,
+                },
+                None,
+            ),
             (
                 InCall,
                 eject(),
@@ -530,7 +554,10 @@ mod tests {
     fn other_admins_are_told_who_decided() {
         let transition = transition(
             Waiting,
-            &Command::Deny { by: "Ana".into() },
+            &Command::Deny {
+                by: "Ana".into(),
+                blocked: false,
+            },
             &subject(false),
         )
         .expect("denies");
@@ -544,5 +571,26 @@ mod tests {
                 }),
             },
         )));
+    }
+
+    #[test]
+    fn a_blocked_knocker_is_told_they_cannot_ask_again() {
+        let transition = transition(
+            Waiting,
+            &Command::Deny {
+                by: "Ana".into(),
+                blocked: true,
+            },
+            &subject(false),
+        )
+        .expect("denies");
+        assert_eq!(transition.to, Denied);
+        let Effect::Event(Me, CallEvent::Error { error_msg, error }) = &transition.effects[0]
+        else {
+            panic!("the knocker is told first: {:?}", transition.effects);
+        };
+        assert_eq!(error_msg, "Join request rejected");
+        assert_eq!(error.kind, CallErrorKind::NotAllowed);
+        assert_eq!(error.msg, "You can't ask to join this call again.");
     }
 }

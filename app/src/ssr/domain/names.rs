@@ -21,6 +21,41 @@ impl DisplayName {
     }
 }
 
+/// A note for the hosts sent with a knock: trimmed, at most [`MAX_NOTE`] characters, no
+/// control characters; shown as text, never as HTML.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnockNote(String);
+
+/// The longest note a knock may carry.
+pub const MAX_NOTE: usize = 200;
+
+impl KnockNote {
+    /// Parses `raw`, sent as `field`: `None` when it is empty (or only spaces).
+    pub fn parse(field: &str, raw: &str) -> Result<Option<Self>, AppError> {
+        let note = raw.trim();
+        if note.is_empty() {
+            return Ok(None);
+        }
+        let length = note.chars().count();
+        if length > MAX_NOTE {
+            return Err(AppError::invalid(format!(
+                "{field} must be at most {MAX_NOTE} characters (this one has {length})"
+            )));
+        }
+        if note.chars().any(char::is_control) {
+            return Err(AppError::invalid(format!(
+                "{field} must be plain text on one line, without control characters"
+            )));
+        }
+        Ok(Some(Self(note.to_owned())))
+    }
+
+    /// The note.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A room's name: `[A-Za-z0-9_-]{1,128}`, and not one of the app's own paths.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoomName(String);
@@ -77,6 +112,27 @@ mod tests {
         for bad in ["", "   ", "a\u{7}b", &"x".repeat(65)] {
             let error = DisplayName::parse("name", bad).expect_err("refused");
             assert!(error.to_string().starts_with("name "), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_note_is_trimmed_plain_text_of_at_most_200_characters() {
+        assert_eq!(KnockNote::parse("note", "   "), Ok(None));
+        assert_eq!(
+            KnockNote::parse("note", "  I'm Ben's colleague  ")
+                .expect("valid")
+                .map(|note| note.as_str().to_owned()),
+            Some("I'm Ben's colleague".to_owned())
+        );
+        let longest = "é".repeat(MAX_NOTE);
+        assert!(KnockNote::parse("note", &longest).is_ok());
+        for bad in [
+            "é".repeat(MAX_NOTE + 1),
+            "two\nlines".to_owned(),
+            "nul\0".to_owned(),
+        ] {
+            let error = KnockNote::parse("note", &bad).expect_err("refused");
+            assert!(error.to_string().contains("note"), "{error}");
         }
     }
 }

@@ -33,8 +33,10 @@ pub(super) async fn access_of(
         None => false,
     };
     let result = assess(room.as_ref(), session, revoked);
-    if result.is_ok() && bans::is_banned(&state.db, session).await? {
-        return Ok(Err(Refusal::Ejected));
+    if result.is_ok()
+        && let Some(ban) = bans::ban_of(&state.db, session).await?
+    {
+        return Ok(Err(refusal_for(ban)));
     }
     Ok(result)
 }
@@ -52,10 +54,20 @@ pub(super) async fn access_in(
         None => false,
     };
     let result = assess(room.as_ref(), session, revoked);
-    if result.is_ok() && bans::is_banned(&mut *tx, session).await? {
-        return Ok(Err(Refusal::Ejected));
+    if result.is_ok()
+        && let Some(ban) = bans::ban_of(&mut *tx, session).await?
+    {
+        return Ok(Err(refusal_for(ban)));
     }
     Ok(result)
+}
+
+/// What a session kept out by `ban` is told.
+fn refusal_for(ban: bans::Ban) -> Refusal {
+    match ban {
+        bans::Ban::Ejected => Refusal::Ejected,
+        bans::Ban::Blocked => Refusal::Blocked,
+    }
 }
 
 /// The access the room and the session's token give, the token's revocation as read.

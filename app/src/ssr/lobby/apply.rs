@@ -99,7 +99,8 @@ pub(super) enum Outcome {
 }
 
 /// Settles the waiting knock of `session_id` in `room` as `outcome`, exactly once, and records
-/// it with the meeting that goes on; the knock, or `None` when none was waiting.
+/// it with the meeting that goes on; the knock, or `None` when none was waiting. (Whoever waited
+/// behind it learns their new place from [`tell_places`].)
 pub(super) async fn settle_knock(
     tx: &mut Tx,
     room: &str,
@@ -125,6 +126,30 @@ pub(super) async fn settle_knock(
     };
     meetings::knock_settled(tx, room, &settled).await?;
     Ok(Some(knock))
+}
+
+/// Tells everyone still waiting in `room` behind the knock `settled` (the earliest one a
+/// transaction settled) their new place in line. Called once per transaction, after all its
+/// settlements, so nobody settled in the same breath hears about a place they no longer have.
+pub(super) async fn tell_places(
+    tx: &mut Tx,
+    outbox: &mut Outbox,
+    room: &str,
+    settled: &KnockRecord,
+    at: i64,
+) -> Result<(), AppError> {
+    let behind =
+        |other: &KnockRecord| (other.knocked_at, &other.id) > (settled.knocked_at, &settled.id);
+    for (ahead, other) in knocks::waiting(&mut *tx, room).await?.iter().enumerate() {
+        if behind(other) {
+            let position = i64::try_from(ahead).unwrap_or(i64::MAX - 1) + 1;
+            let event = CallEvent::LobbyPosition { position };
+            outbox
+                .record(tx, &event, vec![other.session_id.clone()], at)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The one audience resolver: who, in `room`, an event about `subject` is for. Read inside the
@@ -208,13 +233,15 @@ pub(super) async fn apply(
                 id: uuid::Uuid::new_v4().to_string(),
                 session_id: session.id.clone(),
                 name: knock.name.clone(),
+                note: knock.note.clone(),
+                client: None,
                 knocked_at: at,
             };
             knocks::insert(tx, &record, room).await?;
             sessions_repo::set_user_name(tx, &session.id, &knock.name).await?;
         }
         (KnockChange::Rename, Some(knock)) => {
-            knocks::rename(tx, &session.id, &knock.name).await?;
+            knocks::rename(tx, &session.id, &knock.name, knock.note.as_deref()).await?;
             sessions_repo::set_user_name(tx, &session.id, &knock.name).await?;
         }
         (KnockChange::Withdraw, Some(_)) => {
@@ -223,12 +250,10 @@ pub(super) async fn apply(
                 Command::Eject { .. } => Outcome::Denied(None),
                 _ => Outcome::Withdrawn,
             };
-            if settle_knock(tx, room, &session.id, outcome, at)
-                .await?
-                .is_none()
-            {
+            let Some(knock) = settle_knock(tx, room, &session.id, outcome, at).await? else {
                 return Ok(false);
-            }
+            };
+            tell_places(tx, outbox, room, &knock, at).await?;
         }
         (KnockChange::Open | KnockChange::Rename | KnockChange::Withdraw, None) => {
             return Ok(false);

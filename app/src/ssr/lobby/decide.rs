@@ -2,7 +2,7 @@
 //! denying (`updateWaitingParticipant(s)`), each knock exactly once.
 
 use super::{
-    apply::{Outcome, apply, participant, settle_knock},
+    apply::{Outcome, apply, participant, settle_knock, tell_places},
     sessions::reload,
 };
 use crate::ssr::domain::lobby::Command;
@@ -11,6 +11,7 @@ use crate::{
     model::{Decisions, Phase, WaitingParticipant},
     ssr::{
         db::{
+            bans,
             knocks::{self, KnockRecord},
             rooms as rooms_repo,
             sessions::{self as sessions_repo, SessionRecord},
@@ -39,6 +40,9 @@ pub struct Decision {
     pub target: String,
     /// Let in, or turn away.
     pub grant: bool,
+    /// Turned away, also keep them (their session and their address) from knocking again in
+    /// this room.
+    pub block: bool,
 }
 
 /// Checks that `actor` may see and decide on the lobby of `room`; the name other admins are
@@ -99,21 +103,29 @@ pub async fn decide(
         .iter()
         .find(|decision| decision.target == "*")
         .map(|d| d.grant);
-    let mut plan: Vec<(String, bool)> = decisions
+    let mut plan: Vec<(String, bool, bool)> = decisions
         .iter()
         .filter(|decision| decision.target != "*")
-        .map(|decision| (decision.target.clone(), decision.grant))
+        .map(|decision| {
+            (
+                decision.target.clone(),
+                decision.grant,
+                decision.block && !decision.grant,
+            )
+        })
         .collect();
     if let Some(grant) = star {
         for knock in knocks::waiting(&mut tx, room).await? {
-            if !plan.iter().any(|(id, _)| *id == knock.session_id) {
-                plan.push((knock.session_id, grant));
+            if !plan.iter().any(|(id, _, _)| *id == knock.session_id) {
+                plan.push((knock.session_id, grant, false));
             }
         }
     }
 
     let mut answer = Decisions::default();
-    for (id, grant) in plan {
+    // The earliest knock settled here: whoever still waits behind it moves up.
+    let mut earliest: Option<KnockRecord> = None;
+    for (id, grant, block) in plan {
         let outcome = if grant {
             Outcome::Allowed(by.clone())
         } else {
@@ -135,10 +147,28 @@ pub async fn decide(
         let command = if grant {
             Command::Admit { by: by.clone() }
         } else {
-            Command::Deny { by: by.clone() }
+            Command::Deny {
+                by: by.clone(),
+                blocked: block,
+            }
         };
+        if block {
+            bans::ban(&mut tx, room, "blocked", &knock.session_id).await?;
+            if let Some(client) = &knock.client {
+                bans::ban(&mut tx, room, "client", client).await?;
+            }
+        }
         apply(&mut tx, &mut outbox, &guest, &command, &subject).await?;
         answer.ids.push(id);
+        if earliest
+            .as_ref()
+            .is_none_or(|first| (knock.knocked_at, &knock.id) < (first.knocked_at, &first.id))
+        {
+            earliest = Some(knock);
+        }
+    }
+    if let Some(first) = &earliest {
+        tell_places(&mut tx, &mut outbox, room, first, now_millis()).await?;
     }
     outbox.commit(tx, &state.events).await?;
     Ok(answer)

@@ -10,8 +10,11 @@ use crate::{
     error::AppError,
     model::{AccessLevel, CallState, Level, Phase, WaitingParticipant},
     ssr::{
-        db::{knocks, sessions::SessionRecord},
-        domain::names::DisplayName,
+        db::{bans, knocks, sessions::SessionRecord},
+        domain::{
+            access::Refusal,
+            names::{DisplayName, KnockNote},
+        },
         events::Outbox,
         limits::{self, Limit},
         state::AppState,
@@ -22,11 +25,13 @@ use crate::{
 /// The most knocks that may wait in one room.
 pub const MAX_WAITING: i64 = 500;
 
-/// `requestAccess(name)`: knock, or rename a knock already waiting.
+/// `requestAccess(name, note)`: knock, or change the name (and note) of a knock already
+/// waiting.
 pub async fn request_access(
     state: &AppState,
     session: &SessionRecord,
     name: &DisplayName,
+    note: Option<&KnockNote>,
     client: &str,
 ) -> Result<CallState, AppError> {
     let access = checked_access(state, session).await?;
@@ -63,10 +68,14 @@ pub async fn request_access(
             }
             WaitingParticipant {
                 name: name.to_string(),
+                note: note.map(|note| note.as_str().to_owned()),
                 ..knock
             }
         }
         None => {
+            if bans::client_blocked(&mut tx, &session.room, client).await? {
+                return Err(AppError::Forbidden(Refusal::Blocked.to_string()));
+            }
             // Inside the room's transaction: the knock is counted if and only if it commits.
             let limit = Limit::Knock {
                 client,
@@ -94,6 +103,7 @@ pub async fn request_access(
             WaitingParticipant {
                 id: session.id.clone(),
                 name: name.to_string(),
+                note: note.map(|note| note.as_str().to_owned()),
                 awaiting_access: Level {
                     level: AccessLevel::Full,
                 },

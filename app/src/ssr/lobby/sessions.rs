@@ -106,6 +106,10 @@ pub async fn call_state(state: &AppState, session: &SessionRecord) -> Result<Cal
     let last_event_id = events::last_id(&state.db, &session.id).await?;
     let access = access_of(state, session).await?;
     let host_present = repo::admin_present(&state.db, &session.room).await?;
+    let position = match session.phase {
+        Phase::Waiting => knocks::position(&state.db, &session.room, &session.id).await?,
+        _ => None,
+    };
     let (level, admin, owner, refusal) = match &access {
         Ok(access) => (access.level, access.admin, access.owner, None),
         Err(refusal) => (
@@ -139,6 +143,7 @@ pub async fn call_state(state: &AppState, session: &SessionRecord) -> Result<Cal
         host_present,
         refusal,
         last_event_id,
+        position,
     })
 }
 
@@ -272,6 +277,7 @@ pub async fn snapshot(
                 host_present: false,
                 refusal: Some(refusal_detail(&refusal)),
                 last_event_id: 0,
+                position: None,
             },
             participants: Vec::new(),
             waiting: Vec::new(),

@@ -40,6 +40,11 @@ async fn the_rest_api_lists_and_decides_the_lobby() {
     );
     let removed = removal_after_decision(&mut ana_events, true).await;
     assert_eq!(removed.data["resolution"]["granted"], true, "{removed:?}");
+    // Those behind Ben move up.
+    for (events, place) in [(&mut cleo_events, 1), (&mut dan_events, 2)] {
+        let moved = events.expect_event("lobby-position", EVENT_TIMEOUT).await;
+        assert_eq!(moved.data["position"], place, "{moved:?}");
+    }
 
     // Explicit ids win over "*".
     let (status, answer) = room
