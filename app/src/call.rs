@@ -187,6 +187,13 @@ impl CallModel {
             }
             // Signaling is not state: the stream hands it to the media mesh (see `on_signal`).
             CallEvent::Signal { .. } => {}
+            CallEvent::RoomAccessUpdated { access, .. } => {
+                if let Some(state) = &mut self.state
+                    && state.admin
+                {
+                    state.room_access = Some(access);
+                }
+            }
             CallEvent::LobbyPosition { position } => {
                 if let Some(state) = &mut self.state
                     && state.phase == Phase::Waiting
@@ -537,6 +544,7 @@ mod tests {
             refusal: None,
             last_event_id: 0,
             position: None,
+            room_access: None,
         }
     }
 

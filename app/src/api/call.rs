@@ -212,3 +212,41 @@ async fn decide(
     })
     .await
 }
+
+/// `Remove <name>` (admins in the call): ejects a participant, with `ban` for good while the
+/// room exists.
+#[server(endpoint = "remove_participant")]
+pub async fn remove_participant(
+    room: String,
+    id: String,
+    ban: Option<bool>,
+) -> Result<(), AppError> {
+    server::with_session(&room, |state, session| async move {
+        crate::ssr::lobby::remove(&state, &session, &id, ban.unwrap_or(false)).await
+    })
+    .await
+}
+
+/// `Send <name> to the lobby` (admins in the call): they wait again like a knocker.
+#[server(endpoint = "send_to_lobby")]
+pub async fn send_to_lobby(room: String, id: String) -> Result<(), AppError> {
+    server::with_session(&room, |state, session| async move {
+        crate::ssr::lobby::send_to_lobby(&state, &session, &id).await
+    })
+    .await
+}
+
+/// The `Room access` group (admins in the call): `public`, `knocking` or `locked`.
+#[server(endpoint = "set_room_access")]
+pub async fn set_room_access(
+    room: String,
+    access: String,
+) -> Result<crate::model::RoomAccess, AppError> {
+    server::with_session(&room, |state, session| async move {
+        let access = crate::model::RoomAccess::parse(&access).ok_or_else(|| {
+            AppError::invalid("access must be one of public, knocking and locked")
+        })?;
+        crate::ssr::lobby::set_room_access(&state, &session, access).await
+    })
+    .await
+}

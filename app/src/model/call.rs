@@ -211,6 +211,14 @@ pub enum CallEvent {
         /// What they sent.
         messages: Vec<SignalMessage>,
     },
+    /// An admin switched who may come into the room (admins in the call only; Knock's
+    /// addition).
+    RoomAccessUpdated {
+        /// Who may come in now.
+        access: super::RoomAccess,
+        /// The admin who switched it.
+        by: String,
+    },
     /// The local participant's place in line changed while waiting (1 = next); Knock's
     /// addition to daily-js.
     LobbyPosition {
@@ -240,6 +248,7 @@ impl CallEvent {
             Self::ParticipantUpdated { .. } => "participant-updated",
             Self::Signal { .. } => "signal",
             Self::LobbyPosition { .. } => "lobby-position",
+            Self::RoomAccessUpdated { .. } => "room-access-updated",
             Self::Error { .. } => "error",
         }
     }
@@ -283,6 +292,9 @@ pub struct CallState {
     /// While waiting: the place in line, 1 = next (by knock time). Knock's addition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
+    /// For admins: who may come into the room now (Knock's addition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room_access: Option<super::RoomAccess>,
 }
 
 /// Where a session stands in a room.

@@ -96,3 +96,43 @@ pub struct WaitingList {
     /// Who, oldest knock first.
     pub data: Vec<WaitingEntry>,
 }
+
+/// Who may come into a room, as an admin switches it from the call: the room's privacy and
+/// knocking in one choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoomAccess {
+    /// `Anyone with the link`: a public room.
+    Public,
+    /// `Knock to join`: private, with knocking.
+    Knocking,
+    /// `Locked`: private without knocking; only tokens open it.
+    Locked,
+}
+
+impl RoomAccess {
+    /// Who may come into a room with this privacy and knocking.
+    pub fn of(privacy: super::Privacy, enable_knocking: bool) -> Self {
+        match (privacy, enable_knocking) {
+            (super::Privacy::Public, _) => Self::Public,
+            (super::Privacy::Private, true) => Self::Knocking,
+            (super::Privacy::Private, false) => Self::Locked,
+        }
+    }
+
+    /// The stored form, as forms send it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Knocking => "knocking",
+            Self::Locked => "locked",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Public, Self::Knocking, Self::Locked]
+            .into_iter()
+            .find(|access| access.as_str() == value)
+    }
+}

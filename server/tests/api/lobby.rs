@@ -7,6 +7,7 @@ mod ejecting;
 mod extras;
 mod knocking;
 mod limits;
+mod moderation;
 mod presence;
 mod rest;
 

@@ -33,6 +33,9 @@ pub enum Command {
         /// And blocked them from knocking again.
         blocked: bool,
     },
+    /// An admin sent a participant from the call back to the lobby: they wait again like any
+    /// knocker (the subject's knock is the new one).
+    SendToLobby,
     /// Removed from the room: by an admin or the API, or because time, the token or the room ran out.
     Eject {
         /// The daily-js error type the session is told.
@@ -209,6 +212,23 @@ pub fn transition(from: Phase, command: &Command, subject: &Subject) -> Option<T
             vec![knock_removed(subject, None)],
         ),
         (InCall, Command::Leave) => (Left, KnockChange::None, vec![Some(leaving_call(subject))]),
+        (InCall, Command::SendToLobby) if subject.knock.is_some() => (
+            Waiting,
+            KnockChange::Open,
+            vec![
+                Some(leaving_call(subject)),
+                subject.knock.clone().map(|participant| {
+                    Effect::Event(
+                        Audience::Admins,
+                        CallEvent::WaitingParticipantAdded { participant },
+                    )
+                }),
+                Some(Effect::Event(
+                    Audience::Subject,
+                    access(AccessLevel::Lobby, Some(AccessLevel::Full)),
+                )),
+            ],
+        ),
         (Waiting, Command::Admit { by }) => {
             let mut effects = entering(subject);
             effects.push(knock_removed(
@@ -270,6 +290,7 @@ pub fn transition(from: Phase, command: &Command, subject: &Subject) -> Option<T
             | Command::Leave
             | Command::Admit { .. }
             | Command::Deny { .. }
+            | Command::SendToLobby
             | Command::Eject { .. },
         ) => return None,
     };
@@ -592,5 +613,37 @@ mod tests {
         assert_eq!(error_msg, "Join request rejected");
         assert_eq!(error.kind, CallErrorKind::NotAllowed);
         assert_eq!(error.msg, "You can't ask to join this call again.");
+    }
+
+    #[test]
+    fn someone_sent_to_the_lobby_leaves_the_call_and_waits_again() {
+        let transition =
+            transition(InCall, &Command::SendToLobby, &subject(false)).expect("sent to the lobby");
+        assert_eq!(transition.to, Waiting);
+        assert_eq!(transition.knock, KnockChange::Open);
+        let names: Vec<(Audience, &str)> = transition
+            .effects
+            .iter()
+            .map(|effect| match effect {
+                Effect::Event(audience, event) => (*audience, event.name()),
+                Effect::LobbyToSubject => (Me, "lobby"),
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (OthersInCall, "participant-left"),
+                (Admins, "waiting-participant-added"),
+                (Me, "access-state-updated"),
+            ]
+        );
+        // Only from the call.
+        for phase in [Prejoin, Waiting, Denied, Left, Ejected] {
+            assert!(transition_is_none(phase));
+        }
+    }
+
+    fn transition_is_none(phase: Phase) -> bool {
+        transition(phase, &Command::SendToLobby, &subject(false)).is_none()
     }
 }

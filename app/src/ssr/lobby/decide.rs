@@ -20,8 +20,12 @@ use crate::{
         events::Outbox,
         state::AppState,
         time::now_millis,
+        validate,
     },
 };
+
+/// The longest waiting participant id a decision may name (ours are 36-character UUIDs).
+const MAX_PARTICIPANT_ID: usize = 64;
 
 /// Who asks for a lobby operation.
 #[derive(Clone, Debug)]
@@ -47,7 +51,7 @@ pub struct Decision {
 
 /// Checks that `actor` may see and decide on the lobby of `room`; the name other admins are
 /// told decided (`None` for the API).
-async fn authorize_admin(
+pub(super) async fn authorize_admin(
     state: &AppState,
     actor: &Actor,
     room: &str,
@@ -96,6 +100,9 @@ pub async fn decide(
     let by = authorize_admin(state, actor, room)
         .await?
         .unwrap_or_else(|| "the API".to_owned());
+    for decision in decisions.iter().filter(|decision| decision.target != "*") {
+        validate::identifier("id", &decision.target, MAX_PARTICIPANT_ID)?;
+    }
     let mut tx = state.db.write_room(room).await?;
     let mut outbox = Outbox::new(room);
 

@@ -9,7 +9,9 @@ use super::apply::{
 use crate::ssr::domain::lobby::Command;
 use crate::{
     error::AppError,
-    model::{AccessLevel, AccessState, CallState, Level, Participant, Phase, RoomSnapshot},
+    model::{
+        AccessLevel, AccessState, CallState, Level, Participant, Phase, RoomAccess, RoomSnapshot,
+    },
     ssr::{
         db::{
             events,
@@ -119,6 +121,13 @@ pub async fn call_state(state: &AppState, session: &SessionRecord) -> Result<Cal
             Some(refusal_detail(refusal)),
         ),
     };
+    let room_access = if admin {
+        rooms_repo::find_by_name(&state.db, &session.room)
+            .await?
+            .map(|room| RoomAccess::of(room.privacy, room.properties.enable_knocking))
+    } else {
+        None
+    };
     let (level, awaiting) = match session.phase {
         Phase::InCall => (AccessLevel::Full, None),
         Phase::Waiting => (
@@ -144,6 +153,7 @@ pub async fn call_state(state: &AppState, session: &SessionRecord) -> Result<Cal
         refusal,
         last_event_id,
         position,
+        room_access,
     })
 }
 
@@ -278,6 +288,7 @@ pub async fn snapshot(
                 refusal: Some(refusal_detail(&refusal)),
                 last_event_id: 0,
                 position: None,
+                room_access: None,
             },
             participants: Vec::new(),
             waiting: Vec::new(),

@@ -233,3 +233,17 @@ async fn deny_and_block_keeps_the_knocker_and_their_address_out() {
     .await;
     other.knocked("Cy").await;
 }
+
+#[tokio::test]
+async fn a_decision_on_an_id_that_is_no_id_is_refused_and_changes_nothing() {
+    let room = Room::knocking().await;
+    let (_ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (_ben, _ben_events, id) = room.knocker_seen_by("Ben", &mut ana_events).await;
+    for bad in ["with\u{0}nul".to_owned(), "x".repeat(65), String::new()] {
+        let (status, body) = room
+            .rest_decide(serde_json::json!({ bad: {"grantRequestedAccess": true} }))
+            .await;
+        assert_error(status, &body, 400, "invalid-request-error");
+    }
+    assert_eq!(room.waiting_ids().await, [id]);
+}
