@@ -155,6 +155,22 @@ fn leaving_call(subject: &Subject) -> Effect {
     )
 }
 
+/// Entering the lobby: admins see the new knock, the subject learns it waits for `full`.
+fn into_lobby(subject: &Subject) -> Vec<Option<Effect>> {
+    vec![
+        subject.knock.clone().map(|participant| {
+            Effect::Event(
+                Audience::Admins,
+                CallEvent::WaitingParticipantAdded { participant },
+            )
+        }),
+        Some(Effect::Event(
+            Audience::Subject,
+            access(AccessLevel::Lobby, Some(AccessLevel::Full)),
+        )),
+    ]
+}
+
 /// The transition for `command` on a session in phase `from`, or `None` when there is nothing
 /// to do (joining a call one is in, cancelling without a knock, ejecting someone who left).
 pub fn transition(from: Phase, command: &Command, subject: &Subject) -> Option<Transition> {
@@ -179,22 +195,9 @@ pub fn transition(from: Phase, command: &Command, subject: &Subject) -> Option<T
                 )
             })],
         ),
-        (Prejoin | Denied | Left | Ejected, Command::Knock) => (
-            Waiting,
-            KnockChange::Open,
-            vec![
-                subject.knock.clone().map(|participant| {
-                    Effect::Event(
-                        Audience::Admins,
-                        CallEvent::WaitingParticipantAdded { participant },
-                    )
-                }),
-                Some(Effect::Event(
-                    Audience::Subject,
-                    access(AccessLevel::Lobby, Some(AccessLevel::Full)),
-                )),
-            ],
-        ),
+        (Prejoin | Denied | Left | Ejected, Command::Knock) => {
+            (Waiting, KnockChange::Open, into_lobby(subject))
+        }
         (Waiting, Command::Cancel) => (
             Prejoin,
             KnockChange::Withdraw,
@@ -212,23 +215,11 @@ pub fn transition(from: Phase, command: &Command, subject: &Subject) -> Option<T
             vec![knock_removed(subject, None)],
         ),
         (InCall, Command::Leave) => (Left, KnockChange::None, vec![Some(leaving_call(subject))]),
-        (InCall, Command::SendToLobby) if subject.knock.is_some() => (
-            Waiting,
-            KnockChange::Open,
-            vec![
-                Some(leaving_call(subject)),
-                subject.knock.clone().map(|participant| {
-                    Effect::Event(
-                        Audience::Admins,
-                        CallEvent::WaitingParticipantAdded { participant },
-                    )
-                }),
-                Some(Effect::Event(
-                    Audience::Subject,
-                    access(AccessLevel::Lobby, Some(AccessLevel::Full)),
-                )),
-            ],
-        ),
+        (InCall, Command::SendToLobby) if subject.knock.is_some() => {
+            let mut effects = vec![Some(leaving_call(subject))];
+            effects.extend(into_lobby(subject));
+            (Waiting, KnockChange::Open, effects)
+        }
         (Waiting, Command::Admit { by }) => {
             let mut effects = entering(subject);
             effects.push(knock_removed(
