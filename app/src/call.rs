@@ -194,6 +194,13 @@ impl CallModel {
                     state.room_access = Some(access);
                 }
             }
+            CallEvent::LobbyMessage { message } => {
+                if let Some(state) = &mut self.state
+                    && state.phase == Phase::Waiting
+                {
+                    state.message = Some(message);
+                }
+            }
             CallEvent::LobbyPosition { position } => {
                 if let Some(state) = &mut self.state
                     && state.phase == Phase::Waiting
@@ -544,6 +551,7 @@ mod tests {
             refusal: None,
             last_event_id: 0,
             position: None,
+            message: None,
             room_access: None,
         }
     }

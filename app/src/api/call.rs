@@ -250,3 +250,18 @@ pub async fn set_room_access(
     })
     .await
 }
+
+/// `Message <name>` (with `to`, their id) or `Message everyone waiting` (admins in the call);
+/// the ids it reached.
+#[server(endpoint = "message_lobby")]
+pub async fn message_lobby(
+    room: String,
+    to: Option<String>,
+    text: String,
+) -> Result<Vec<String>, AppError> {
+    server::with_session(&room, |state, session| async move {
+        let to = to.filter(|to| !to.is_empty());
+        crate::ssr::lobby::message_lobby(&state, &session, to.as_deref(), &text).await
+    })
+    .await
+}

@@ -153,6 +153,15 @@ pub struct CallErrorDetail {
     pub msg: String,
 }
 
+/// A message from a host to someone waiting in the lobby (render it as text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostMessage {
+    /// What the host said.
+    pub text: String,
+    /// The host's name.
+    pub from: String,
+}
+
 /// An event on a session's stream, named and shaped as in daily-js. The SSE event name is the
 /// `action`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,6 +228,12 @@ pub enum CallEvent {
         /// The admin who switched it.
         by: String,
     },
+    /// A host sent the local participant a message while they wait (waiting guests only;
+    /// Knock's addition).
+    LobbyMessage {
+        /// What the host said.
+        message: HostMessage,
+    },
     /// The local participant's place in line changed while waiting (1 = next); Knock's
     /// addition to daily-js.
     LobbyPosition {
@@ -248,6 +263,7 @@ impl CallEvent {
             Self::ParticipantUpdated { .. } => "participant-updated",
             Self::Signal { .. } => "signal",
             Self::LobbyPosition { .. } => "lobby-position",
+            Self::LobbyMessage { .. } => "lobby-message",
             Self::RoomAccessUpdated { .. } => "room-access-updated",
             Self::Error { .. } => "error",
         }
@@ -292,6 +308,9 @@ pub struct CallState {
     /// While waiting: the place in line, 1 = next (by knock time). Knock's addition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
+    /// While waiting: the last message a host sent them (Knock's addition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<HostMessage>,
     /// For admins: who may come into the room now (Knock's addition).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub room_access: Option<super::RoomAccess>,

@@ -36,6 +36,11 @@ pub const MAX_STREAMS_PER_SESSION: usize = 10;
 /// office behind one address, not for one machine holding thousands of connections.
 pub const MAX_STREAMS_PER_CLIENT: usize = 100;
 
+/// Messages to the lobby an admin may send in a burst.
+pub const MESSAGE_BURST: u32 = 10;
+/// After the burst, one more message every this many seconds.
+pub const MESSAGE_REFILL_SECONDS: u64 = 3;
+
 /// Dashboard sign-in attempts a client may make in a burst.
 pub const SIGN_IN_BURST: u32 = 5;
 /// After the burst, one more sign-in attempt every this many seconds.
@@ -66,6 +71,12 @@ pub enum Limit<'a> {
         /// The address signing in.
         client: &'a str,
     },
+    /// Messages to the lobby by the admin session `session`: [`MESSAGE_BURST`] at once, then
+    /// one every [`MESSAGE_REFILL_SECONDS`].
+    Message {
+        /// The admin's session id.
+        session: &'a str,
+    },
     /// `/v1` requests with a wrong API key from `client`: [`WRONG_API_KEY_BURST`] at once,
     /// then one every [`WRONG_API_KEY_REFILL_SECONDS`]. Only failures are counted.
     WrongApiKey {
@@ -81,6 +92,7 @@ impl Limit<'_> {
             Self::Knock { .. } => KNOCK_BURST,
             Self::Rename { .. } => RENAME_BURST,
             Self::SignIn { .. } => SIGN_IN_BURST,
+            Self::Message { .. } => MESSAGE_BURST,
             Self::WrongApiKey { .. } => WRONG_API_KEY_BURST,
         }
     }
@@ -91,6 +103,7 @@ impl Limit<'_> {
             Self::Knock { .. } => KNOCK_REFILL_SECONDS,
             Self::Rename { .. } => RENAME_REFILL_SECONDS,
             Self::SignIn { .. } => SIGN_IN_REFILL_SECONDS,
+            Self::Message { .. } => MESSAGE_REFILL_SECONDS,
             Self::WrongApiKey { .. } => WRONG_API_KEY_REFILL_SECONDS,
         })
     }
@@ -103,6 +116,7 @@ impl Limit<'_> {
             Self::Knock { client, room } => format!("knock:{room}:{client}"),
             Self::Rename { client, room } => format!("rename:{room}:{client}"),
             Self::SignIn { client } => format!("sign-in:{client}"),
+            Self::Message { session } => format!("message:{session}"),
             Self::WrongApiKey { client } => format!("api-key:{client}"),
         }
     }

@@ -16,7 +16,7 @@ pub(crate) use apply::{participant_of, recipients};
 pub use decide::{Actor, Decision, decide, waiting_participants};
 pub use eject::{eject, eject_expired, eject_sessions, revoke_token, room_deleted};
 pub use knock::{MAX_WAITING, cancel, request_access};
-pub use moderate::{remove, send_to_lobby, set_room_access};
+pub use moderate::{message_lobby, remove, send_to_lobby, set_room_access};
 pub use sessions::{
     call_state, cookie_name, gone, join, leave, presence, room_presence, session_of_cookie,
     snapshot, start_visit,

@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::{Error, Handle, Tx};
-use crate::model::{AccessLevel, Level, WaitingParticipant};
+use crate::model::{AccessLevel, HostMessage, Level, WaitingParticipant};
 
 /// A knock as stored.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -186,4 +186,49 @@ pub async fn position(
     .bind(session_id)
     .fetch_optional(db)
     .await)
+}
+
+/// Keeps `message` (from `from`) as the last message to the waiting knock of each session in
+/// `session_ids` of `room`; the sessions that were waiting.
+pub async fn set_message(
+    db: &mut Tx,
+    room: &str,
+    session_ids: &[String],
+    message: &HostMessage,
+) -> Result<Vec<String>, Error> {
+    let mut waiting = Vec::new();
+    for session_id in session_ids {
+        let updated = run!(&mut *db, |db| sqlx::query(
+            "UPDATE knocks SET message = $1, message_from = $2
+             WHERE room = $3 AND session_id = $4 AND status = 'waiting'"
+        )
+        .bind(&message.text)
+        .bind(&message.from)
+        .bind(room)
+        .bind(session_id)
+        .execute(db)
+        .await
+        .map(|result| result.rows_affected() == 1))?;
+        if updated {
+            waiting.push(session_id.clone());
+        }
+    }
+    Ok(waiting)
+}
+
+/// The last message a host sent to the waiting knock of `session_id`, if any.
+pub async fn message_of(
+    db: impl Handle<'_>,
+    session_id: &str,
+) -> Result<Option<HostMessage>, Error> {
+    let found: Option<(Option<String>, Option<String>)> = run!(db, |db| sqlx::query_as(
+        "SELECT message, message_from FROM knocks WHERE session_id = $1 AND status = 'waiting'"
+    )
+    .bind(session_id)
+    .fetch_optional(db)
+    .await)?;
+    Ok(match found {
+        Some((Some(text), Some(from))) => Some(HostMessage { text, from }),
+        _ => None,
+    })
 }

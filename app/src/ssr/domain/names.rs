@@ -56,6 +56,27 @@ impl KnockNote {
     }
 }
 
+/// The longest message a host may send to the lobby.
+pub const MAX_MESSAGE: usize = 500;
+
+/// A host's message to the lobby: trimmed, 1 to [`MAX_MESSAGE`] characters, plain text (line
+/// breaks allowed, no other control characters).
+pub fn message_text(field: &str, raw: &str) -> Result<String, AppError> {
+    let text = raw.trim();
+    let length = text.chars().count();
+    if length == 0 || length > MAX_MESSAGE {
+        return Err(AppError::invalid(format!(
+            "{field} must be 1 to {MAX_MESSAGE} characters (this one has {length})"
+        )));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(AppError::invalid(format!(
+            "{field} must be plain text, without control characters"
+        )));
+    }
+    Ok(text.to_owned())
+}
+
 /// A room's name: `[A-Za-z0-9_-]{1,128}`, and not one of the app's own paths.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoomName(String);

@@ -1,6 +1,7 @@
 //! Moderation from the call, for admins in it: removing a participant (optionally banning
-//! them), sending one back to the lobby, and switching who may come into the room. Each is one
-//! transaction on the room, checked on the server whatever the page shows.
+//! them), sending one back to the lobby, switching who may come into the room, and messages
+//! to the lobby. Each is one transaction on the room, checked on the server whatever the page
+//! shows.
 
 use super::{
     apply::{apply, subject_of},
@@ -9,14 +10,17 @@ use super::{
 };
 use crate::{
     error::AppError,
-    model::{AccessLevel, CallEvent, Level, Phase, Privacy, RoomAccess, WaitingParticipant},
+    model::{
+        AccessLevel, CallEvent, HostMessage, Level, Phase, Privacy, RoomAccess, WaitingParticipant,
+    },
     ssr::{
         db::{
-            rooms as rooms_repo,
+            knocks, rooms as rooms_repo,
             sessions::{self as sessions_repo, SessionRecord},
         },
-        domain::lobby::Command,
+        domain::{lobby::Command, names},
         events::Outbox,
+        limits::{self, Limit},
         state::AppState,
         time::now_millis,
     },
@@ -142,4 +146,49 @@ pub async fn set_room_access(
     outbox.record(&mut tx, &event, admins, now_millis()).await?;
     outbox.commit(tx, &state.events).await?;
     Ok(access)
+}
+
+/// `Message <name>` / `Message everyone waiting`: a host's message to one waiting guest
+/// (`to`, their id) or to everyone waiting. Only they receive it (and it stays on their waiting
+/// page); nobody in the call does. Returns who it reached.
+pub async fn message_lobby(
+    state: &AppState,
+    admin: &SessionRecord,
+    to: Option<&str>,
+    text: &str,
+) -> Result<Vec<String>, AppError> {
+    let room = admin.room.clone();
+    let from = authorize_admin(state, &Actor::Session(Box::new(admin.clone())), &room)
+        .await?
+        .unwrap_or_else(|| "A host".into());
+    let text = names::message_text("text", text)?;
+    if let Some(id) = to {
+        crate::ssr::validate::identifier("to", id, 64)?;
+    }
+    let mut tx = state.db.write_room(&room).await?;
+    if !limits::allow(&mut tx, Limit::Message { session: &admin.id }, now_millis()).await? {
+        return Err(AppError::RateLimited(
+            "You have sent many messages in a row; wait a few seconds and try again.".into(),
+        ));
+    }
+    let targets: Vec<String> = match to {
+        Some(id) => vec![id.to_owned()],
+        None => knocks::waiting(&mut tx, &room)
+            .await?
+            .into_iter()
+            .map(|knock| knock.session_id)
+            .collect(),
+    };
+    let message = HostMessage { text, from };
+    let reached = knocks::set_message(&mut tx, &room, &targets, &message).await?;
+    if to.is_some() && reached.is_empty() {
+        return Err(AppError::not_found("this person is not waiting (any more)"));
+    }
+    let mut outbox = Outbox::new(&room);
+    let event = CallEvent::LobbyMessage { message };
+    outbox
+        .record(&mut tx, &event, reached.clone(), now_millis())
+        .await?;
+    outbox.commit(tx, &state.events).await?;
+    Ok(reached)
 }

@@ -108,9 +108,12 @@ pub async fn call_state(state: &AppState, session: &SessionRecord) -> Result<Cal
     let last_event_id = events::last_id(&state.db, &session.id).await?;
     let access = access_of(state, session).await?;
     let host_present = repo::admin_present(&state.db, &session.room).await?;
-    let position = match session.phase {
-        Phase::Waiting => knocks::position(&state.db, &session.room, &session.id).await?,
-        _ => None,
+    let (position, message) = match session.phase {
+        Phase::Waiting => (
+            knocks::position(&state.db, &session.room, &session.id).await?,
+            knocks::message_of(&state.db, &session.id).await?,
+        ),
+        _ => (None, None),
     };
     let (level, admin, owner, refusal) = match &access {
         Ok(access) => (access.level, access.admin, access.owner, None),
@@ -153,6 +156,7 @@ pub async fn call_state(state: &AppState, session: &SessionRecord) -> Result<Cal
         refusal,
         last_event_id,
         position,
+        message,
         room_access,
     })
 }
@@ -288,6 +292,7 @@ pub async fn snapshot(
                 refusal: Some(refusal_detail(&refusal)),
                 last_event_id: 0,
                 position: None,
+                message: None,
                 room_access: None,
             },
             participants: Vec::new(),

@@ -12,6 +12,12 @@ async fn remove(admin: &Person, id: &str, ban: bool) -> (reqwest::StatusCode, Va
         .await
 }
 
+async fn message(admin: &Person, to: &str, text: &str) -> (reqwest::StatusCode, Value) {
+    admin
+        .call("message_lobby", &[("to", to), ("text", text)])
+        .await
+}
+
 async fn set_access(admin: &Person, access: &str) -> (reqwest::StatusCode, Value) {
     admin.call("set_room_access", &[("access", access)]).await
 }
@@ -157,4 +163,59 @@ async fn an_admin_switches_who_may_come_in_and_every_admin_is_told() {
     assert_eq!(rest["config"]["enable_knocking"], true, "{rest}");
     let guest = room.guest().await;
     assert_eq!(guest.pre_auth().await["access"]["access"]["level"], "lobby");
+}
+
+#[tokio::test]
+async fn a_host_messages_one_waiting_guest_or_all_of_them_and_nobody_else_hears_it() {
+    let room = Room::knocking().await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (leo, mut leo_events) = room.member_in_call("Leo").await;
+    ana_events
+        .events_until("participant-joined", EVENT_TIMEOUT)
+        .await;
+    let (ben, mut ben_events, ben_id) = room.knocker_seen_by("Ben", &mut ana_events).await;
+    let (cy, mut cy_events, _) = room.knocker_seen_by("Cy", &mut ana_events).await;
+
+    // Only admins may, and only plain text of at most 500 characters.
+    let (status, body) = message(&leo, &ben_id, "hi").await;
+    assert_error(status, &body, 403, "forbidden-error");
+    for bad in ["".to_owned(), "x".repeat(501), "bell\u{7}".to_owned()] {
+        let (status, body) = message(&ana, &ben_id, &bad).await;
+        assert_error(status, &body, 400, "invalid-request-error");
+    }
+    let (status, body) = message(&ana, &leo.session_id().await, "not waiting").await;
+    assert_error(status, &body, 404, "not-found");
+
+    let (status, body) = message(&ana, &ben_id, "One minute, <b>Ben</b>").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, serde_json::json!([ben_id]));
+    let got = ben_events
+        .events_until("lobby-message", EVENT_TIMEOUT)
+        .await;
+    let got = got.last().expect("a message");
+    assert_eq!(got.data["message"]["text"], "One minute, <b>Ben</b>");
+    assert_eq!(got.data["message"]["from"], "Ana");
+    // It stays on Ben's waiting page (a reload reads it back).
+    assert_eq!(
+        ben.pre_auth().await["message"]["text"],
+        "One minute, <b>Ben</b>"
+    );
+    assert!(cy.pre_auth().await.get("message").is_none());
+
+    let (status, body) = message(&ana, "", "Thanks for waiting, everyone").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body.as_array().map(Vec::len), Some(2), "{body}");
+    for events in [&mut ben_events, &mut cy_events] {
+        let got = events.events_until("lobby-message", EVENT_TIMEOUT).await;
+        assert_eq!(
+            got.last().expect("a message").data["message"]["text"],
+            "Thanks for waiting, everyone"
+        );
+    }
+    // Nobody in the call got any of it.
+    for events in [&mut ana_events, &mut leo_events] {
+        while let Some(event) = events.next_event(crate::helpers::QUIET).await {
+            assert_ne!(event.name, "lobby-message", "{event:?}");
+        }
+    }
 }
