@@ -1,4 +1,5 @@
-//! The camera preview, the `Camera` / `Microphone` toggles, and the call's video tiles.
+//! The camera preview, the `Camera` / `Microphone` toggles, and the call's video tiles: a grid
+//! that fills the stage (one tile fills it; more keep 16:9 and are as large as the stage allows).
 
 use leptos::{html, prelude::*};
 
@@ -51,7 +52,7 @@ pub fn MediaToggles(media: LocalMedia) -> impl IntoView {
         <div class="toggles" role="group" aria-label="Camera and microphone">
             <button
                 type="button"
-                class="toggle"
+                class="toggle camera"
                 aria-pressed=move || media.video.get().to_string()
                 disabled=starting
                 on:click=move |_| media.toggle_camera()
@@ -61,7 +62,7 @@ pub fn MediaToggles(media: LocalMedia) -> impl IntoView {
             </button>
             <button
                 type="button"
-                class="toggle"
+                class="toggle microphone"
                 aria-pressed=move || media.audio.get().to_string()
                 on:click=move |_| media.toggle_microphone()
             >
@@ -100,10 +101,38 @@ pub fn CameraPreview(media: LocalMedia, name: Signal<String>) -> impl IntoView {
     }
 }
 
+/// The space between tiles, in CSS pixels (`--tile-gap` in style/main.css).
+#[cfg(feature = "hydrate")]
+const TILE_GAP: f64 = 8.0;
+
+/// How many columns make `count` 16:9 tiles largest in a `width` x `height` stage whose tiles
+/// are `gap` apart: every column count is tried (a call has a handful of people), the widest
+/// tile wins, and a tie goes to fewer columns.
+pub fn best_columns(count: usize, width: f64, height: f64, gap: f64) -> usize {
+    let mut best = (1, f64::MIN);
+    for columns in 1..=count.max(1) {
+        let rows = count.max(1).div_ceil(columns);
+        let cell_width = (width - gap * (columns - 1) as f64) / columns as f64;
+        let cell_height = (height - gap * (rows - 1) as f64) / rows as f64;
+        let tile_width = cell_width.min(cell_height * 16.0 / 9.0);
+        if tile_width > best.1 + 0.5 {
+            best = (columns, tile_width);
+        }
+    }
+    best.0
+}
+
 /// One tile per participant: live video, or their name when their camera is off; a speaking
-/// ring and a muted mark. Your own tile comes first, mirrored.
+/// ring and a muted mark. Your own tile comes first, mirrored. The columns follow the stage's
+/// size (measured on resize, and when the people panel opens or closes, since it takes width
+/// from the stage); CSS sizes the tiles from them.
 #[component]
-pub fn VideoTiles(call: CallClient, media: LocalMedia, remote: RemoteMedia) -> impl IntoView {
+pub fn VideoTiles(
+    call: CallClient,
+    media: LocalMedia,
+    remote: RemoteMedia,
+    panel_open: Signal<bool>,
+) -> impl IntoView {
     let my_name = move || {
         call.model.with(|model| {
             model
@@ -114,8 +143,53 @@ pub fn VideoTiles(call: CallClient, media: LocalMedia, remote: RemoteMedia) -> i
         })
     };
     let others = move || call.model.with(|model| model.participants.clone());
+    let count = Memo::new(move |_| 1 + call.model.with(|model| model.participants.len()));
+    let stage = NodeRef::<html::Section>::new();
+    // Zero until measured: then a square-ish guess stands in (the server cannot measure).
+    let measured = RwSignal::new(0_usize);
+    #[cfg(feature = "hydrate")]
+    {
+        let measure = move || {
+            if let Some(stage) = stage.get_untracked() {
+                let (width, height) = (stage.client_width(), stage.client_height());
+                if width > 0 && height > 0 {
+                    measured.set(best_columns(
+                        count.get_untracked(),
+                        f64::from(width),
+                        f64::from(height),
+                        TILE_GAP,
+                    ));
+                }
+            }
+        };
+        Effect::new(move |_| {
+            count.track();
+            panel_open.track();
+            request_animation_frame(measure);
+        });
+        let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+        on_cleanup(move || resize.remove());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = panel_open;
+    let layout = move || {
+        let count = count.get();
+        let columns = match measured.get() {
+            0 => (1..=count)
+                .find(|columns| columns * columns >= count)
+                .unwrap_or(1),
+            columns => columns.min(count),
+        };
+        format!("--columns: {columns}; --rows: {}", count.div_ceil(columns))
+    };
     view! {
-        <section class="tiles" aria-label="Video">
+        <section
+            class="tiles"
+            aria-label="Video"
+            node_ref=stage
+            data-count=move || count.get().to_string()
+            style=layout
+        >
             <figure
                 class="tile local"
                 class:camera-off=move || !media.video.get()
@@ -203,5 +277,31 @@ fn RemoteTile(call: CallClient, participant: Participant, remote: RemoteMedia) -
                 </Show>
             </figcaption>
         </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::best_columns;
+
+    #[test]
+    fn one_person_takes_one_column() {
+        assert_eq!(best_columns(1, 1280.0, 700.0, 8.0), 1);
+        assert_eq!(best_columns(1, 375.0, 560.0, 8.0), 1);
+    }
+
+    #[test]
+    fn two_people_sit_side_by_side_on_a_wide_window_and_stack_on_a_phone() {
+        assert_eq!(best_columns(2, 1280.0, 700.0, 8.0), 2);
+        assert_eq!(best_columns(2, 375.0, 560.0, 8.0), 1);
+    }
+
+    #[test]
+    fn more_people_make_a_balanced_grid() {
+        assert_eq!(best_columns(4, 1280.0, 700.0, 8.0), 2);
+        assert_eq!(best_columns(5, 1280.0, 700.0, 8.0), 3);
+        assert_eq!(best_columns(9, 1280.0, 700.0, 8.0), 3);
+        assert_eq!(best_columns(3, 2400.0, 500.0, 8.0), 3);
+        assert_eq!(best_columns(4, 375.0, 560.0, 8.0), 1);
     }
 }
