@@ -93,8 +93,12 @@ fn Rooms(rows: RwSignal<Vec<DashboardRoom>>) -> impl IntoView {
         save.version().get() + delete.version().get() + revoke.version().get()
     });
     view! {
-        <RoomForm action=save/>
-        <RoomTable rows delete save create_token revoke/>
+        <div class="dashboard-grid">
+            <RoomForm action=save/>
+            <div class="rooms-column">
+                <RoomTable rows delete save create_token revoke/>
+            </div>
+        </div>
     }
 }
 
