@@ -45,6 +45,10 @@ for (const [size, viewport] of Object.entries(sizes)) {
     const ben = await openRoom(browser, room, { viewport });
     await expectPrejoin(ben.page, 'Ask to join');
     await expectAccessible(ben.page, 'prejoin');
+    // The light pages follow the system's preference: the dark variant passes too.
+    await ben.page.emulateMedia({ colorScheme: 'dark' });
+    await expectAccessible(ben.page, 'prejoin, dark');
+    await ben.page.emulateMedia({ colorScheme: 'light' });
     await knockAs(ben.page, 'Ben');
     await expectAccessible(ben.page, 'waiting');
 
@@ -90,6 +94,8 @@ for (const [size, viewport] of Object.entries(sizes)) {
     await row.getByRole('button', { name: 'Create token' }).click();
     await expect(row.getByTestId('join-link')).toBeVisible();
     await expectAccessible(page, 'the dashboard with rooms and a minted token');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await expectAccessible(page, 'the dashboard, dark');
     // Readable on a phone: nothing scrolls sideways, and `Sign out` is a small control.
     const scroll = await page.evaluate(() => [document.scrollingElement!.scrollWidth, window.innerWidth]);
     expect(scroll[0], 'no horizontal scroll').toBeLessThanOrEqual(scroll[1]);

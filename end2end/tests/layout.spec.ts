@@ -1,6 +1,7 @@
 // The call's layout at a laptop's size (1280x800) and a small phone's (375x667): the video
 // covers most of the window, the tray's controls are on screen without scrolling, nothing
-// scrolls sideways, the knock alert does not move the layout, and the grid follows the window.
+// scrolls sideways, the knock alert does not move the layout (nor moves at all for those who ask
+// for reduced motion), and the grid follows the window.
 import { expect, test, type Page } from '@playwright/test';
 import {
   closeAll,
@@ -77,6 +78,11 @@ for (const [size, viewport] of Object.entries(sizes)) {
     await expect(knockAlert(ana.page, 'Ben')).toBeVisible();
     expect(await tiles(ana.page)).toEqual(before);
     await expectTrayOnScreen(ana.page);
+    // It slides in, unless the visitor asked for reduced motion.
+    const animation = () => ana.page.locator('.admin-alert').evaluate((alert) => getComputedStyle(alert).animationName);
+    expect(await animation()).not.toBe('none');
+    await ana.page.emulateMedia({ reducedMotion: 'reduce' });
+    expect(await animation()).toBe('none');
 
     // Two people: side by side on the laptop, one above the other on the phone; together at
     // least 35% of the window (16:9 tiles cannot fill a stage of another shape).

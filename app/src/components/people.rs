@@ -7,12 +7,18 @@ use leptos::prelude::*;
 use super::{focus, participants::ParticipantList, waiting_room::WaitingRoom};
 use crate::call::CallClient;
 
-/// The panel; `open` is its state, shared with the tray and the admin alert.
+/// The panel: shown while `open` (`state`, the tray's and the alert's, gated by the room's
+/// `enable_people_ui`); its close button and Escape set `state` to false.
 #[component]
-pub fn PeoplePanel(call: CallClient, open: RwSignal<bool>, admin: Signal<bool>) -> impl IntoView {
+pub fn PeoplePanel(
+    call: CallClient,
+    open: Signal<bool>,
+    state: RwSignal<bool>,
+    admin: Signal<bool>,
+) -> impl IntoView {
     let someone_waits = move || admin.get() && call.model.with(|model| !model.waiting.is_empty());
     let close = move || {
-        open.set(false);
+        state.set(false);
         focus("people-button");
     };
     // Focus moves into the panel when it opens, so a screen reader and Tab start there.
@@ -23,6 +29,7 @@ pub fn PeoplePanel(call: CallClient, open: RwSignal<bool>, admin: Signal<bool>) 
         }
         now
     });
+    // Escape closes the panel wherever focus is on the page.
     let escape = window_event_listener(leptos::ev::keydown, move |event| {
         if event.key() == "Escape" && open.get_untracked() {
             close();
@@ -49,9 +56,9 @@ pub fn PeoplePanel(call: CallClient, open: RwSignal<bool>, admin: Signal<bool>) 
                     "×"
                 </button>
             </header>
-            <Show when=someone_waits>
+            <div hidden=move || !someone_waits()>
                 <WaitingRoom call/>
-            </Show>
+            </div>
             <ParticipantList call/>
         </section>
     }

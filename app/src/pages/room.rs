@@ -319,15 +319,12 @@ fn InCall(call: CallClient, media: LocalMedia) -> impl IntoView {
         <main class="call">
             <header class="call-top">
                 <h1>{room.clone()}</h1>
-                <Show when=move || admin.get()>
-                    <LastDecision call/>
-                </Show>
+                // Only admins hear decisions, so for anyone else this stays empty.
+                <LastDecision call/>
             </header>
             <div class="call-body">
                 <VideoTiles call media remote panel_open/>
-                <Show when=move || people_ui.get()>
-                    <PeoplePanel call open=people_open admin/>
-                </Show>
+                <PeoplePanel call open=panel_open state=people_open admin/>
             </div>
             <div class="overlays">
                 <Show when=move || admin.get()>
