@@ -101,38 +101,13 @@ pub fn CameraPreview(media: LocalMedia, name: Signal<String>) -> impl IntoView {
     }
 }
 
-/// The space between tiles, in CSS pixels (`--tile-gap` in style/main.css).
-#[cfg(feature = "hydrate")]
-const TILE_GAP: f64 = 8.0;
-
-/// How many columns make `count` 16:9 tiles largest in a `width` x `height` stage whose tiles
-/// are `gap` apart: every column count is tried (a call has a handful of people), the widest
-/// tile wins, and a tie goes to fewer columns.
-pub fn best_columns(count: usize, width: f64, height: f64, gap: f64) -> usize {
-    let mut best = (1, f64::MIN);
-    for columns in 1..=count.max(1) {
-        let rows = count.max(1).div_ceil(columns);
-        let cell_width = (width - gap * (columns - 1) as f64) / columns as f64;
-        let cell_height = (height - gap * (rows - 1) as f64) / rows as f64;
-        let tile_width = cell_width.min(cell_height * 16.0 / 9.0);
-        if tile_width > best.1 + 0.5 {
-            best = (columns, tile_width);
-        }
-    }
-    best.0
-}
-
 /// One tile per participant: live video, or their name when their camera is off; a speaking
-/// ring and a muted mark. Your own tile comes first, mirrored. The columns follow the stage's
-/// size (measured on resize, and when the people panel opens or closes, since it takes width
-/// from the stage); CSS sizes the tiles from them.
+/// ring and a muted mark. Your own tile comes first, mirrored. Only the number of tiles comes
+/// from here: style/main.css picks the columns from it and the stage's shape (container
+/// queries, so a resize or the people panel re-lays the grid without any code), and sizes the
+/// tiles. Beyond the counts that table covers, a square-ish grid stands in.
 #[component]
-pub fn VideoTiles(
-    call: CallClient,
-    media: LocalMedia,
-    remote: RemoteMedia,
-    panel_open: Signal<bool>,
-) -> impl IntoView {
+pub fn VideoTiles(call: CallClient, media: LocalMedia, remote: RemoteMedia) -> impl IntoView {
     let my_name = move || {
         call.model.with(|model| {
             model
@@ -144,49 +119,17 @@ pub fn VideoTiles(
     };
     let others = move || call.model.with(|model| model.participants.clone());
     let count = Memo::new(move |_| 1 + call.model.with(|model| model.participants.len()));
-    let stage = NodeRef::<html::Section>::new();
-    // Zero until measured: then a square-ish guess stands in (the server cannot measure).
-    let measured = RwSignal::new(0_usize);
-    #[cfg(feature = "hydrate")]
-    {
-        let measure = move || {
-            if let Some(stage) = stage.get_untracked() {
-                let (width, height) = (stage.client_width(), stage.client_height());
-                if width > 0 && height > 0 {
-                    measured.set(best_columns(
-                        count.get_untracked(),
-                        f64::from(width),
-                        f64::from(height),
-                        TILE_GAP,
-                    ));
-                }
-            }
-        };
-        Effect::new(move |_| {
-            count.track();
-            panel_open.track();
-            request_animation_frame(measure);
-        });
-        let resize = window_event_listener(leptos::ev::resize, move |_| measure());
-        on_cleanup(move || resize.remove());
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = panel_open;
     let layout = move || {
         let count = count.get();
-        let columns = match measured.get() {
-            0 => (1..=count)
-                .find(|columns| columns * columns >= count)
-                .unwrap_or(1),
-            columns => columns.min(count),
-        };
+        let columns = (1..=count)
+            .find(|columns| columns * columns >= count)
+            .unwrap_or(1);
         format!("--columns: {columns}; --rows: {}", count.div_ceil(columns))
     };
     view! {
         <section
             class="tiles"
             aria-label="Video"
-            node_ref=stage
             data-count=move || count.get().to_string()
             style=layout
         >
@@ -282,26 +225,76 @@ fn RemoteTile(call: CallClient, participant: Participant, remote: RemoteMedia) -
 
 #[cfg(test)]
 mod tests {
-    use super::best_columns;
+    /// How many columns make `count` 16:9 tiles largest in a stage `aspect` times as wide as
+    /// it is high (gaps aside): every column count is tried, the widest tile wins, and a tie
+    /// goes to fewer columns.
+    fn best_columns(count: usize, aspect: f64) -> usize {
+        let mut best = (1, f64::MIN);
+        for columns in 1..=count {
+            let rows = count.div_ceil(columns);
+            let width = (aspect / columns as f64).min(16.0 / 9.0 / rows as f64);
+            if width > best.1 + 1e-9 {
+                best = (columns, width);
+            }
+        }
+        best.0
+    }
 
-    #[test]
-    fn one_person_takes_one_column() {
-        assert_eq!(best_columns(1, 1280.0, 700.0, 8.0), 1);
-        assert_eq!(best_columns(1, 375.0, 560.0, 8.0), 1);
+    /// The columns style/main.css gives `count` tiles on a stage of `aspect`: the last of its
+    /// one-line rules for that count whose aspect-ratio condition holds.
+    fn css_columns(css: &str, count: usize, aspect: f64) -> Option<usize> {
+        let selector = format!(".tiles[data-count=\"{count}\"] > .tile {{ --columns: ");
+        let mut columns = None;
+        for line in css.lines() {
+            let Some(at) = line.find(&selector) else {
+                continue;
+            };
+            let holds = match line.strip_prefix("@container (aspect-ratio > ") {
+                Some(rest) => {
+                    let ratio = rest.split(')').next()?;
+                    let (top, bottom) = ratio.split_once('/')?;
+                    aspect > top.trim().parse::<f64>().ok()? / bottom.trim().parse::<f64>().ok()?
+                }
+                None => true,
+            };
+            if holds {
+                let value = &line[at + selector.len()..];
+                columns = value.split(';').next()?.trim().parse().ok();
+            }
+        }
+        columns
     }
 
     #[test]
-    fn two_people_sit_side_by_side_on_a_wide_window_and_stack_on_a_phone() {
-        assert_eq!(best_columns(2, 1280.0, 700.0, 8.0), 2);
-        assert_eq!(best_columns(2, 375.0, 560.0, 8.0), 1);
+    fn the_stylesheet_lays_out_every_count_up_to_sixteen_as_large_as_the_stage_allows() {
+        let css = include_str!("../../../style/main.css");
+        for count in 2..=16 {
+            for step in 20..=800 {
+                let aspect = f64::from(step) / 100.0;
+                // At a boundary two layouts are equally good; the CSS rounds it to 1/1000.
+                let nearby = [aspect - 0.002, aspect + 0.002];
+                if nearby
+                    .iter()
+                    .any(|&side| best_columns(count, side) != best_columns(count, aspect))
+                {
+                    continue;
+                }
+                assert_eq!(
+                    css_columns(css, count, aspect),
+                    Some(best_columns(count, aspect)),
+                    "{count} tiles on a stage of aspect {aspect}"
+                );
+            }
+        }
     }
 
     #[test]
-    fn more_people_make_a_balanced_grid() {
-        assert_eq!(best_columns(4, 1280.0, 700.0, 8.0), 2);
-        assert_eq!(best_columns(5, 1280.0, 700.0, 8.0), 3);
-        assert_eq!(best_columns(9, 1280.0, 700.0, 8.0), 3);
-        assert_eq!(best_columns(3, 2400.0, 500.0, 8.0), 3);
-        assert_eq!(best_columns(4, 375.0, 560.0, 8.0), 1);
+    fn two_people_sit_side_by_side_on_a_wide_stage_and_stack_on_a_tall_one() {
+        assert_eq!(best_columns(2, 1280.0 / 700.0), 2);
+        assert_eq!(best_columns(2, 375.0 / 560.0), 1);
+        assert_eq!(best_columns(4, 1280.0 / 700.0), 2);
+        assert_eq!(best_columns(5, 1280.0 / 700.0), 3);
+        assert_eq!(best_columns(3, 2400.0 / 500.0), 3);
+        assert_eq!(best_columns(4, 375.0 / 560.0), 1);
     }
 }

@@ -323,7 +323,7 @@ fn InCall(call: CallClient, media: LocalMedia) -> impl IntoView {
                 <LastDecision call/>
             </header>
             <div class="call-body">
-                <VideoTiles call media remote panel_open/>
+                <VideoTiles call media remote/>
                 <PeoplePanel call open=panel_open state=people_open admin/>
             </div>
             <div class="overlays">
