@@ -54,10 +54,11 @@ test('knock, admit from the alert, open the people panel and leave, by keyboard 
   await expect(guest.getByRole('button', { name: 'Leave', exact: true })).toBeVisible();
   await expect(alert).toHaveCount(0);
 
-  // The tray's People opens the panel and moves focus into it; Escape closes it and gives
-  // focus back to People.
+  // Focus lands on the tray's People rather than nowhere; it opens the panel and moves focus
+  // into it; Escape closes it and gives focus back to People.
   const people = owner.getByRole('button', { name: /^People\b/ });
-  await tabTo(owner, people);
+  await expect(people).toBeFocused();
+  await expectFocusRing(people);
   await owner.keyboard.press('Enter');
   await expect(people).toHaveAttribute('aria-expanded', 'true');
   await expect(owner.locator('#people-panel')).toBeFocused();

@@ -31,10 +31,18 @@ pub fn AdminAlert(call: CallClient, people_open: RwSignal<bool>) -> impl IntoVie
     chime_on_knock(call);
     // Focus follows the alert when it appears, or when it is rebuilt with another shape while
     // focus was inside it (a rebuilt alert would otherwise leave focus on the page itself).
+    // When the last knock is decided from the alert, focus goes to the tray's `People`, which
+    // shows the waiting count, rather than to nowhere.
     Effect::new(move |previous: Option<Shape>| {
         let now = shape.get();
-        if now != Shape::Nobody && (previous == Some(Shape::Nobody) || super::focus_is_lost()) {
+        let lost = super::focus_is_lost();
+        if now != Shape::Nobody && (previous == Some(Shape::Nobody) || lost) {
             focus("admin-alert");
+        } else if now == Shape::Nobody
+            && previous.is_some_and(|shape| shape != Shape::Nobody)
+            && lost
+        {
+            focus("people-button");
         }
         now
     });
