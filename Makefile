@@ -71,7 +71,8 @@ e2e:
 	cd end2end && KNOCK_BIN="$(TARGET_DIR)/debug/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
 		../scripts/with-postgres.sh npx playwright test
 
-# The README's screenshots, taken from the real app in Chromium.
+# The README's screenshots (docs/screenshots/), taken from the real app in Chromium at a laptop's
+# size (1280x800) and a phone's (375x667).
 screenshots: tools
 	cargo leptos build
 	cd end2end && KNOCK_BIN="$(TARGET_DIR)/debug/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \

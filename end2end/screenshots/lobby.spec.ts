@@ -1,48 +1,74 @@
-// Takes the README's screenshots: prejoin, waiting, the admin alert, the waiting room, denied,
-// and the call.
+// Takes the README's screenshots at a laptop's size and a phone's: prejoin, waiting, the admin
+// alert over the call, the people panel with its waiting room, denied, a call of two, and the
+// dashboard.
 import { expect, test } from '@playwright/test';
 import path from 'node:path';
-import { api, createToken, joinAs, knockAs, knockAlert, openRoom } from '../tests/support';
+import { api, base, createToken, hydrated, joinAs, knockAs, knockAlert, openRoom, sizes } from '../tests/support';
 
-const shot = (name: string) => path.join(__dirname, '..', '..', 'docs', 'screenshots', `${name}.png`);
+const shot = (name: string, size: string) =>
+  path.join(__dirname, '..', '..', 'docs', 'screenshots', `${name}-${size}.png`);
 
-test('the lobby, step by step', async ({ browser }) => {
-  // Each run has a fresh server and database, so the room can have a readable name.
-  const room = 'standup';
-  await api('POST', '/v1/rooms', { name: room, privacy: 'private', properties: { enable_knocking: true } });
-  const owner = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
+for (const [size, viewport] of Object.entries(sizes)) {
+  test(`the lobby, step by step (${size})`, async ({ browser }) => {
+    // Each run has a fresh server and database, so the room can have a readable name.
+    const room = `standup-${size}`;
+    await api('POST', '/v1/rooms', { name: room, privacy: 'private', properties: { enable_knocking: true } });
+    const owner = await openRoom(browser, room, {
+      token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
+      viewport,
+    });
+    await joinAs(owner.page, room, 'Ana');
+
+    const ben = await openRoom(browser, room, { viewport });
+    await ben.page.getByRole('textbox', { name: 'Your name' }).fill('Ben');
+    const preview = ben.page.getByLabel('Your camera preview');
+    await expect.poll(() => preview.evaluate((video: HTMLVideoElement) => video.videoWidth)).toBeGreaterThan(0);
+    await ben.page.screenshot({ path: shot('prejoin', size) });
+    await knockAs(ben.page, 'Ben');
+    const waitingPreview = ben.page.getByLabel('Your camera preview');
+    await expect.poll(() => waitingPreview.evaluate((video: HTMLVideoElement) => video.videoWidth)).toBeGreaterThan(0);
+    await ben.page.waitForTimeout(500);
+    await ben.page.screenshot({ path: shot('waiting', size) });
+
+    await expect(knockAlert(owner.page, 'Ben')).toBeVisible();
+    await owner.page.waitForTimeout(500);
+    await owner.page.screenshot({ path: shot('admin-alert', size) });
+
+    const cy = await openRoom(browser, room, { viewport });
+    await knockAs(cy.page, 'Cy');
+    await expect(owner.page.getByText('2 people would like to join the call')).toBeVisible();
+    await owner.page.getByRole('button', { name: 'View all' }).click();
+    await expect(owner.page.getByRole('heading', { name: 'Waiting room' })).toBeVisible();
+    await owner.page.waitForTimeout(500);
+    await owner.page.screenshot({ path: shot('waiting-room', size) });
+
+    const waitingRoom = owner.page.getByRole('region', { name: 'Waiting room' });
+    await waitingRoom.getByRole('group', { name: 'Decide for Cy' }).getByRole('button', { name: 'Deny' }).click();
+    await expect(cy.page.getByRole('heading', { name: 'Request denied' })).toBeVisible();
+    await cy.page.screenshot({ path: shot('denied', size) });
+
+    await waitingRoom.getByRole('group', { name: 'Decide for Ben' }).getByRole('button', { name: 'Allow', exact: true }).click();
+    await owner.page.getByRole('button', { name: 'Close people panel' }).click();
+    const benVideo = owner.page.locator('figure.tile:not([data-you]) video');
+    await expect.poll(() => benVideo.evaluate((video: HTMLVideoElement) => video.videoWidth), { timeout: 30_000 }).toBeGreaterThan(0);
+    await owner.page.waitForTimeout(1_000);
+    await owner.page.screenshot({ path: shot('call', size) });
+
+    for (const person of [owner, ben, cy]) await person.context.close();
   });
-  await joinAs(owner.page, room, 'Ana');
+}
 
-  const ben = await openRoom(browser, room);
-  await ben.page.getByRole('textbox', { name: 'Your name' }).fill('Ben');
-  const preview = ben.page.getByLabel('Your camera preview');
-  await expect.poll(() => preview.evaluate((video: HTMLVideoElement) => video.videoWidth)).toBeGreaterThan(0);
-  await ben.page.screenshot({ path: shot('prejoin') });
-  await knockAs(ben.page, 'Ben');
-  await ben.page.screenshot({ path: shot('waiting') });
-
-  await expect(knockAlert(owner.page, 'Ben')).toBeVisible();
-  await owner.page.screenshot({ path: shot('admin-alert') });
-
-  const cy = await openRoom(browser, room);
-  await knockAs(cy.page, 'Cy');
-  await expect(owner.page.getByText('2 people would like to join the call')).toBeVisible();
-  await owner.page.getByRole('button', { name: 'View all' }).click();
-  await expect(owner.page.getByRole('heading', { name: 'Waiting room' })).toBeVisible();
-  await owner.page.screenshot({ path: shot('waiting-room') });
-
-  const cyRow = owner.page.getByRole('group', { name: 'Decide for Cy' });
-  await cyRow.getByRole('button', { name: 'Deny' }).click();
-  await expect(cy.page.getByRole('heading', { name: 'Request denied' })).toBeVisible();
-  await cy.page.screenshot({ path: shot('denied') });
-
-  await owner.page.getByRole('group', { name: 'Decide for Ben' }).first().getByRole('button', { name: 'Allow', exact: true }).click();
-  const benVideo = owner.page.locator('figure.tile:not([data-you]) video');
-  await expect.poll(() => benVideo.evaluate((video: HTMLVideoElement) => video.videoWidth), { timeout: 30_000 }).toBeGreaterThan(0);
-  await owner.page.waitForTimeout(1_000);
-  await owner.page.screenshot({ path: shot('call') });
-
-  for (const person of [owner, ben, cy]) await person.context.close();
-});
+for (const [size, viewport] of Object.entries(sizes)) {
+  test(`the dashboard (${size})`, async ({ browser }) => {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    await page.goto(`${base()}/dashboard`);
+    await hydrated(page);
+    await page.getByRole('textbox', { name: 'API key' }).fill(process.env.KNOCK_API_KEY!);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('button', { name: 'Create room' })).toBeVisible();
+    await expect(page.locator('tr[data-room]').first()).toBeVisible();
+    await page.screenshot({ path: shot('dashboard', size), fullPage: true });
+    await context.close();
+  });
+}

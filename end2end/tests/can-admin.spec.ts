@@ -10,6 +10,8 @@ import {
   knockAlert,
   knockAs,
   openRoom,
+  closePeople,
+  openPeople,
   participants,
 } from './support';
 
@@ -20,7 +22,9 @@ test('a canAdmin participant who is not an owner admits a guest', async ({ brows
   });
   await joinAs(cam.page, room, 'Cam');
   // Not an owner: no badge.
+  await openPeople(cam.page);
   await expect(participants(cam.page).getByRole('listitem').filter({ hasText: '(you)' })).not.toContainText('Owner');
+  await closePeople(cam.page);
 
   const ben = await openRoom(browser, room);
   await knockAs(ben.page, 'Ben');

@@ -12,6 +12,7 @@ import {
   knockAlert,
   knockAs,
   openRoom,
+  openPeople,
   participants,
 } from './support';
 
@@ -29,6 +30,7 @@ test('a denied guest sees Request denied and can knock again', async ({ browser 
 
   await expectDenied(ben.page);
   await expect(knockAlert(ana.page, 'Ben')).toHaveCount(0);
+  await openPeople(ana.page);
   await expect(participants(ana.page)).not.toContainText('Ben');
 
   // Diagnostic: the server itself renders the prejoin page for this denied session.

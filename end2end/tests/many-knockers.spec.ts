@@ -10,6 +10,7 @@ import {
   joinAs,
   knockAs,
   openRoom,
+  openPeople,
   participants,
   type Person,
 } from './support';
@@ -69,6 +70,7 @@ test('three knockers: the owner sees the count and allows all', async ({ browser
   await expect(ana.page).toHaveTitle(`${room} · Knock`);
   // Each guest sees the owner and the two others let in with them.
   for (const [index, guest] of guests.entries()) {
+    await openPeople(guest.page);
     await expect
       .soft(participants(guest.page).getByRole('listitem'), `${names[index]} sees all four in the call`)
       .toHaveCount(4, { timeout: 5_000 });

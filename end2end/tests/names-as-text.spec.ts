@@ -1,6 +1,6 @@
 // Journey 8: names are text, never HTML: an <img onerror> name runs nothing on either side.
 import { expect, test } from '@playwright/test';
-import { closeAll, createRoom, createToken, expectInCall, joinAs, knockAlert, knockAs, openRoom, participants } from './support';
+import { closeAll, createRoom, createToken, expectInCall, joinAs, knockAlert, knockAs, openPeople, openRoom, participants } from './support';
 
 const evil = '<img src=x onerror="window.__xss=1">';
 
@@ -24,12 +24,15 @@ test('a knocker named like HTML is shown as text to the owner and in the call', 
 
   await ana.page.getByRole('button', { name: 'Allow', exact: true }).click();
   await expectInCall(guest.page, room, evil);
+  await openPeople(ana.page);
   await expect(participants(ana.page).getByText(evil, { exact: true })).toBeVisible();
 
   // Server-rendered participant lists, too.
   await guest.page.reload();
+  await openPeople(guest.page);
   await expect(participants(guest.page).getByText(evil, { exact: true })).toBeVisible();
   await ana.page.reload();
+  await openPeople(ana.page);
   await expect(participants(ana.page).getByText(evil, { exact: true })).toBeVisible();
 
   for (const { page } of [ana, guest]) {

@@ -1,6 +1,6 @@
 // Journey 1: a token holder (an owner) skips the lobby: prejoin with `Join`, then the call.
 import { expect, test } from '@playwright/test';
-import { base, closeAll, createRoom, createToken, expectPrejoin, openRoom, participants } from './support';
+import { base, closeAll, createRoom, createToken, expectPrejoin, openPeople, openRoom, participants } from './support';
 
 test('an owner with a token joins directly and the token leaves the address bar', async ({ browser }) => {
   const room = await createRoom();
@@ -19,6 +19,7 @@ test('an owner with a token joins directly and the token leaves the address bar'
 
   await expect(page.getByRole('heading', { level: 1, name: room, exact: true })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Leave', exact: true })).toBeVisible();
+  await openPeople(page);
   const me = participants(page).getByRole('listitem');
   await expect(me).toHaveCount(1);
   await expect(me).toContainText('Ana');

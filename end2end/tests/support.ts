@@ -76,15 +76,25 @@ export type Person = { context: BrowserContext; page: Page; errors: string[] };
  * Opens a new context for one person and goes to the room: with `token`, through
  * `/<room>?t=<token>` (the server redirects to `/<room>`); without, as a guest. Waits for
  * hydration unless JavaScript is off. `server` is the base URL of the server to use (the one
- * global-setup.ts started, unless told otherwise).
+ * global-setup.ts started, unless told otherwise); `viewport` the window's size (1280x720
+ * unless told otherwise).
  */
 export async function openRoom(
   browser: Browser,
   room: string,
-  options: { token?: string; javaScriptEnabled?: boolean; watchPeers?: boolean; server?: string } = {},
+  options: {
+    token?: string;
+    javaScriptEnabled?: boolean;
+    watchPeers?: boolean;
+    server?: string;
+    viewport?: { width: number; height: number };
+  } = {},
 ): Promise<Person> {
   const javaScriptEnabled = options.javaScriptEnabled ?? true;
-  const context = await browser.newContext({ javaScriptEnabled });
+  const context = await browser.newContext({
+    javaScriptEnabled,
+    ...(options.viewport ? { viewport: options.viewport } : {}),
+  });
   if (options.watchPeers) await context.addInitScript(watchPeers);
   const page = await context.newPage();
   const errors: string[] = [];
@@ -128,8 +138,40 @@ export async function expectPrejoin(page: Page, button: 'Join' | 'Ask to join'):
   await expect(page.getByRole('button', { name: other, exact: true })).toHaveCount(0);
 }
 
-/** The `Participants` list. */
+/** The `Participants` list (in the people panel: see openPeople). */
 export const participants = (page: Page) => page.getByRole('list', { name: 'Participants' });
+
+/** The tray's `People` button, which opens and closes the people panel. */
+export const peopleButton = (page: Page) => page.getByRole('button', { name: /^People\b/ });
+
+/** Opens the people panel (`Participants`, and the `Waiting room` for admins) unless it is
+ * open; says whether it was closed. */
+export async function openPeople(page: Page): Promise<boolean> {
+  await hydrated(page);
+  const button = peopleButton(page);
+  if ((await button.getAttribute('aria-expanded')) === 'true') return false;
+  await button.click();
+  await expect(button).toHaveAttribute('aria-expanded', 'true');
+  await expect(participants(page)).toBeVisible();
+  return true;
+}
+
+/** Closes the people panel (its close button). */
+export async function closePeople(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Close people panel' }).click();
+  await expect(peopleButton(page)).toHaveAttribute('aria-expanded', 'false');
+}
+
+/** Runs `check` with the people panel open, leaving the panel as it found it (an open panel
+ * shows the `Waiting room`, whose buttons a later step must not find twice). */
+async function withPeople(page: Page, check: () => Promise<void>): Promise<void> {
+  const opened = await openPeople(page);
+  try {
+    await check();
+  } finally {
+    if (opened) await closePeople(page);
+  }
+}
 
 /** Fills the name, clicks `Join`, and waits to be in the call. */
 export async function joinAs(page: Page, room: string, name: string): Promise<void> {
@@ -149,18 +191,22 @@ const SOFT = 5_000;
 export async function expectInCall(page: Page, room: string, name: string): Promise<void> {
   await expect(page.getByRole('heading', { level: 1, name: room, exact: true })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Leave', exact: true })).toBeVisible();
-  const me = participants(page).getByRole('listitem').filter({ hasText: '(you)' });
-  await expect(me).toHaveCount(1);
-  await expect.soft(me, `own name "${name}" in Participants`).toContainText(name, { timeout: SOFT });
+  await withPeople(page, async () => {
+    const me = participants(page).getByRole('listitem').filter({ hasText: '(you)' });
+    await expect(me).toHaveCount(1);
+    await expect.soft(me, `own name "${name}" in Participants`).toContainText(name, { timeout: SOFT });
+  });
 }
 
 /** `Participants` on `page` shows `name` (a soft check: see expectInCall). */
 export async function expectListed(page: Page, name: string, owner?: boolean): Promise<void> {
-  const entry = participants(page).getByRole('listitem').filter({ hasText: name });
-  await expect.soft(entry, `"${name}" in Participants`).toHaveCount(1, { timeout: SOFT });
-  if ((await entry.count()) !== 1) return;
-  if (owner === true) await expect.soft(entry, `"${name}" marked Owner`).toContainText('Owner', { timeout: SOFT });
-  if (owner === false) await expect.soft(entry, `"${name}" not marked Owner`).not.toContainText('Owner', { timeout: SOFT });
+  await withPeople(page, async () => {
+    const entry = participants(page).getByRole('listitem').filter({ hasText: name });
+    await expect.soft(entry, `"${name}" in Participants`).toHaveCount(1, { timeout: SOFT });
+    if ((await entry.count()) !== 1) return;
+    if (owner === true) await expect.soft(entry, `"${name}" marked Owner`).toContainText('Owner', { timeout: SOFT });
+    if (owner === false) await expect.soft(entry, `"${name}" not marked Owner`).not.toContainText('Owner', { timeout: SOFT });
+  });
 }
 
 /** Fills the name, clicks `Ask to join`, and waits in the lobby. */
@@ -189,6 +235,12 @@ export async function expectDenied(page: Page): Promise<void> {
   await expect(page.getByRole('heading', { name: 'Request denied' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Knock again' })).toBeVisible();
 }
+
+/** The two window sizes the layout is proven at: a laptop and a small phone. */
+export const sizes = {
+  desktop: { width: 1280, height: 800 },
+  phone: { width: 375, height: 667 },
+} as const;
 
 /** Closes every person's context. */
 export async function closeAll(...people: Person[]): Promise<void> {

@@ -1,20 +1,102 @@
 //! The knock alert for admins: `<name> would like to join the call` with `Allow` / `Deny`, or
-//! `<N> people would like to join the call` with `View all` opening the `Waiting room`. Announced
-//! to screen readers; every button is a form, so it works before hydration too.
+//! `<N> people would like to join the call` with `View all` opening the people panel at its
+//! `Waiting room`. An overlay: it never moves the call's layout. Announced to screen readers,
+//! and focus moves to it when it appears, so a keyboard reaches `Allow` with one Tab.
 
 use leptos::prelude::*;
 
-use crate::{
-    api::call::{DecideAll, UpdateWaitingParticipant},
-    call::CallClient,
-    model::WaitingParticipant,
-};
+use super::{focus, waiting_room::Decide};
+use crate::call::CallClient;
 
-/// The alert, shown to admins in the call while someone is waiting.
+/// What the alert shows; a change of shape rebuilds it (and moves focus to it again).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Nobody,
+    One,
+    Many,
+}
+
+/// The alert, shown to admins in the call while someone is waiting. `people_open` is the
+/// people panel's state: `View all` opens it.
 #[component]
-pub fn AdminAlert(call: CallClient) -> impl IntoView {
+pub fn AdminAlert(call: CallClient, people_open: RwSignal<bool>) -> impl IntoView {
     let waiting = move || call.model.with(|model| model.waiting.clone());
-    let (panel_open, set_panel_open) = signal(false);
+    let shape = Memo::new(move |_| {
+        call.model.with(|model| match model.waiting.len() {
+            0 => Shape::Nobody,
+            1 => Shape::One,
+            _ => Shape::Many,
+        })
+    });
+    chime_on_knock(call);
+    // Focus follows the alert when it appears, or when it is rebuilt with another shape while
+    // focus was inside it (a rebuilt alert would otherwise leave focus on the page itself).
+    // When the last knock is decided from the alert, focus goes to the tray's `People`, which
+    // shows the waiting count, rather than to nowhere.
+    Effect::new(move |previous: Option<Shape>| {
+        let now = shape.get();
+        let lost = super::focus_is_lost();
+        if now != Shape::Nobody && (previous == Some(Shape::Nobody) || lost) {
+            focus("admin-alert");
+        } else if now == Shape::Nobody
+            && previous.is_some_and(|shape| shape != Shape::Nobody)
+            && lost
+        {
+            focus("people-button");
+        }
+        now
+    });
+    // The panel moves focus into itself when it opens.
+    let view_all = move |_| people_open.set(true);
+
+    view! {
+        <div class="admin-alert-region" role="alert" aria-live="assertive">
+            {move || {
+                let waiting = waiting();
+                match shape.get() {
+                    Shape::Nobody => ().into_any(),
+                    Shape::One => {
+                        let Some(knock) = waiting.first().cloned() else {
+                            return ().into_any();
+                        };
+                        view! {
+                            <section id="admin-alert" class="admin-alert" aria-label="Knock" tabindex="-1">
+                                <p class="alert-text">
+                                    <span class="name">{knock.name.clone()}</span>
+                                    " would like to join the call"
+                                </p>
+                                <Decide call knock/>
+                            </section>
+                        }
+                        .into_any()
+                    }
+                    Shape::Many => view! {
+                        <section id="admin-alert" class="admin-alert" aria-label="Knocks" tabindex="-1">
+                            <p class="alert-text">
+                                {format!("{} people would like to join the call", waiting.len())}
+                            </p>
+                            <button
+                                type="button"
+                                class="secondary"
+                                aria-expanded=move || people_open.get().to_string()
+                                aria-controls="people-panel"
+                                on:click=view_all
+                            >
+                                "View all"
+                            </button>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            }}
+        </div>
+    }
+}
+
+/// Who decided on the last knock ("Ana allowed Ben"), for the other admins; a polite live
+/// region in the call's top bar, where it stays out of the way.
+#[component]
+pub fn LastDecision(call: CallClient) -> impl IntoView {
     let decision = move || {
         call.model.with(|model| {
             model.last_decision.as_ref().map(|(knock, resolution)| {
@@ -28,115 +110,7 @@ pub fn AdminAlert(call: CallClient) -> impl IntoView {
             })
         })
     };
-    chime_on_knock(call);
-
-    view! {
-        <div class="admin-alert-region" role="alert" aria-live="assertive">
-            {move || {
-                let waiting = waiting();
-                match waiting.len() {
-                    0 => ().into_any(),
-                    1 => {
-                        let knock = waiting[0].clone();
-                        view! {
-                            <section class="admin-alert" aria-label="Knock">
-                                <p class="alert-text">
-                                    <span class="name">{knock.name.clone()}</span>
-                                    " would like to join the call"
-                                </p>
-                                <Decide call knock/>
-                            </section>
-                        }
-                        .into_any()
-                    }
-                    count => view! {
-                        <section class="admin-alert" aria-label="Knocks">
-                            <p class="alert-text">{format!("{count} people would like to join the call")}</p>
-                            <button
-                                type="button"
-                                class="secondary"
-                                aria-expanded=move || panel_open.get().to_string()
-                                aria-controls="waiting-room"
-                                on:click=move |_| set_panel_open.update(|open| *open = !*open)
-                            >
-                                "View all"
-                            </button>
-                        </section>
-                    }
-                    .into_any(),
-                }
-            }}
-        </div>
-        <Show when=move || panel_open.get() && !waiting().is_empty()>
-            <WaitingRoom call/>
-        </Show>
-        <p class="decision" aria-live="polite">{decision}</p>
-    }
-}
-
-/// `Allow` / `Deny` for one knock.
-#[component]
-fn Decide(call: CallClient, knock: WaitingParticipant) -> impl IntoView {
-    let allow = ServerAction::<UpdateWaitingParticipant>::new();
-    let deny = ServerAction::<UpdateWaitingParticipant>::new();
-    let room = call.room();
-    let allow_room = room.clone();
-    let allow_id = knock.id.clone();
-    let label = knock.name.clone();
-    view! {
-        <div class="decide" role="group" aria-label=format!("Decide for {label}")>
-            <ActionForm action=allow>
-                <input type="hidden" name="room" value=allow_room/>
-                <input type="hidden" name="id" value=allow_id/>
-                <input type="hidden" name="grant" value="true"/>
-                <button type="submit">"Allow"</button>
-            </ActionForm>
-            <ActionForm action=deny>
-                <input type="hidden" name="room" value=room/>
-                <input type="hidden" name="id" value=knock.id/>
-                <input type="hidden" name="grant" value="false"/>
-                <button type="submit" class="secondary">"Deny"</button>
-            </ActionForm>
-        </div>
-    }
-}
-
-/// The `Waiting room` panel: everyone waiting, with `Allow all` / `Deny all`.
-#[component]
-fn WaitingRoom(call: CallClient) -> impl IntoView {
-    let allow_all = ServerAction::<DecideAll>::new();
-    let deny_all = ServerAction::<DecideAll>::new();
-    let room = call.room();
-    let allow_room = room.clone();
-    view! {
-        <section id="waiting-room" class="waiting-room" aria-labelledby="waiting-room-heading">
-            <h2 id="waiting-room-heading">"Waiting room"</h2>
-            <ul>
-                <For
-                    each=move || call.model.with(|model| model.waiting.clone())
-                    key=|knock| knock.id.clone()
-                    children=move |knock| view! {
-                        <li>
-                            <span class="name">{knock.name.clone()}</span>
-                            <Decide call knock/>
-                        </li>
-                    }
-                />
-            </ul>
-            <div class="decide">
-                <ActionForm action=allow_all>
-                    <input type="hidden" name="room" value=allow_room/>
-                    <input type="hidden" name="grant" value="true"/>
-                    <button type="submit">"Allow all"</button>
-                </ActionForm>
-                <ActionForm action=deny_all>
-                    <input type="hidden" name="room" value=room/>
-                    <input type="hidden" name="grant" value="false"/>
-                    <button type="submit" class="secondary">"Deny all"</button>
-                </ActionForm>
-            </div>
-        </section>
-    }
+    view! { <p class="decision" aria-live="polite">{decision}</p> }
 }
 
 /// Plays a short chime when the lobby grows.

@@ -1,4 +1,5 @@
-//! The camera preview, the `Camera` / `Microphone` toggles, and the call's video tiles.
+//! The camera preview, the `Camera` / `Microphone` toggles, and the call's video tiles: a grid
+//! that fills the stage (one tile fills it; more keep 16:9 and are as large as the stage allows).
 
 use leptos::{html, prelude::*};
 
@@ -51,7 +52,7 @@ pub fn MediaToggles(media: LocalMedia) -> impl IntoView {
         <div class="toggles" role="group" aria-label="Camera and microphone">
             <button
                 type="button"
-                class="toggle"
+                class="toggle camera"
                 aria-pressed=move || media.video.get().to_string()
                 disabled=starting
                 on:click=move |_| media.toggle_camera()
@@ -61,7 +62,7 @@ pub fn MediaToggles(media: LocalMedia) -> impl IntoView {
             </button>
             <button
                 type="button"
-                class="toggle"
+                class="toggle microphone"
                 aria-pressed=move || media.audio.get().to_string()
                 on:click=move |_| media.toggle_microphone()
             >
@@ -101,7 +102,10 @@ pub fn CameraPreview(media: LocalMedia, name: Signal<String>) -> impl IntoView {
 }
 
 /// One tile per participant: live video, or their name when their camera is off; a speaking
-/// ring and a muted mark. Your own tile comes first, mirrored.
+/// ring and a muted mark. Your own tile comes first, mirrored. Only the number of tiles comes
+/// from here: style/main.css picks the columns from it and the stage's shape (container
+/// queries, so a resize or the people panel re-lays the grid without any code), and sizes the
+/// tiles. Beyond the counts that table covers, a square-ish grid stands in.
 #[component]
 pub fn VideoTiles(call: CallClient, media: LocalMedia, remote: RemoteMedia) -> impl IntoView {
     let my_name = move || {
@@ -114,8 +118,21 @@ pub fn VideoTiles(call: CallClient, media: LocalMedia, remote: RemoteMedia) -> i
         })
     };
     let others = move || call.model.with(|model| model.participants.clone());
+    let count = Memo::new(move |_| 1 + call.model.with(|model| model.participants.len()));
+    let layout = move || {
+        let count = count.get();
+        let columns = (1..=count)
+            .find(|columns| columns * columns >= count)
+            .unwrap_or(1);
+        format!("--columns: {columns}; --rows: {}", count.div_ceil(columns))
+    };
     view! {
-        <section class="tiles" aria-label="Video">
+        <section
+            class="tiles"
+            aria-label="Video"
+            data-count=move || count.get().to_string()
+            style=layout
+        >
             <figure
                 class="tile local"
                 class:camera-off=move || !media.video.get()
@@ -203,5 +220,81 @@ fn RemoteTile(call: CallClient, participant: Participant, remote: RemoteMedia) -
                 </Show>
             </figcaption>
         </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// How many columns make `count` 16:9 tiles largest in a stage `aspect` times as wide as
+    /// it is high (gaps aside): every column count is tried, the widest tile wins, and a tie
+    /// goes to fewer columns.
+    fn best_columns(count: usize, aspect: f64) -> usize {
+        let mut best = (1, f64::MIN);
+        for columns in 1..=count {
+            let rows = count.div_ceil(columns);
+            let width = (aspect / columns as f64).min(16.0 / 9.0 / rows as f64);
+            if width > best.1 + 1e-9 {
+                best = (columns, width);
+            }
+        }
+        best.0
+    }
+
+    /// The columns style/main.css gives `count` tiles on a stage of `aspect`: the last of its
+    /// one-line rules for that count whose aspect-ratio condition holds.
+    fn css_columns(css: &str, count: usize, aspect: f64) -> Option<usize> {
+        let selector = format!(".tiles[data-count=\"{count}\"] > .tile {{ --columns: ");
+        let mut columns = None;
+        for line in css.lines() {
+            let Some(at) = line.find(&selector) else {
+                continue;
+            };
+            let holds = match line.strip_prefix("@container (aspect-ratio > ") {
+                Some(rest) => {
+                    let ratio = rest.split(')').next()?;
+                    let (top, bottom) = ratio.split_once('/')?;
+                    aspect > top.trim().parse::<f64>().ok()? / bottom.trim().parse::<f64>().ok()?
+                }
+                None => true,
+            };
+            if holds {
+                let value = &line[at + selector.len()..];
+                columns = value.split(';').next()?.trim().parse().ok();
+            }
+        }
+        columns
+    }
+
+    #[test]
+    fn the_stylesheet_lays_out_every_count_up_to_sixteen_as_large_as_the_stage_allows() {
+        let css = include_str!("../../../style/main.css");
+        for count in 2..=16 {
+            for step in 20..=800 {
+                let aspect = f64::from(step) / 100.0;
+                // At a boundary two layouts are equally good; the CSS rounds it to 1/1000.
+                let nearby = [aspect - 0.002, aspect + 0.002];
+                if nearby
+                    .iter()
+                    .any(|&side| best_columns(count, side) != best_columns(count, aspect))
+                {
+                    continue;
+                }
+                assert_eq!(
+                    css_columns(css, count, aspect),
+                    Some(best_columns(count, aspect)),
+                    "{count} tiles on a stage of aspect {aspect}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn two_people_sit_side_by_side_on_a_wide_stage_and_stack_on_a_tall_one() {
+        assert_eq!(best_columns(2, 1280.0 / 700.0), 2);
+        assert_eq!(best_columns(2, 375.0 / 560.0), 1);
+        assert_eq!(best_columns(4, 1280.0 / 700.0), 2);
+        assert_eq!(best_columns(5, 1280.0 / 700.0), 3);
+        assert_eq!(best_columns(3, 2400.0 / 500.0), 3);
+        assert_eq!(best_columns(4, 375.0 / 560.0), 1);
     }
 }

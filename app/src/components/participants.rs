@@ -18,7 +18,7 @@ pub fn ParticipantList(call: CallClient) -> impl IntoView {
     let others = move || call.model.with(|model| model.participants.clone());
     view! {
         <section class="participants" aria-labelledby="participants-heading">
-            <h2 id="participants-heading">"Participants"</h2>
+            <h3 id="participants-heading">"Participants"</h3>
             <ul aria-labelledby="participants-heading">
                 {move || me().map(|(name, owner)| view! {
                     <li>

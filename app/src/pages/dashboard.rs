@@ -38,9 +38,11 @@ pub fn DashboardPage() -> impl IntoView {
                         Ok(Some(rooms)) => {
                             rows.set(rooms);
                             view! {
-                                <ActionForm action=sign_out>
-                                    <button type="submit" class="secondary">"Sign out"</button>
-                                </ActionForm>
+                                <div class="sign-out">
+                                    <ActionForm action=sign_out>
+                                        <button type="submit" class="secondary small">"Sign out"</button>
+                                    </ActionForm>
+                                </div>
                                 <Rooms rows/>
                             }
                             .into_any()
@@ -91,8 +93,12 @@ fn Rooms(rows: RwSignal<Vec<DashboardRoom>>) -> impl IntoView {
         save.version().get() + delete.version().get() + revoke.version().get()
     });
     view! {
-        <RoomForm action=save/>
-        <RoomTable rows delete save create_token revoke/>
+        <div class="dashboard-grid">
+            <RoomForm action=save/>
+            <div class="rooms-column">
+                <RoomTable rows delete save create_token revoke/>
+            </div>
+        </div>
     }
 }
 
@@ -237,11 +243,12 @@ fn RoomRow(
     view! {
         <tr data-room=name.clone()>
             <th scope="row"><a href=format!("/{name}")>{name.clone()}</a></th>
-            <td>{room.privacy.as_str()}</td>
-            <td>{if knocking { "on" } else { "off" }}</td>
-            <td>{room.created_at.get(..16).unwrap_or_default().replace('T', " ")}</td>
-            <td data-testid="in-call">{move || in_call(false)}</td>
-            <td data-testid="waiting">{move || count(true)}</td>
+            // `data-label` names each cell where a phone stacks them (style/main.css).
+            <td data-label="Privacy">{room.privacy.as_str()}</td>
+            <td data-label="Knocking">{if knocking { "on" } else { "off" }}</td>
+            <td data-label="Created">{room.created_at.get(..16).unwrap_or_default().replace('T', " ")}</td>
+            <td data-label="In call" data-testid="in-call">{move || in_call(false)}</td>
+            <td data-label="Waiting" data-testid="waiting">{move || count(true)}</td>
             <td class="actions">
                 <details>
                     <summary>"Edit"</summary>

@@ -11,9 +11,10 @@ use crate::{
     api::call::{Cancel, Join, Leave, RequestAccess, load_room},
     call::{CallClient, CallModel},
     components::{
-        admin_alert::AdminAlert,
-        media::{CameraPreview, MediaToggles, VideoTiles},
-        participants::ParticipantList,
+        admin_alert::{AdminAlert, LastDecision},
+        media::{CameraPreview, VideoTiles},
+        people::PeoplePanel,
+        tray::Tray,
     },
     media::{LocalMedia, RemoteMedia},
     model::{AccessLevel, CallErrorDetail, CallErrorKind, CallState, Phase},
@@ -279,8 +280,9 @@ fn watch_for_host(call: CallClient) {
     let _ = call;
 }
 
-/// In the call: the video tiles, your toggles, who is here, `Leave`, and for admins the knock
-/// alert.
+/// In the call: the room's name on top, the video grid filling the stage, the people panel
+/// beside it (a sheet on phones), the tray at the bottom, and for admins the knock alert as an
+/// overlay. The call has its own dark theme.
 #[component]
 fn InCall(call: CallClient, media: LocalMedia) -> impl IntoView {
     let remote = RemoteMedia::new();
@@ -288,35 +290,49 @@ fn InCall(call: CallClient, media: LocalMedia) -> impl IntoView {
     connect_media(call, media, remote);
     let leave = ServerAction::<Leave>::new();
     follow(call, leave);
-    let state = move || call.model.with(|model| model.state.clone());
     let room = call.room();
-    let admin = move || state().is_some_and(|state| state.admin);
-    let waiting_count = move || call.model.with(|model| model.waiting.len());
+    let admin = Signal::derive(move || {
+        call.model
+            .with(|model| model.state.as_ref().is_some_and(|state| state.admin))
+    });
+    let waiting = Signal::derive(move || {
+        if admin.get() {
+            call.model.with(|model| model.waiting.len())
+        } else {
+            0
+        }
+    });
+    // Daily's `enable_people_ui`: the one switch for the `People` button and its panel. On
+    // until the room's snapshot carries the property.
+    let people_ui = Signal::stored(true);
+    let people_open = RwSignal::new(false);
+    let panel_open = Signal::derive(move || people_ui.get() && people_open.get());
     let title = {
         let room = room.clone();
-        move || match waiting_count() {
+        move || match waiting.get() {
             0 => format!("{room} · Knock"),
-            count if admin() => format!("({count}) {room} · Knock"),
-            _ => format!("{room} · Knock"),
+            count => format!("({count}) {room} · Knock"),
         }
     };
     view! {
         <Title text=title/>
-        <main class="page call">
-            <header class="call-header">
+        <main class="call">
+            <header class="call-top">
                 <h1>{room.clone()}</h1>
-                <ActionForm action=leave>
-                    <input type="hidden" name="room" value=room.clone()/>
-                    <button type="submit" class="danger">"Leave"</button>
-                </ActionForm>
+                // Only admins hear decisions, so for anyone else this stays empty.
+                <LastDecision call/>
             </header>
-            <Show when=admin>
-                <AdminAlert call/>
-            </Show>
-            <VideoTiles call media remote/>
-            <MediaToggles media/>
-            <p class="notice" role="status">{move || media.notice.get()}</p>
-            <ParticipantList call/>
+            <div class="call-body">
+                <VideoTiles call media remote/>
+                <PeoplePanel call open=panel_open state=people_open admin/>
+            </div>
+            <div class="overlays">
+                <Show when=move || admin.get()>
+                    <AdminAlert call people_open/>
+                </Show>
+                <p class="notice" role="status">{move || media.notice.get()}</p>
+            </div>
+            <Tray room media people_open people_ui waiting leave/>
         </main>
     }
 }
