@@ -114,8 +114,8 @@ room_properties! {
         schema(minimum = 1, maximum = 200);
     /// Eject everyone at `exp` (default false).
     eject_at_room_exp: bool = false, Acts;
-    /// Eject each participant this many seconds after they join (a token's own eject
-    /// properties win).
+    /// Eject each participant this many seconds after they join (a token's
+    /// `eject_after_elapsed` wins).
     eject_after_elapsed: i64, Acts, check = positive_seconds;
     /// Show the prejoin page (default true); false: full access enters at once.
     enable_prejoin_ui: bool = true, Acts;
@@ -518,6 +518,44 @@ mod tests {
         assert_eq!(
             ROOM_PROPERTIES[3].doc, "1 to 200 (default 200).",
             "the doc comment of the row"
+        );
+    }
+
+    /// The README's property tables, as the tables in this file give them.
+    fn readme_tables() -> String {
+        let table = |what: &str, infos: &[PropertyInfo]| {
+            let mut text = format!("| {what} property | Knock | what it is |\n|---|---|---|\n");
+            for info in infos {
+                let effect = match info.effect {
+                    Effect::Acts => "acts",
+                    Effect::Stored => "stored",
+                };
+                text.push_str(&format!("| `{}` | {effect} | {} |\n", info.name, info.doc));
+            }
+            text
+        };
+        format!(
+            "{}\n{}",
+            table("room", ROOM_PROPERTIES),
+            table("token", TOKEN_PROPERTIES)
+        )
+    }
+
+    #[test]
+    fn the_readme_lists_every_property_as_the_tables_do() {
+        const BEGIN: &str =
+            "<!-- property tables: generated from app/src/model/properties.rs -->\n";
+        const END: &str = "<!-- end of the property tables -->";
+        let readme = include_str!("../../../README.md");
+        let section = readme
+            .split_once(BEGIN)
+            .and_then(|(_, rest)| rest.split_once(END))
+            .map(|(section, _)| section);
+        let expected = readme_tables();
+        assert_eq!(
+            section,
+            Some(expected.as_str()),
+            "paste this between the README's markers:\n{expected}"
         );
     }
 
