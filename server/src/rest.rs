@@ -15,48 +15,85 @@ use crate::limits::payload_too_large;
 use app::{error::AppError, ssr::state::AppState};
 use axum::{
     Router,
-    http::header::CONTENT_TYPE,
+    extract::Request,
+    http::{Uri, header::CONTENT_TYPE},
     middleware,
     response::{IntoResponse, Response},
     routing::get,
 };
+use tower::Layer;
 
-/// The `/v1` routes, to be merged into the application router.
+/// The `/v1` routes, to be merged into the application router. Every route answers the same
+/// with or without a trailing slash (`POST /v1/rooms/`, as Daily's client libraries call it):
+/// the path is trimmed once, before the routes are matched.
 pub fn router(state: AppState) -> Router<AppState> {
+    let api = tower::util::MapRequestLayer::new(without_trailing_slash).layer(routes(state));
+    // Nested as a service, so the path is trimmed before the routes see it (a layer on the
+    // router would run after matching); the routes below are relative to `/v1`.
+    Router::new().nest_service("/v1", api)
+}
+
+/// `path/` as `path` (the query kept); `/` and paths without a trailing slash as they are.
+fn without_trailing_slash(mut request: Request) -> Request {
+    let path = request.uri().path();
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.len() == path.len() || trimmed.is_empty() {
+        return request;
+    }
+    let path_and_query = match request.uri().query() {
+        Some(query) => format!("{trimmed}?{query}"),
+        None => trimmed.to_owned(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    // A path that was a valid URI stays one without its trailing slashes.
+    if let Ok(path_and_query) = path_and_query.parse() {
+        parts.path_and_query = Some(path_and_query);
+        if let Ok(uri) = Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
+}
+
+/// The routes under `/v1`, matched on paths without a trailing slash (`/` is `/v1` itself).
+fn routes(state: AppState) -> Router {
     let authenticated = Router::new()
-        .route("/v1", get(domain::get))
-        .route("/v1/", get(domain::get))
-        .route("/v1/rooms", get(rooms::list).post(rooms::create))
+        .route("/", get(domain::get))
+        .route("/rooms", get(rooms::list).post(rooms::create))
         .route(
-            "/v1/rooms/{name}",
+            "/rooms/{name}",
             get(rooms::get).post(rooms::update).delete(rooms::delete),
         )
-        .route("/v1/rooms/{name}/presence", get(lobby::room_presence))
+        .route("/rooms/{name}/presence", get(lobby::room_presence))
         .route(
-            "/v1/rooms/{name}/waiting",
+            "/rooms/{name}/waiting",
             get(lobby::waiting).post(lobby::decide),
         )
-        .route("/v1/rooms/{name}/eject", axum::routing::post(lobby::eject))
-        .route("/v1/presence", get(lobby::presence))
-        .route("/v1/meetings", get(meetings::list))
-        .route("/v1/meetings/{id}", get(meetings::get))
+        .route("/rooms/{name}/eject", axum::routing::post(lobby::eject))
+        .route("/presence", get(lobby::presence))
+        .route("/meetings", get(meetings::list))
+        .route("/meetings/{id}", get(meetings::get))
         .route(
-            "/v1/meeting-tokens",
+            "/meeting-tokens",
             axum::routing::post(meeting_tokens::create),
         )
         .route(
-            "/v1/meeting-tokens/{token}",
+            "/meeting-tokens/{token}",
             get(meeting_tokens::validate).delete(meeting_tokens::revoke),
         )
-        .route_layer(middleware::from_fn_with_state(state, auth::require_api_key));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_api_key,
+        ));
     Router::new()
-        .route("/v1/openapi.json", get(openapi::document))
+        .route("/openapi.json", get(openapi::document))
         .merge(authenticated)
-        .route("/v1/{*rest}", axum::routing::any(not_found))
+        .route("/{*rest}", axum::routing::any(not_found))
         // Outside every extractor, so their plain-text refusals (413 from the body limit the
         // whole application has, see `limits`; 405 from the router; 400 from a path that is
         // not UTF-8) are answered in JSON too.
         .layer(middleware::map_response(json_errors))
+        .with_state(state)
 }
 
 async fn not_found() -> AppError {

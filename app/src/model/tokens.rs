@@ -18,20 +18,72 @@ pub enum CanAdmin {
     Some(Vec<AdminArea>),
 }
 
-/// An area a `canAdmin` list may grant.
+/// An area a `canAdmin` list may grant (Daily's three; Knock acts on `participants`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AdminArea {
     /// Admit, deny and eject participants.
     Participants,
+    /// Start and stop live streams (stored).
+    Streaming,
+    /// Start and stop transcription (stored).
+    Transcription,
 }
 
-/// A token's permissions.
+/// What a participant may send: `true`/`false`, or a list of kinds (stored).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(untagged)]
+pub enum CanSend {
+    /// Everything, or nothing.
+    All(bool),
+    /// These kinds of media.
+    Some(Vec<MediaKind>),
+}
+
+/// A kind of media a `canSend` list names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum MediaKind {
+    /// Camera.
+    Video,
+    /// Microphone.
+    Audio,
+    /// Screen share video.
+    ScreenVideo,
+    /// Screen share audio.
+    ScreenAudio,
+    /// Custom video tracks.
+    CustomVideo,
+    /// Custom audio tracks.
+    CustomAudio,
+}
+
+/// Daily's participant permissions, on a token or as a room's default. Knock acts on
+/// `canAdmin`; the others are stored and echoed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Permissions {
+    /// Whether the participant appears to others (stored).
+    #[serde(
+        rename = "hasPresence",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub has_presence: Option<bool>,
+    /// What the participant may send (stored).
+    #[serde(rename = "canSend", default, skip_serializing_if = "Option::is_none")]
+    pub can_send: Option<CanSend>,
+    /// What the participant may receive, as Daily's object (stored).
+    #[serde(
+        rename = "canReceive",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub can_receive: Option<super::JsonObject>,
     /// Lets a non-owner decide on knocks.
     #[serde(rename = "canAdmin", default, skip_serializing_if = "Option::is_none")]
     pub can_admin: Option<CanAdmin>,
@@ -89,6 +141,19 @@ mod tests {
         assert!(!admit(r#"{"canAdmin": false}"#));
         assert!(!admit(r#"{"canAdmin": []}"#));
         assert!(!admit(r#"{}"#));
-        assert!(serde_json::from_str::<Permissions>(r#"{"canAdmin": ["streaming"]}"#).is_err());
+        assert!(!admit(r#"{"canAdmin": ["streaming", "transcription"]}"#));
+        assert!(serde_json::from_str::<Permissions>(r#"{"canAdmin": ["everything"]}"#).is_err());
+        assert!(serde_json::from_str::<Permissions>(r#"{"canAdmn": true}"#).is_err());
+        let all: Permissions = serde_json::from_str(
+            r#"{"hasPresence": true, "canSend": ["video", "screenAudio"], "canReceive": {"base": false}}"#,
+        )
+        .expect("Daily's permission fields");
+        assert_eq!(
+            all.can_send,
+            Some(CanSend::Some(vec![
+                MediaKind::Video,
+                MediaKind::ScreenAudio
+            ]))
+        );
     }
 }

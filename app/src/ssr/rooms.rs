@@ -213,7 +213,7 @@ mod tests {
             r#"{"max_participants": 201}"#,
             r#"{"exp": 50}"#,
             r#"{"nbf": -1}"#,
-            r#"{"lang": "fr"}"#,
+            r#"{"eject_after_elapsed": 0}"#,
             r#"{"nbf": 600}"#,
         ] {
             let mut copy = properties.clone();

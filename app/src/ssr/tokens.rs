@@ -92,7 +92,7 @@ pub fn revocation(state: &AppState, token: &str) -> Result<Revocation, AppError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CanAdmin, Permissions};
+    use crate::model::{CanAdmin, Lang, Permissions};
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
     const KEY: &str = "unit-test-key";
@@ -111,9 +111,13 @@ mod tests {
             knocking: Some(false),
             permissions: Some(Permissions {
                 can_admin: Some(CanAdmin::All(true)),
+                ..Permissions::default()
             }),
-            lang: Some("en".into()),
+            lang: Some(Lang::En),
             enable_prejoin_ui: Some(false),
+            start_video_off: Some(true),
+            close_tab_on_exit: Some(true),
+            ..TokenProperties::default()
         }
     }
 
@@ -127,7 +131,8 @@ mod tests {
             serde_json::json!({
                 "r": "standup", "o": true, "u": "Ana", "ud": "u-1", "exp": 2000, "nbf": 500,
                 "iat": 1000, "d": DOMAIN, "k": false, "ejt": true, "eje": 60,
-                "p": {"canAdmin": true}, "lang": "en", "epu": false, "jti": "abc"
+                "p": {"canAdmin": true}, "uil": "en", "epu": false, "vo": true,
+                "ctoe": true, "jti": "abc"
             })
         );
         assert_eq!(claims.properties(), properties);
@@ -146,6 +151,7 @@ mod tests {
         assert!(!claims.is_admin());
         claims.p = Some(Permissions {
             can_admin: Some(CanAdmin::Some(vec![crate::model::AdminArea::Participants])),
+            ..Permissions::default()
         });
         assert!(claims.is_admin() && !claims.is_owner());
         let owner = Claims {

@@ -100,16 +100,6 @@ pub fn unix_time(field: &str, time: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Checks the `lang` property.
-pub fn lang(field: &str, lang: &str) -> Result<(), AppError> {
-    if lang != "en" {
-        return Err(AppError::invalid(format!(
-            "{field} must be \"en\", the only language Knock's pages speak so far"
-        )));
-    }
-    Ok(())
-}
-
 /// Checks the tables in `model::properties` name per property (`check = ...`). Each takes the
 /// property's path (`properties.exp`), its new value and the time now, and returns the value
 /// to store or says what is wrong with it.
@@ -124,11 +114,6 @@ pub mod property {
     /// A unix time after `now`.
     pub fn future_exp(field: &str, exp: i64, now: i64) -> Result<i64, AppError> {
         super::future_exp(field, exp, now).map(|()| exp)
-    }
-
-    /// A page language Knock speaks.
-    pub fn lang(field: &str, lang: String, _now: i64) -> Result<String, AppError> {
-        super::lang(field, &lang).map(|()| lang)
     }
 
     /// 1 to [`MAX_PARTICIPANTS`].
@@ -219,8 +204,6 @@ mod tests {
         assert!(future_exp("exp", 101, 100).is_ok());
         assert!(future_exp("exp", 100, 100).is_err());
         assert!(unix_time("nbf", -1).is_err());
-        assert!(lang("lang", "en").is_ok());
-        assert!(lang("lang", "fr").is_err());
     }
 
     #[test]

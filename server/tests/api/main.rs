@@ -2,6 +2,7 @@
 //! server on port 0 with its own database (see `helpers`), one module per area.
 
 mod clients;
+mod daily_properties;
 mod flood;
 mod foundation;
 mod hardening;

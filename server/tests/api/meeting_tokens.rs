@@ -208,7 +208,8 @@ async fn bad_token_properties_are_refused_naming_the_property() {
         (json!({"eject_after_elapsed": 0}), "eject_after_elapsed"),
         (json!({"eject_after_elapsed": -5}), "eject_after_elapsed"),
         (json!({"knocking": 1}), "knocking"),
-        (json!({"lang": "fr"}), "lang"),
+        (json!({"lang": "xx"}), "lang"),
+        (json!({"start_video_off": "yes"}), "start_video_off"),
         (json!({"enable_prejoin_ui": "no"}), "enable_prejoin_ui"),
     ];
     for (properties, field) in cases {

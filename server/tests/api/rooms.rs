@@ -226,14 +226,16 @@ async fn bad_room_properties_are_refused_naming_the_property() {
         (json!({"max_participants": 0}), "max_participants"),
         (json!({"max_participants": 201}), "max_participants"),
         (json!({"max_participants": "ten"}), "max_participants"),
-        (json!({"max_participants": 2.5}), "max_participants"),
+        (json!({"max_participants": 201.5}), "max_participants"),
         (json!({"exp": past}), "exp"),
         (json!({"exp": "tomorrow"}), "exp"),
         (json!({"nbf": "soon"}), "nbf"),
         (json!({"enable_knocking": "yes"}), "enable_knocking"),
         (json!({"eject_at_room_exp": 1}), "eject_at_room_exp"),
         (json!({"enable_prejoin_ui": "no"}), "enable_prejoin_ui"),
-        (json!({"lang": "fr"}), "lang"),
+        (json!({"lang": "xx"}), "lang"),
+        (json!({"sip": ["not", "an", "object"]}), "sip"),
+        (json!({"enable_recording": "tape"}), "enable_recording"),
     ];
     for (properties, field) in cases {
         let answer = post(

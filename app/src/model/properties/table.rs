@@ -47,8 +47,10 @@ macro_rules! room_properties {
         $name:ident: $ty:ty $(= $default:expr)?, $effect:ident
             $(, check = $check:ident)? $(, schema($($schema:tt)*))?;
     )*) => {
-        /// A room's properties with every value in effect (defaults filled in), as stored.
+        /// A room's properties with every value in effect (defaults filled in), as stored. A
+        /// property missing from what was stored (a room older than the property) is its default.
         #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(default)]
         pub struct RoomProperties {
             $($(#[doc = $doc])* pub $name: stored_type!($ty $(, $default)?),)*
         }
@@ -64,8 +66,10 @@ macro_rules! room_properties {
             pub fn config(&self) -> Map<String, Value> {
                 let defaults = Self::default();
                 let mut config = Map::new();
-                $(if self.$name != defaults.$name {
-                    config.insert(stringify!($name).to_owned(), Value::from(self.$name.clone()));
+                $(if self.$name != defaults.$name
+                    && let Ok(value) = serde_json::to_value(&self.$name)
+                {
+                    config.insert(stringify!($name).to_owned(), value);
                 })*
                 config
             }
@@ -116,14 +120,16 @@ macro_rules! room_properties {
 }
 
 /// Meeting-token properties from their table: [`TokenProperties`](super::TokenProperties)
-/// (every property optional, absent ones not serialized), `TOKEN_PROPERTY_NAMES`,
-/// `TOKEN_PROPERTIES` and (on the server) `checked()`.
+/// (every property optional, absent ones not serialized), on the server `TokenClaims` (the same
+/// properties under their JWT claim names, Daily's abbreviations, plus `iat`, `d` and `jti`),
+/// `TOKEN_PROPERTY_NAMES`, `TOKEN_PROPERTIES` and (on the server) `checked()`.
 ///
-/// A row: `/// doc` `name: T, Acts|Stored, check = f;`, `check` as for rooms.
+/// A row: `/// doc` `name: T, Acts|Stored, claim = c, check = f;`, `check` as for rooms; `c` is
+/// the claim's name in the token.
 macro_rules! token_properties {
     ($(
         $(#[doc = $doc:literal])*
-        $name:ident: $ty:ty, $effect:ident $(, check = $check:ident)?;
+        $name:ident: $ty:ty, $effect:ident, claim = $claim:ident $(, check = $check:ident)?;
     )*) => {
         /// A meeting token's properties, with Daily's long names.
         #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,9 +138,60 @@ macro_rules! token_properties {
         pub struct TokenProperties {
             $(
                 $(#[doc = $doc])*
-                #[serde(default, skip_serializing_if = "Option::is_none")]
+                #[serde(
+                    default,
+                    deserialize_with = "wire::option",
+                    skip_serializing_if = "Option::is_none"
+                )]
                 pub $name: Option<$ty>,
             )*
+        }
+
+        /// The claims of a meeting token: its properties under their short names (Daily's
+        /// abbreviations, which self-signed tokens use too), plus when and by whom it was issued.
+        #[cfg(feature = "ssr")]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        pub struct TokenClaims {
+            $(
+                #[doc = concat!("`", stringify!($name), "`.")]
+                #[serde(
+                    default,
+                    deserialize_with = "wire::option",
+                    skip_serializing_if = "Option::is_none"
+                )]
+                pub $claim: Option<$ty>,
+            )*
+            /// Issued at, unix seconds.
+            #[serde(
+                default,
+                deserialize_with = "wire::option",
+                skip_serializing_if = "Option::is_none"
+            )]
+            pub iat: Option<i64>,
+            /// The domain id of the deployment that issued it.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub d: Option<String>,
+            /// The token's id: what revocation records. Self-signed tokens may lack it.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub jti: Option<String>,
+        }
+
+        #[cfg(feature = "ssr")]
+        impl TokenClaims {
+            /// The claims carrying `properties` (no `iat`, `d` or `jti` yet).
+            pub fn carrying(properties: &TokenProperties) -> Self {
+                Self {
+                    $($claim: properties.$name.clone(),)*
+                    iat: None,
+                    d: None,
+                    jti: None,
+                }
+            }
+
+            /// The token's properties under their long names.
+            pub fn properties(&self) -> TokenProperties {
+                TokenProperties { $($name: self.$claim.clone(),)* }
+            }
         }
 
         #[cfg(feature = "ssr")]

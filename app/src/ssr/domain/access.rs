@@ -3,7 +3,7 @@
 
 use super::claims::{Claims, TokenRejection};
 use super::rooms::RoomRecord;
-use crate::model::{AccessLevel, CallErrorKind, Privacy};
+use crate::model::{AccessLevel, CallErrorKind, CallSettings, Privacy};
 
 /// What a visitor may do in a room.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,7 +96,9 @@ pub fn access(
     }
     let admin = claims.is_some_and(Claims::is_admin);
     let owner = claims.is_some_and(Claims::is_owner);
-    let must_knock = claims.is_some_and(|claims| claims.k == Some(true));
+    // As in Daily, a token's `knocking` applies only in a room with knocking.
+    let must_knock =
+        room.properties.enable_knocking && claims.is_some_and(|claims| claims.k == Some(true));
     let level = match (room.privacy, claims) {
         (Privacy::Public, _) => AccessLevel::Full,
         (Privacy::Private, Some(_)) if must_knock => AccessLevel::Lobby,
@@ -121,7 +123,8 @@ pub fn has_room_for_one_more(room: &RoomRecord, in_call: i64) -> Result<(), Refu
 
 /// When a session entering the call at `now` must be ejected, and with which error type: the
 /// earliest of the room's expiry (with `eject_at_room_exp`), the token's (with
-/// `eject_at_token_exp`) and the token's `eject_after_elapsed`.
+/// `eject_at_token_exp`) and `eject_after_elapsed` (the token's, or else the room's: as in
+/// Daily, the token's value wins).
 pub fn ejection_deadline(
     room: &RoomRecord,
     claims: Option<&Claims>,
@@ -133,17 +136,32 @@ pub fn ejection_deadline(
     {
         deadlines.push((exp, CallErrorKind::ExpRoom));
     }
-    if let Some(claims) = claims {
-        if claims.ejt == Some(true)
-            && let Some(exp) = claims.exp
-        {
-            deadlines.push((exp, CallErrorKind::ExpToken));
-        }
-        if let Some(after) = claims.eje {
-            deadlines.push((now + after, CallErrorKind::Ejected));
-        }
+    if let Some(claims) = claims
+        && claims.ejt == Some(true)
+        && let Some(exp) = claims.exp
+    {
+        deadlines.push((exp, CallErrorKind::ExpToken));
+    }
+    let after = claims
+        .and_then(|claims| claims.eje)
+        .or(room.properties.eject_after_elapsed);
+    if let Some(after) = after {
+        deadlines.push((now.saturating_add(after), CallErrorKind::Ejected));
     }
     deadlines.into_iter().min_by_key(|(at, _)| *at)
+}
+
+/// How the call page starts for a visitor of `room` holding `claims`: the room's display
+/// properties, each overridden by the token's where Daily's tokens have the same property.
+pub fn call_settings(room: &RoomRecord, claims: Option<&Claims>) -> CallSettings {
+    let room = &room.properties;
+    let token = |pick: fn(&Claims) -> Option<bool>| claims.and_then(pick);
+    CallSettings {
+        prejoin_ui: token(|c| c.epu).unwrap_or(room.enable_prejoin_ui),
+        start_video_off: token(|c| c.vo).or(room.start_video_off).unwrap_or(false),
+        start_audio_off: token(|c| c.ao).or(room.start_audio_off).unwrap_or(false),
+        people_ui: room.enable_people_ui.unwrap_or(true),
+    }
 }
 
 #[cfg(test)]
@@ -202,6 +220,7 @@ mod tests {
         let can_admin = claims(|c| {
             c.p = Some(Permissions {
                 can_admin: Some(CanAdmin::All(true)),
+                ..Permissions::default()
             });
         });
         let must_knock = claims(|c| c.k = Some(true));
@@ -263,10 +282,16 @@ mod tests {
                 full(true, false),
             ),
             (
-                "private, knocking token",
-                Some(&private),
+                "private + knocking, knocking token",
+                Some(&knocking),
                 Some(Ok(&must_knock)),
                 level(AccessLevel::Lobby),
+            ),
+            (
+                "private without knocking, knocking token (ignored, as in Daily)",
+                Some(&private),
+                Some(Ok(&must_knock)),
+                level(AccessLevel::Full),
             ),
             (
                 "public, knocking token",
@@ -393,5 +418,61 @@ mod tests {
             ejection_deadline(&expiring, Some(&elapsed), NOW),
             Some((NOW + 60, CallErrorKind::Ejected))
         );
+    }
+
+    #[test]
+    fn the_rooms_eject_after_elapsed_applies_unless_the_token_sets_its_own() {
+        let timed = room(Privacy::Public, |p| p.eject_after_elapsed = Some(120));
+        assert_eq!(
+            ejection_deadline(&timed, None, NOW),
+            Some((NOW + 120, CallErrorKind::Ejected))
+        );
+        let plain_token = claims(|c| c.r = Some("standup".into()));
+        assert_eq!(
+            ejection_deadline(&timed, Some(&plain_token), NOW),
+            Some((NOW + 120, CallErrorKind::Ejected))
+        );
+        let longer = claims(|c| c.eje = Some(600));
+        assert_eq!(
+            ejection_deadline(&timed, Some(&longer), NOW),
+            Some((NOW + 600, CallErrorKind::Ejected)),
+            "the token's value wins, even when it is longer"
+        );
+    }
+
+    #[test]
+    fn call_settings_take_the_rooms_values_and_the_tokens_where_daily_has_them() {
+        let plain = room(Privacy::Public, |_| {});
+        assert_eq!(call_settings(&plain, None), CallSettings::default());
+        let quiet = room(Privacy::Public, |p| {
+            p.enable_prejoin_ui = false;
+            p.start_video_off = Some(true);
+            p.start_audio_off = Some(true);
+            p.enable_people_ui = Some(false);
+        });
+        let expected = CallSettings {
+            prejoin_ui: false,
+            start_video_off: true,
+            start_audio_off: true,
+            people_ui: false,
+        };
+        assert_eq!(call_settings(&quiet, None), expected);
+        let silent_token = claims(|_| {});
+        assert_eq!(call_settings(&quiet, Some(&silent_token)), expected);
+        let overriding = claims(|c| {
+            c.epu = Some(true);
+            c.vo = Some(false);
+            c.ao = Some(false);
+        });
+        assert_eq!(
+            call_settings(&quiet, Some(&overriding)),
+            CallSettings {
+                people_ui: false,
+                ..CallSettings::default()
+            },
+            "the token wins; enable_people_ui is the room's alone"
+        );
+        let camera_off = claims(|c| c.vo = Some(true));
+        assert!(call_settings(&plain, Some(&camera_off)).start_video_off);
     }
 }

@@ -12,93 +12,18 @@ use crate::{
     ssr::secrets::sha256_hex,
 };
 
-/// The claims of a meeting token, with Daily's short names.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claims {
-    /// `room_name`: the one room this token opens; every room when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r: Option<String>,
-    /// `is_owner`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub o: Option<bool>,
-    /// `user_name`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub u: Option<String>,
-    /// `user_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ud: Option<String>,
-    /// Expiry, unix seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exp: Option<i64>,
-    /// Not before, unix seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<i64>,
-    /// Issued at, unix seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iat: Option<i64>,
-    /// The domain id of the deployment that issued it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub d: Option<String>,
-    /// `knocking`: the holder must knock.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub k: Option<bool>,
-    /// `eject_at_token_exp`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ejt: Option<bool>,
-    /// `eject_after_elapsed`, seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub eje: Option<i64>,
-    /// `permissions`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p: Option<Permissions>,
-    /// `lang`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lang: Option<String>,
-    /// `enable_prejoin_ui`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub epu: Option<bool>,
-    /// The token's id: what revocation records. Self-signed tokens may lack it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jti: Option<String>,
-}
+/// The claims of a meeting token, with Daily's short names: generated from the token property
+/// table ([`crate::model::properties`]), plus `iat`, `d` and `jti`.
+pub use crate::model::TokenClaims as Claims;
 
 impl Claims {
     /// The claims of a new token.
     pub fn issue(properties: &TokenProperties, domain_id: &str, iat: i64, jti: &str) -> Self {
         Self {
-            r: properties.room_name.clone(),
-            o: properties.is_owner,
-            u: properties.user_name.clone(),
-            ud: properties.user_id.clone(),
-            exp: properties.exp,
-            nbf: properties.nbf,
             iat: Some(iat),
             d: Some(domain_id.to_owned()),
-            k: properties.knocking,
-            ejt: properties.eject_at_token_exp,
-            eje: properties.eject_after_elapsed,
-            p: properties.permissions.clone(),
-            lang: properties.lang.clone(),
-            epu: properties.enable_prejoin_ui,
             jti: Some(jti.to_owned()),
-        }
-    }
-
-    /// The token's properties under their long names.
-    pub fn properties(&self) -> TokenProperties {
-        TokenProperties {
-            room_name: self.r.clone(),
-            is_owner: self.o,
-            user_name: self.u.clone(),
-            user_id: self.ud.clone(),
-            exp: self.exp,
-            nbf: self.nbf,
-            eject_at_token_exp: self.ejt,
-            eject_after_elapsed: self.eje,
-            knocking: self.k,
-            permissions: self.p.clone(),
-            lang: self.lang.clone(),
-            enable_prejoin_ui: self.epu,
+            ..Self::carrying(properties)
         }
     }
 
