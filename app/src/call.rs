@@ -552,6 +552,7 @@ mod tests {
             last_event_id: 0,
             position: None,
             message: None,
+            settings: Default::default(),
             room_access: None,
         }
     }

@@ -311,6 +311,10 @@ pub struct CallState {
     /// While waiting: the last message a host sent them (Knock's addition).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<HostMessage>,
+    /// How the call page starts and what it shows (the room's and the token's display
+    /// properties: prejoin page, camera and microphone at start, participant list).
+    #[serde(default)]
+    pub settings: super::CallSettings,
     /// For admins: who may come into the room now (Knock's addition).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub room_access: Option<super::RoomAccess>,

@@ -328,3 +328,35 @@ async fn a_tokens_knocking_applies_only_in_a_room_with_knocking() {
     assert_eq!(status, 200, "{state}");
     assert_eq!(state["phase"], "in_call", "{state}");
 }
+
+#[tokio::test]
+async fn the_page_gets_the_display_properties_of_the_room_and_the_token() {
+    let app = crate::helpers::spawn_app().await;
+    let api = app.api();
+    api.create_room(json!({
+        "name": "show",
+        "privacy": "public",
+        "properties": {"enable_prejoin_ui": false, "start_video_off": true, "enable_people_ui": false},
+    }))
+    .await;
+    let guest = app.person("show", None).await;
+    let settings = &guest.pre_auth().await["settings"];
+    assert_eq!(
+        settings,
+        &json!({"prejoin_ui": false, "start_video_off": true, "start_audio_off": false, "people_ui": false})
+    );
+    // The token's values win where Daily's tokens have the property.
+    let token = api
+        .token(json!({"room_name": "show", "start_audio_off": true, "start_video_off": false, "enable_prejoin_ui": true}))
+        .await;
+    let holder = app.person("show", Some(&token)).await;
+    let state = holder.pre_auth().await;
+    assert_eq!(
+        state["settings"],
+        json!({"prejoin_ui": true, "start_video_off": false, "start_audio_off": true, "people_ui": false}),
+        "{state}"
+    );
+    let (status, snapshot) = holder.call("load_room", &[]).await;
+    assert_eq!(status, 200, "{snapshot}");
+    assert_eq!(snapshot["state"]["settings"], state["settings"]);
+}

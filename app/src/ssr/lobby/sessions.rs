@@ -20,7 +20,7 @@ use crate::{
             sessions::{self as repo, NewSession, SessionRecord, Stored},
         },
         domain::{
-            access::{Access, Refusal},
+            access::{Access, Refusal, call_settings},
             claims::revocation_key,
             names::DisplayName,
             visits,
@@ -124,13 +124,15 @@ pub async fn call_state(state: &AppState, session: &SessionRecord) -> Result<Cal
             Some(refusal_detail(refusal)),
         ),
     };
-    let room_access = if admin {
-        rooms_repo::find_by_name(&state.db, &session.room)
-            .await?
-            .map(|room| RoomAccess::of(room.privacy, room.properties.enable_knocking))
-    } else {
-        None
-    };
+    let room = rooms_repo::find_by_name(&state.db, &session.room).await?;
+    let room_access = room
+        .as_ref()
+        .filter(|_| admin)
+        .map(|room| RoomAccess::of(room.privacy, room.properties.enable_knocking));
+    let settings = room
+        .as_ref()
+        .map(|room| call_settings(room, session.claims.as_ref()))
+        .unwrap_or_default();
     let (level, awaiting) = match session.phase {
         Phase::InCall => (AccessLevel::Full, None),
         Phase::Waiting => (
@@ -157,6 +159,7 @@ pub async fn call_state(state: &AppState, session: &SessionRecord) -> Result<Cal
         last_event_id,
         position,
         message,
+        settings,
         room_access,
     })
 }
@@ -293,6 +296,7 @@ pub async fn snapshot(
                 last_event_id: 0,
                 position: None,
                 message: None,
+                settings: Default::default(),
                 room_access: None,
             },
             participants: Vec::new(),
