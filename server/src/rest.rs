@@ -10,6 +10,7 @@ mod meetings;
 pub mod openapi;
 mod room_path;
 mod rooms;
+mod webhooks;
 
 use crate::limits::payload_too_large;
 use app::{error::AppError, ssr::state::AppState};
@@ -40,6 +41,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v1/presence", get(lobby::presence))
         .route("/v1/meetings", get(meetings::list))
         .route("/v1/meetings/{id}", get(meetings::get))
+        .route("/v1/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/v1/webhooks/{uuid}",
+            get(webhooks::get)
+                .post(webhooks::update)
+                .delete(webhooks::delete),
+        )
         .route(
             "/v1/meeting-tokens",
             axum::routing::post(meeting_tokens::create),

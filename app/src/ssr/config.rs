@@ -92,6 +92,9 @@ pub struct Config {
     pub header_read_timeout: std::time::Duration,
     /// How long a request but an event stream may take ([`REQUEST_TIMEOUT`]; tests shorten it).
     pub request_timeout: std::time::Duration,
+    /// The wait before a failed webhook delivery's first retry, doubled for each retry after it
+    /// ([`crate::ssr::webhooks::RETRY_BASE`]; tests shorten it).
+    pub webhook_retry_base: std::time::Duration,
 }
 
 /// The configured ICE servers. Their debug form lists only the URLs: TURN credentials never
@@ -333,6 +336,7 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("webhook_retry_base", &self.webhook_retry_base)
             .finish_non_exhaustive()
     }
 }
@@ -487,6 +491,7 @@ impl Config {
             trusted_proxies,
             header_read_timeout: HEADER_READ_TIMEOUT,
             request_timeout: REQUEST_TIMEOUT,
+            webhook_retry_base: super::webhooks::RETRY_BASE,
         })
     }
 

@@ -19,3 +19,4 @@ mod rest_errors;
 mod restart;
 mod rooms;
 mod visits;
+mod webhooks;
