@@ -40,10 +40,6 @@ use crate::{
 /// How long a receiver has to answer (connecting included) before the attempt has failed.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The wait before the first retry of a failed delivery, doubled for each retry after it,
-/// unless `Config::webhook_retry_base` says otherwise.
-pub const RETRY_BASE: Duration = Duration::from_secs(10);
-
 /// The longest wait between two attempts.
 pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(60 * 60);
 
@@ -713,7 +709,7 @@ mod tests {
             "at most an hour"
         );
         assert!(
-            RETRY_BASE <= Duration::from_secs(30),
+            crate::ssr::config::WEBHOOK_RETRY_BASE <= Duration::from_secs(30),
             "the first retry within 30 s"
         );
     }
