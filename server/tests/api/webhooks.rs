@@ -24,7 +24,7 @@ use base64::{
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{API_KEY, Api, EVENT_TIMEOUT, Person, Room, Server, assert_error};
+use crate::helpers::{API_KEY, Api, Database, EVENT_TIMEOUT, Person, Room, Server, assert_error};
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]
@@ -361,16 +361,8 @@ async fn a_receiver_answering_500_gets_the_retries_then_fails_and_after_reactiva
         .await;
     assert_eq!(types(&tried[..3]), ["meeting.started"; 3]);
     assert_eq!(distinct(&tried).len(), 1, "one event, retried");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let failed = loop {
-        let hook = room.api.get(&format!("/v1/webhooks/{uuid}")).await;
-        if hook["state"] == "FAILED" {
-            break hook;
-        }
-        assert!(Instant::now() < deadline, "FAILED after 3 failures: {hook}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert_eq!(failed["failedCount"], 3, "{failed}");
+    let hook = failed(&room.api, &uuid).await;
+    assert_eq!(hook["failedCount"], 3, "{hook}");
     // A failed webhook gets nothing more.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(
@@ -446,6 +438,65 @@ async fn an_exponential_webhook_tries_a_delivery_five_times_then_the_next_one_go
     assert_eq!(
         hook["state"], "ACTIVE",
         "exponential never fails the webhook: {hook}"
+    );
+}
+
+/// Waits until webhook `uuid` is `FAILED`; it, then.
+async fn failed(api: &Api, uuid: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let hook = api.get(&format!("/v1/webhooks/{uuid}")).await;
+        if hook["state"] == "FAILED" {
+            return hook;
+        }
+        assert!(Instant::now() < deadline, "FAILED after 3 failures: {hook}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn deliveries_done_with_are_pruned_after_a_day_and_pending_ones_stay() {
+    use app::ssr::{db::Db, maintenance::prune_webhook_deliveries_once, time::now_millis};
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    let room = Room::knocking_long_grace_with(short_retries).await;
+    let answering = Receiver::start().await;
+    let failing = Receiver::start().await;
+    create_webhook(&room.api, json!({"url": answering.url})).await;
+    let hook = create_webhook(&room.api, json!({"url": failing.url})).await;
+    failing.answer(500);
+    let (_ana, _ana_events) = room.owner_in_call("Ana").await;
+    answering
+        .until("both events", |events| distinct(events).len() >= 2)
+        .await;
+    failed(&room.api, hook["uuid"].as_str().expect("uuid")).await;
+
+    let db = Db::connect(&room.app.database_url)
+        .await
+        .expect("connect to the test server's database");
+    let now = now_millis();
+    assert_eq!(
+        prune_webhook_deliveries_once(&db, now)
+            .await
+            .expect("prune"),
+        0
+    );
+    // A day on, the two delivered are gone; the failed webhook's two still wait for it.
+    let pruned = prune_webhook_deliveries_once(&db, now + 2 * DAY_MS)
+        .await
+        .expect("prune");
+    assert_eq!(pruned, 2);
+    let mut database = Database::open_read_only(&room.app.database_url).await;
+    assert_eq!(
+        database
+            .count("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'")
+            .await,
+        2
+    );
+    assert_eq!(
+        database
+            .count("SELECT COUNT(*) FROM webhook_deliveries")
+            .await,
+        2
     );
 }
 
