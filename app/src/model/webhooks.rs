@@ -126,6 +126,15 @@ pub struct WebhookDelivery {
     pub created_at: String,
 }
 
+/// A webhook as the dashboard shows it: its state and its last deliveries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardWebhook {
+    /// The webhook.
+    pub webhook: Webhook,
+    /// Its last deliveries, newest first.
+    pub deliveries: Vec<WebhookDelivery>,
+}
+
 /// `null` and absent told apart: `Some(None)` is an explicit `null`.
 mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -24,7 +24,9 @@ use base64::{
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{API_KEY, Api, Database, EVENT_TIMEOUT, Person, Room, Server, assert_error};
+use crate::helpers::{
+    API_KEY, Api, Database, EVENT_TIMEOUT, Person, Room, Server, assert_error, client, send,
+};
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]
@@ -497,6 +499,64 @@ async fn deliveries_done_with_are_pruned_after_a_day_and_pending_ones_stay() {
             .count("SELECT COUNT(*) FROM webhook_deliveries")
             .await,
         2
+    );
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_each_webhooks_last_deliveries_and_reactivates_a_failed_one() {
+    let room = Room::knocking_long_grace_with(short_retries).await;
+    let receiver = Receiver::start().await;
+    let hook = create_webhook(&room.api, json!({"url": receiver.url})).await;
+    let uuid = hook["uuid"].as_str().expect("uuid").to_owned();
+    let browser = client();
+    let (status, body) = send(browser.post(room.app.url("/api/dashboard_webhooks"))).await;
+    assert_ne!(status, 200, "{body}");
+    assert_eq!(
+        body["error"], "authentication-error",
+        "not signed in: {body}"
+    );
+    let signed_in = browser
+        .post(room.app.url("/api/dashboard_sign_in"))
+        .form(&[("api_key", API_KEY)])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed_in.status(), 200);
+
+    receiver.answer(500);
+    let (_ana, _ana_events) = room.owner_in_call("Ana").await;
+    failed(&room.api, &uuid).await;
+    let (status, listed) = send(browser.post(room.app.url("/api/dashboard_webhooks"))).await;
+    assert_eq!(status, 200, "{listed}");
+    let shown = &listed[0];
+    assert_eq!(shown["webhook"]["uuid"], uuid.as_str(), "{listed}");
+    assert_eq!(shown["webhook"]["state"], "FAILED");
+    let deliveries = &shown["deliveries"];
+    assert_eq!(
+        deliveries[0]["eventType"], "participant.joined",
+        "{deliveries}"
+    );
+    assert_eq!(deliveries[0]["status"], "pending");
+    assert_eq!(deliveries[0]["attempts"], 0);
+    assert_eq!(deliveries[1]["eventType"], "meeting.started");
+    assert_eq!(deliveries[1]["attempts"], 3);
+    assert_eq!(deliveries[1]["lastStatus"], 500);
+
+    receiver.answer(200);
+    let (status, reactivated) = send(
+        browser
+            .post(room.app.url("/api/dashboard_reactivate_webhook"))
+            .form(&[("uuid", uuid.as_str())]),
+    )
+    .await;
+    assert_eq!(status, 200, "{reactivated}");
+    assert_eq!(reactivated["webhook"]["state"], "ACTIVE");
+    let events = receiver
+        .until("the backlog", |events| distinct(events).len() >= 2)
+        .await;
+    assert_eq!(
+        types(&distinct(&events)),
+        ["meeting.started", "participant.joined"]
     );
 }
 
