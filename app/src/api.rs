@@ -4,3 +4,4 @@ pub mod call;
 pub mod dashboard;
 pub mod deployment;
 pub mod media;
+pub mod webhooks;

@@ -7,6 +7,7 @@
 //! - [`signal`]: WebRTC signaling and ICE servers;
 //! - [`lobby`]: the REST API's presence, lobby and eject bodies;
 //! - [`meetings`]: meetings as the REST API lists them;
+//! - [`webhooks`]: webhooks and the event types they get;
 //! - [`dashboard`]: what the dashboard's server functions answer.
 //!
 //! Every type is re-exported here, so `crate::model::Room` names it wherever it lives.
@@ -19,6 +20,7 @@ pub mod properties;
 pub mod rooms;
 pub mod signal;
 pub mod tokens;
+pub mod webhooks;
 
 pub use call::*;
 pub use dashboard::*;
@@ -28,3 +30,4 @@ pub use properties::*;
 pub use rooms::*;
 pub use signal::*;
 pub use tokens::*;
+pub use webhooks::*;

@@ -21,3 +21,4 @@ pub mod state;
 pub mod time;
 pub mod tokens;
 pub mod validate;
+pub mod webhooks;

@@ -10,6 +10,7 @@ mod meetings;
 pub mod openapi;
 mod room_path;
 mod rooms;
+mod webhooks;
 
 use crate::limits::payload_too_large;
 use app::{error::AppError, ssr::state::AppState};
@@ -73,6 +74,13 @@ fn routes(state: AppState) -> Router {
         .route("/presence", get(lobby::presence))
         .route("/meetings", get(meetings::list))
         .route("/meetings/{id}", get(meetings::get))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/webhooks/{uuid}",
+            get(webhooks::get)
+                .post(webhooks::update)
+                .delete(webhooks::delete),
+        )
         .route(
             "/meeting-tokens",
             axum::routing::post(meeting_tokens::create),

@@ -31,6 +31,10 @@ pub const MIN_API_KEY_CHARS: usize = 32;
 pub const TURN_CREDENTIAL_LIFETIME: std::time::Duration =
     std::time::Duration::from_secs(24 * 60 * 60);
 
+/// The wait before a failed webhook delivery's first retry (Daily's contract: within 30 s),
+/// doubled for each retry after it.
+pub const WEBHOOK_RETRY_BASE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A secret that never prints itself, so it cannot reach a log by accident.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -92,6 +96,9 @@ pub struct Config {
     pub header_read_timeout: std::time::Duration,
     /// How long a request but an event stream may take ([`REQUEST_TIMEOUT`]; tests shorten it).
     pub request_timeout: std::time::Duration,
+    /// The wait before a failed webhook delivery's first retry, doubled for each retry after it
+    /// ([`WEBHOOK_RETRY_BASE`]; tests shorten it).
+    pub webhook_retry_base: std::time::Duration,
 }
 
 /// The configured ICE servers. Their debug form lists only the URLs: TURN credentials never
@@ -333,6 +340,7 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("webhook_retry_base", &self.webhook_retry_base)
             .finish_non_exhaustive()
     }
 }
@@ -487,6 +495,7 @@ impl Config {
             trusted_proxies,
             header_read_timeout: HEADER_READ_TIMEOUT,
             request_timeout: REQUEST_TIMEOUT,
+            webhook_retry_base: WEBHOOK_RETRY_BASE,
         })
     }
 

@@ -37,6 +37,7 @@ pub mod rooms;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;
+pub mod webhooks;
 
 use std::{fmt, str::FromStr, time::Duration};
 

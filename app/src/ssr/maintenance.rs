@@ -1,12 +1,13 @@
 //! Background work: ending the sessions whose presence ran out, ejecting participants whose
 //! time is up (or whose session's day is over), pruning the event log (signaling after minutes,
 //! everything else after a day) and what has ended (sessions, settled knocks, sign-ins,
-//! revocations of expired tokens), on the maintenance leader only.
+//! revocations of expired tokens, webhook deliveries done with), and delivering webhooks, on
+//! the maintenance leader only.
 
 use std::time::Duration;
 
 use super::{
-    db::{self, Db, dashboard, events, knocks, meetings, sessions, tokens},
+    db::{self, Db, dashboard, events, knocks, meetings, sessions, tokens, webhooks},
     lobby,
     state::AppState,
     time::now_millis,
@@ -93,11 +94,20 @@ pub async fn prune_records_once(db: &Db, key_id: &str, now: i64) -> Result<Prune
     })
 }
 
+/// Deletes the webhook deliveries delivered or given up more than
+/// `webhooks::DELIVERY_RETENTION` before `now` (unix milliseconds), in batches; how many.
+pub async fn prune_webhook_deliveries_once(db: &Db, now: i64) -> Result<u64, db::Error> {
+    let before = now - millis(super::webhooks::DELIVERY_RETENTION);
+    db.prune_in_batches(|tx, batch| Box::pin(webhooks::prune(tx, before, batch)))
+        .await
+}
+
 /// Starts the background tasks; they end with the runtime. Every server keeps its presence
 /// seat and forgets idle rate-limit entries; only the maintenance leader (one server at a time,
-/// see `db::presence`) ends departed sessions, ejects and prunes.
+/// see `db::presence`) ends departed sessions, ejects, prunes and delivers webhooks.
 pub fn start(state: &AppState) {
     state.presence.start(state.db.clone());
+    super::webhooks::start(state);
 
     let sweeper = state.clone();
     tokio::spawn(async move {
@@ -156,6 +166,11 @@ pub fn start(state: &AppState) {
                 Ok(pruned) if pruned == Pruned::default() => {}
                 Ok(pruned) => tracing::info!(?pruned, "pruned ended sessions and records"),
                 Err(error) => tracing::warn!(%error, "pruning ended sessions failed"),
+            }
+            match prune_webhook_deliveries_once(&pruner.db, now_millis()).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "pruned webhook deliveries"),
+                Err(error) => tracing::warn!(%error, "pruning webhook deliveries failed"),
             }
         }
     });

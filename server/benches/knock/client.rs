@@ -106,6 +106,32 @@ impl Api {
         }
     }
 
+    /// A webhook to `url`, subscribed to every event: its uuid.
+    pub async fn create_webhook(&self, url: &str) -> Result<String> {
+        let hook = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/webhooks",
+                Some(json!({"url": url})),
+            )
+            .await?;
+        match hook["uuid"].as_str() {
+            Some(uuid) => Ok(uuid.to_owned()),
+            None => fail(format!("no uuid in {hook}")),
+        }
+    }
+
+    /// Deletes webhook `uuid` (what it was still owed with it).
+    pub async fn delete_webhook(&self, uuid: &str) -> Result<()> {
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/v1/webhooks/{uuid}"),
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
     /// `GET path`: its JSON.
     pub async fn get(&self, path: &str) -> Result<Value> {
         self.call(reqwest::Method::GET, path, None).await

@@ -15,6 +15,7 @@
 //!   URL>`: a new database is created on that server for them (and dropped after)
 //! - g. the longest write stall while a large event log is pruned (`prune.rs`)
 //! - h. the server's RSS under a signaling flood (`flood.rs`)
+//! - i. the knock answer with a dead webhook receiver, beside none (`hooks.rs`)
 //!
 //! Performance goals that are missed are reported in the table; the exit status is non-zero
 //! only when something malfunctions (the server fails, a knock is lost, a check fails).
@@ -23,6 +24,7 @@
 mod bare;
 mod client;
 mod flood;
+mod hooks;
 mod latency;
 mod process;
 mod prune;
@@ -52,7 +54,7 @@ struct Args {
     postgres: Option<String>,
 }
 
-const USAGE: &str = "usage: knock --knock <release binary> --site <site dir> [--only abcdefgh] \
+const USAGE: &str = "usage: knock --knock <release binary> --site <site dir> [--only abcdefghi] \
                      [--postgres <PostgreSQL server URL>]";
 
 fn args() -> Result<Args> {
@@ -79,7 +81,7 @@ fn args() -> Result<Args> {
         (Some(knock), Some(site)) => Ok(Args {
             knock,
             site,
-            only: only.unwrap_or_else(|| "abcdefgh".to_owned()),
+            only: only.unwrap_or_else(|| "abcdefghi".to_owned()),
             postgres,
         }),
         _ => client::fail(USAGE),
@@ -166,7 +168,7 @@ async fn bench(args: &Args, files: u64) -> Result<Vec<Row>> {
         })
         .await;
     }
-    if "abcdeh".chars().any(wanted) {
+    if "abcdehi".chars().any(wanted) {
         rows.extend(on_sqlite(args, files, &wanted).await?);
     }
     if wanted('g') {
@@ -196,14 +198,14 @@ async fn bench(args: &Args, files: u64) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Figures a-e and h (the wasm's size apart): one server on a new SQLite file.
+/// Figures a-e, h and i (the wasm's size apart): one server on a new SQLite file.
 async fn on_sqlite(args: &Args, files: u64, wanted: &dyn Fn(char) -> bool) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     let mut knock = Knock::start(&args.knock, &args.site).await?;
     eprintln!("[bench] knock is pid {} at {}", knock.pid, knock.base_url);
     let api = Api::new(&knock.base_url, API_KEY)?;
     type Figure<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Row>>> + 'a>>;
-    let figures: [(char, &str, Figure); 6] = [
+    let figures: [(char, &str, Figure); 7] = [
         (
             'e',
             "e. prejoin render",
@@ -220,6 +222,11 @@ async fn on_sqlite(args: &Args, files: u64, wanted: &dyn Fn(char) -> bool) -> Re
             'h',
             "h. signaling flood",
             Box::pin(flood::run(&knock, &api)),
+        ),
+        (
+            'i',
+            "i. dead webhook receiver",
+            Box::pin(hooks::run(&knock, &api)),
         ),
         (
             'b',

@@ -6,7 +6,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{domain, lobby, meeting_tokens, meetings, rooms};
+use super::{domain, lobby, meeting_tokens, meetings, rooms, webhooks};
 
 /// The whole `/v1` API.
 #[derive(OpenApi)]
@@ -32,6 +32,11 @@ use super::{domain, lobby, meeting_tokens, meetings, rooms};
         lobby::eject,
         meetings::list,
         meetings::get,
+        webhooks::create,
+        webhooks::list,
+        webhooks::get,
+        webhooks::update,
+        webhooks::delete,
     ),
     modifiers(&BearerKey),
     security(("api_key" = [])),
@@ -42,6 +47,7 @@ use super::{domain, lobby, meeting_tokens, meetings, rooms};
         (name = "presence", description = "Who is in which call"),
         (name = "meetings", description = "Every meeting: who was in the call, who knocked and how it ended"),
         (name = "lobby", description = "Who is knocking; admit, deny, eject"),
+        (name = "webhooks", description = "Where Knock POSTs meeting, participant and lobby events, signed, in order per room"),
     )
 )]
 pub struct ApiDoc;

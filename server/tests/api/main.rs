@@ -20,3 +20,4 @@ mod rest_errors;
 mod restart;
 mod rooms;
 mod visits;
+mod webhooks;

@@ -17,6 +17,7 @@ use crate::ssr::{
     },
     events::Outbox,
     time::{now, now_millis},
+    webhooks,
 };
 use crate::{
     error::AppError,
@@ -125,6 +126,7 @@ pub(super) async fn settle_knock(
         decided_at: at,
     };
     meetings::knock_settled(tx, room, &settled).await?;
+    webhooks::knock_settled(tx, room, &knock, &settled).await?;
     Ok(Some(knock))
 }
 
@@ -239,6 +241,7 @@ pub(super) async fn apply(
             };
             knocks::insert(tx, &record, room).await?;
             sessions_repo::set_user_name(tx, &session.id, &knock.name).await?;
+            webhooks::knock_opened(tx, room, session, &record).await?;
         }
         (KnockChange::Rename, Some(knock)) => {
             knocks::rename(tx, &session.id, &knock.name, knock.note.as_deref()).await?;
@@ -292,8 +295,8 @@ pub(super) async fn apply(
             ),
         ));
     }
-    // The meeting's record: a meeting starts with the first one in the call and ends with the
-    // last one out.
+    // The meeting's record and its webhook events: a meeting starts with the first one in the
+    // call and ends with the last one out.
     if transition.to == Phase::InCall && transition.from != Phase::InCall {
         let participant = ParticipantRecord {
             participant_id: session.id.clone(),
@@ -302,9 +305,11 @@ pub(super) async fn apply(
             join_time: at,
             leave_time: None,
         };
-        meetings::joined(tx, room, &participant, at).await?;
+        let started = meetings::joined(tx, room, &participant, at).await?;
+        webhooks::call_entered(tx, room, &subject.participant, started, at).await?;
     } else if transition.from == Phase::InCall && transition.to != Phase::InCall {
-        meetings::left(tx, room, &session.id, at).await?;
+        let ended = meetings::left(tx, room, &session.id, at).await?;
+        webhooks::call_left(tx, room, &participant_of(session), ended, at).await?;
     }
     for effect in transition.effects {
         match effect {
