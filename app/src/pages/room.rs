@@ -302,9 +302,16 @@ fn InCall(call: CallClient, media: LocalMedia) -> impl IntoView {
             0
         }
     });
-    // Daily's `enable_people_ui`: the one switch for the `People` button and its panel. On
-    // until the room's snapshot carries the property.
-    let people_ui = Signal::stored(true);
+    // Daily's `enable_people_ui` (room property): the one switch for the `People` button and
+    // its panel. Admins keep it whatever the room says: the `Waiting room` lives there.
+    let people_ui = Signal::derive(move || {
+        call.model.with(|model| {
+            model
+                .state
+                .as_ref()
+                .is_none_or(|state| state.settings.people_ui || state.admin)
+        })
+    });
     let people_open = RwSignal::new(false);
     let panel_open = Signal::derive(move || people_ui.get() && people_open.get());
     let title = {
