@@ -9,7 +9,7 @@ use crate::{
 };
 
 #[cfg(feature = "ssr")]
-mod server {
+pub(crate) mod server {
     use crate::{
         error::AppError,
         ssr::cookies::cookie,

@@ -9,21 +9,7 @@ use crate::{error::AppError, model::DashboardWebhook};
 pub const LAST_DELIVERIES: i64 = 10;
 
 #[cfg(feature = "ssr")]
-async fn signed_in() -> Result<crate::ssr::state::AppState, AppError> {
-    use crate::ssr::{cookies::cookie, dashboard, state::AppState};
-    let state = expect_context::<AppState>();
-    let headers: axum::http::HeaderMap = leptos_axum::extract()
-        .await
-        .map_err(|error| AppError::internal("reading request headers", error))?;
-    let secret = cookie(&headers, &dashboard::cookie_name(&state.config))?;
-    if dashboard::signed_in(&state, secret.as_deref()).await? {
-        Ok(state)
-    } else {
-        Err(AppError::Authentication(
-            "Sign in with the API key first.".into(),
-        ))
-    }
-}
+use super::dashboard::server::signed_in;
 
 /// Every webhook, oldest first, with its last deliveries (newest first).
 #[server(endpoint = "dashboard_webhooks")]
