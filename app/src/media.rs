@@ -36,6 +36,10 @@ pub struct LocalMedia {
     pub tracks: RwSignal<u32>,
     /// Whether the devices were asked for yet.
     started: StoredValue<bool>,
+    /// Which devices [`Self::start`] asks for: (camera, microphone). Daily's `start_video_off`
+    /// and `start_audio_off` leave one out; its toggle still turns it on.
+    #[cfg(feature = "hydrate")]
+    start_with: StoredValue<(bool, bool)>,
     #[cfg(feature = "hydrate")]
     stream: StoredValue<Option<web_sys::MediaStream>, LocalStorage>,
     #[cfg(feature = "hydrate")]
@@ -49,8 +53,17 @@ impl Default for LocalMedia {
 }
 
 impl LocalMedia {
-    /// Nothing started yet (the camera starts with [`Self::start`]).
+    /// Nothing started yet (the camera and microphone start with [`Self::start`]).
     pub fn new() -> Self {
+        Self::starting_with(true, true)
+    }
+
+    /// Nothing started yet; [`Self::start`] will ask for the camera only if `video` and for
+    /// the microphone only if `audio` (the call starts with the others off: not captured, not
+    /// sent, their toggles showing off).
+    pub fn starting_with(video: bool, audio: bool) -> Self {
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (video, audio);
         Self {
             video: RwSignal::new(false),
             audio: RwSignal::new(false),
@@ -60,21 +73,27 @@ impl LocalMedia {
             tracks: RwSignal::new(0),
             started: StoredValue::new(false),
             #[cfg(feature = "hydrate")]
+            start_with: StoredValue::new((video, audio)),
+            #[cfg(feature = "hydrate")]
             stream: StoredValue::new_local(None),
             #[cfg(feature = "hydrate")]
             meter: StoredValue::new_local(None),
         }
     }
 
-    /// Asks for the camera and microphone once (the preview, and what the call will send). A
-    /// visitor who refuses or has no devices is told so in [`Self::notice`] and can still join.
+    /// Asks for the camera and microphone once (the preview, and what the call will send),
+    /// leaving out what the call starts without (see [`Self::starting_with`]). A visitor who
+    /// refuses or has no devices is told so in [`Self::notice`] and can still join.
     pub fn start(&self) {
         if self.started.get_value() {
             return;
         }
         self.started.set_value(true);
         #[cfg(feature = "hydrate")]
-        devices::start(*self);
+        {
+            let (video, audio) = self.start_with.get_value();
+            devices::start(*self, video, audio);
+        }
     }
 
     /// Turns the camera off (the device is released) or back on.

@@ -111,21 +111,28 @@ fn refresh(media: LocalMedia, stream: &MediaStream) {
         .update(|version| *version = version.wrapping_add(1));
 }
 
-pub fn start(media: LocalMedia) {
+/// Asks for the camera (`video`) and the microphone (`audio`); what is not asked for stays off
+/// until its toggle turns it on.
+pub fn start(media: LocalMedia, video: bool, audio: bool) {
+    if !video && !audio {
+        return;
+    }
     media.starting.set(true);
     spawn_local(async move {
-        match capture(true, true).await {
+        match capture(video, audio).await {
             Ok(stream) => {
                 media.notice.set(None);
                 adopt(media, &stream);
             }
-            Err(both) => {
+            Err(error) => {
                 // One of the two may still work (no camera on a desktop, a blocked microphone).
                 let mut any = false;
-                for (video, audio) in [(true, false), (false, true)] {
-                    if let Ok(stream) = capture(video, audio).await {
-                        adopt(media, &stream);
-                        any = true;
+                if video && audio {
+                    for (video, audio) in [(true, false), (false, true)] {
+                        if let Ok(stream) = capture(video, audio).await {
+                            adopt(media, &stream);
+                            any = true;
+                        }
                     }
                 }
                 let missing = if any {
@@ -133,7 +140,7 @@ pub fn start(media: LocalMedia) {
                 } else {
                     ""
                 };
-                let notice = format!("{missing} {}", sentence(&both));
+                let notice = format!("{missing} {}", sentence(&error));
                 media.notice.set(Some(notice.trim().to_owned()));
             }
         }
