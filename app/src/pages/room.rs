@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use self::direct::{DirectEntry, DirectJoin, direct_entry};
 use super::action_error;
 use crate::{
     api::call::{Cancel, Join, Leave, RequestAccess, load_room},
@@ -19,6 +20,8 @@ use crate::{
     media::{LocalMedia, RemoteMedia},
     model::{AccessLevel, CallErrorDetail, CallErrorKind, CallState, Phase},
 };
+
+mod direct;
 
 /// The room page.
 #[component]
@@ -59,6 +62,8 @@ pub fn RoomPage() -> impl IntoView {
 enum Screen {
     Loading,
     Prejoin(AccessLevel, Option<String>),
+    /// The prejoin page is off (`enable_prejoin_ui: false`): straight in, or the name only.
+    Direct(DirectEntry),
     Waiting(Option<String>),
     InCall,
     Denied,
@@ -88,9 +93,10 @@ fn screen_of(model: &CallModel) -> Screen {
             kind: CallErrorKind::Ejected,
             msg: "You were removed from the call.".into(),
         }),
-        Phase::Prejoin | Phase::Left => {
-            Screen::Prejoin(state.access.access.level, state.user_name.clone())
-        }
+        Phase::Prejoin | Phase::Left => match direct_entry(state) {
+            Some(entry) => Screen::Direct(entry),
+            None => Screen::Prejoin(state.access.access.level, state.user_name.clone()),
+        },
     }
 }
 
@@ -98,7 +104,13 @@ fn screen_of(model: &CallModel) -> Screen {
 /// microphone live here, so what the prejoin page started carries into the call.
 #[component]
 fn Room(call: CallClient) -> impl IntoView {
-    let media = LocalMedia::new();
+    // Daily's `start_video_off` / `start_audio_off` (room, or the token's): what the camera and
+    // microphone start as, on the prejoin page and in the call alike.
+    let settings = call
+        .model
+        .with_untracked(|model| model.state.as_ref().map(|state| state.settings))
+        .unwrap_or_default();
+    let media = LocalMedia::starting_with(!settings.start_video_off, !settings.start_audio_off);
     let screen = Memo::new(move |_| call.model.with(screen_of));
     let view_of = move || {
         let screen = screen.get();
@@ -112,6 +124,7 @@ fn Room(call: CallClient) -> impl IntoView {
             Screen::InCall => view! { <InCall call media/> }.into_any(),
             Screen::Waiting(_) => view! { <Waiting call state media/> }.into_any(),
             Screen::Prejoin(..) => view! { <Prejoin call state media/> }.into_any(),
+            Screen::Direct(entry) => view! { <DirectJoin call entry/> }.into_any(),
             Screen::Denied => {
                 // Turned away: the camera and microphone are released.
                 media.stop();

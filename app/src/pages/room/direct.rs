@@ -1,0 +1,195 @@
+//! Entering without the prejoin page (Daily's `enable_prejoin_ui: false`).
+//!
+//! A visitor with full access is not shown `Ready to join?`: with a name (the token's
+//! `user_name`), the page joins by itself as soon as it runs in the browser; without one, it
+//! asks for the name only (`Your name` and `Join`, no camera preview). Without JavaScript the
+//! same form is the way in, with the name filled in. A visitor who must knock keeps the
+//! prejoin page (the knock form), as Daily keeps its knock UI; one who left the call is offered
+//! the form again rather than re-entering by themselves.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::follow;
+use crate::{
+    api::call::Join,
+    call::CallClient,
+    model::{AccessLevel, CallState, Phase},
+    pages::action_error,
+};
+
+/// What the room page shows instead of the prejoin page, when it skips it.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct DirectEntry {
+    /// The name to join under, when the session has one (its token's `user_name`).
+    pub name: Option<String>,
+    /// Join at once, without a click (a first visit, not a return after leaving).
+    pub at_once: bool,
+}
+
+/// Whether `state` skips the prejoin page, and how it enters instead; `None` keeps the
+/// prejoin page (it is on, or the visitor must knock or cannot come in).
+pub(super) fn direct_entry(state: &CallState) -> Option<DirectEntry> {
+    if state.settings.prejoin_ui || state.access.access.level != AccessLevel::Full {
+        return None;
+    }
+    let name = state
+        .user_name
+        .clone()
+        .filter(|name| !name.trim().is_empty());
+    match state.phase {
+        Phase::Prejoin => Some(DirectEntry {
+            at_once: name.is_some(),
+            name,
+        }),
+        Phase::Left => Some(DirectEntry {
+            name,
+            at_once: false,
+        }),
+        _ => None,
+    }
+}
+
+/// The name form that stands in for the prejoin page; joins by itself when `entry` says so.
+#[component]
+pub(super) fn DirectJoin(call: CallClient, entry: DirectEntry) -> impl IntoView {
+    let room = call.room();
+    let join = ServerAction::<Join>::new();
+    follow(call, join);
+    let error = action_error(join);
+    let pending = move || join.pending().get();
+    #[cfg(feature = "hydrate")]
+    if entry.at_once
+        && let Some(name) = entry.name.clone()
+    {
+        let room = room.clone();
+        // Once, after hydration: a failure (a name the server refuses) leaves the form to fix it.
+        Effect::new(move |done: Option<()>| {
+            if done.is_none() {
+                join.dispatch(Join {
+                    room: room.clone(),
+                    name: name.clone(),
+                });
+            }
+        });
+    }
+    let lead = match (&entry.name, entry.at_once) {
+        (Some(name), true) => format!("Joining as {name}…"),
+        (_, false) if entry.name.is_some() => "You left the call.".to_owned(),
+        _ => "Enter your name to join the call.".to_owned(),
+    };
+    view! {
+        <Title text=format!("{room} · Knock")/>
+        <main class="page narrow card">
+            <h1 class="room-name">{room.clone()}</h1>
+            <p>{lead}</p>
+            <ActionForm action=join>
+                <input type="hidden" name="room" value=room.clone()/>
+                <label for="name">"Your name"</label>
+                <input
+                    id="name"
+                    name="name"
+                    type="text"
+                    required
+                    maxlength="64"
+                    autocomplete="name"
+                    value=entry.name.clone().unwrap_or_default()
+                    aria-describedby="join-error"
+                />
+                <button type="submit" disabled=pending>"Join"</button>
+            </ActionForm>
+            <p id="join-error" class="error" role="alert">{error}</p>
+        </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccessState, CallSettings, Level};
+
+    fn state(phase: Phase, level: AccessLevel, name: Option<&str>, prejoin_ui: bool) -> CallState {
+        CallState {
+            room: "standup".into(),
+            session_id: "s".into(),
+            access: AccessState {
+                access: Level { level },
+                awaiting_access: None,
+            },
+            phase,
+            admin: false,
+            owner: false,
+            user_name: name.map(Into::into),
+            host_present: false,
+            refusal: None,
+            last_event_id: 0,
+            position: None,
+            message: None,
+            settings: CallSettings {
+                prejoin_ui,
+                ..CallSettings::default()
+            },
+            room_access: None,
+        }
+    }
+
+    #[test]
+    fn full_access_with_a_name_joins_at_once_when_the_prejoin_page_is_off() {
+        let named = state(Phase::Prejoin, AccessLevel::Full, Some("Ana"), false);
+        assert_eq!(
+            direct_entry(&named),
+            Some(DirectEntry {
+                name: Some("Ana".into()),
+                at_once: true
+            })
+        );
+    }
+
+    #[test]
+    fn without_a_name_only_the_name_is_asked_for() {
+        for name in [None, Some("  ")] {
+            let nameless = state(Phase::Prejoin, AccessLevel::Full, name, false);
+            assert_eq!(
+                direct_entry(&nameless),
+                Some(DirectEntry {
+                    name: None,
+                    at_once: false
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn knockers_and_the_refused_keep_the_prejoin_page() {
+        for level in [AccessLevel::Lobby, AccessLevel::None] {
+            let knocker = state(Phase::Prejoin, level, Some("Ben"), false);
+            assert_eq!(direct_entry(&knocker), None, "{level:?}");
+        }
+    }
+
+    #[test]
+    fn the_prejoin_page_stays_when_it_is_on() {
+        let shown = state(Phase::Prejoin, AccessLevel::Full, Some("Ana"), true);
+        assert_eq!(direct_entry(&shown), None);
+    }
+
+    #[test]
+    fn someone_who_left_is_offered_the_form_rather_than_rejoining_by_themselves() {
+        let left = state(Phase::Left, AccessLevel::Full, Some("Ana"), false);
+        assert_eq!(
+            direct_entry(&left),
+            Some(DirectEntry {
+                name: Some("Ana".into()),
+                at_once: false
+            })
+        );
+    }
+
+    #[test]
+    fn only_the_prejoin_phases_are_replaced() {
+        for phase in [Phase::Waiting, Phase::InCall, Phase::Denied, Phase::Ejected] {
+            let other = state(phase, AccessLevel::Full, Some("Ana"), false);
+            assert_eq!(direct_entry(&other), None, "{phase:?}");
+        }
+    }
+}
