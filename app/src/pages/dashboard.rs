@@ -1,17 +1,20 @@
-//! `/dashboard`: sign in with the API key, then rooms (with live counts) and meeting tokens.
-//! Every form is a real form, so the page works before hydration; once hydrated, the counts
-//! refresh by themselves.
+//! `/dashboard`: sign in with the API key, then rooms (with live counts), meeting tokens, and
+//! webhooks with their state and last deliveries. Every form is a real form, so the page works
+//! before hydration; once hydrated, the counts and the webhooks refresh by themselves.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::action_error;
 use crate::{
-    api::dashboard::{
-        DashboardCreateToken, DashboardDeleteRoom, DashboardRevokeToken, DashboardSaveRoom,
-        DashboardSignIn, DashboardSignOut, dashboard_rooms,
+    api::{
+        dashboard::{
+            DashboardCreateToken, DashboardDeleteRoom, DashboardRevokeToken, DashboardSaveRoom,
+            DashboardSignIn, DashboardSignOut, dashboard_rooms,
+        },
+        webhooks::{DashboardReactivateWebhook, dashboard_webhooks},
     },
-    model::{DashboardRoom, Privacy},
+    model::{DashboardRoom, DashboardWebhook, Privacy, WebhookDelivery},
 };
 
 /// The dashboard page.
@@ -44,6 +47,7 @@ pub fn DashboardPage() -> impl IntoView {
                                     </ActionForm>
                                 </div>
                                 <Rooms rows/>
+                                <Webhooks/>
                             }
                             .into_any()
                         }
@@ -362,4 +366,226 @@ fn copy(text: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = text;
+}
+
+/// The `Webhooks` section: every webhook (made through `/v1/webhooks`) with its state and last
+/// deliveries, and `Re-activate` for a failed one.
+#[component]
+fn Webhooks() -> impl IntoView {
+    let reactivate = ServerAction::<DashboardReactivateWebhook>::new();
+    let first = Resource::new(|| (), |_| dashboard_webhooks());
+    let hooks = RwSignal::new(Vec::<DashboardWebhook>::new());
+    keep_webhooks_fresh(hooks, move || reactivate.version().get());
+    let error = action_error(reactivate);
+    view! {
+        <section class="card webhooks" aria-labelledby="webhooks-heading">
+            <h2 id="webhooks-heading">"Webhooks"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match first.await {
+                        Ok(listed) => {
+                            hooks.set(listed);
+                            view! { <WebhookList hooks reactivate/> }.into_any()
+                        }
+                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }
+                            .into_any(),
+                    }
+                })}
+            </Transition>
+            <p class="error" role="alert">{error}</p>
+        </section>
+    }
+}
+
+/// Reloads the webhooks into `hooks` after every action and every few seconds.
+fn keep_webhooks_fresh(
+    hooks: RwSignal<Vec<DashboardWebhook>>,
+    versions: impl Fn() -> usize + 'static,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        let reload = move || {
+            leptos::task::spawn_local(async move {
+                if let Ok(listed) = dashboard_webhooks().await {
+                    hooks.set(listed);
+                }
+            });
+        };
+        Effect::new(move |previous: Option<usize>| {
+            let now = versions();
+            if previous.is_some() {
+                reload();
+            }
+            now
+        });
+        if let Ok(handle) = set_interval_with_handle(reload, std::time::Duration::from_secs(3)) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (hooks, versions);
+}
+
+#[component]
+fn WebhookList(
+    hooks: RwSignal<Vec<DashboardWebhook>>,
+    reactivate: ServerAction<DashboardReactivateWebhook>,
+) -> impl IntoView {
+    view! {
+        <Show when=move || hooks.with(Vec::is_empty)>
+            <p>"No webhooks yet. They are created through the REST API (" <code>"POST /v1/webhooks"</code> ")."</p>
+        </Show>
+        // Keyed by everything shown, so a refresh rebuilds only a webhook that changed.
+        <For
+            each=move || hooks.get()
+            key=|hook| format!("{hook:?}")
+            children=move |hook| view! { <WebhookEntry hook reactivate/> }
+        />
+    }
+}
+
+/// One webhook: what it is, its state, and its last deliveries.
+#[component]
+fn WebhookEntry(
+    hook: DashboardWebhook,
+    reactivate: ServerAction<DashboardReactivateWebhook>,
+) -> impl IntoView {
+    let DashboardWebhook {
+        webhook,
+        deliveries,
+    } = hook;
+    let failed = webhook.state == "FAILED";
+    let events = if webhook.event_types.is_empty() {
+        "all".to_owned()
+    } else {
+        webhook.event_types.join(", ")
+    };
+    let last_pushed = webhook
+        .last_moment_pushed
+        .as_deref()
+        .map_or_else(|| "never".to_owned(), time_of);
+    let empty = deliveries.is_empty();
+    let uuid = webhook.uuid.clone();
+    view! {
+        <section class="webhook" aria-label=format!("Webhook {}", webhook.url) data-webhook=webhook.uuid.clone()>
+            <dl>
+                <dt>"URL"</dt>
+                <dd class="url">{webhook.url.clone()}</dd>
+                <dt>"Events"</dt>
+                <dd>{events}</dd>
+                <dt>"State"</dt>
+                <dd data-testid="webhook-state" class:failed=failed>{webhook.state.clone()}</dd>
+                <dt>"Retries"</dt>
+                <dd>{webhook.retry_type.clone()}</dd>
+                <dt>"Failed attempts in a row"</dt>
+                <dd>{webhook.failed_count}</dd>
+                <dt>"Last delivered"</dt>
+                <dd>{last_pushed}</dd>
+            </dl>
+            {failed.then(move || view! {
+                <ActionForm action=reactivate>
+                    <input type="hidden" name="uuid" value=uuid/>
+                    <p class="hint">"Nothing is sent while it has failed. Re-activating tests the URL first."</p>
+                    <button type="submit">"Re-activate"</button>
+                </ActionForm>
+            })}
+            {if empty {
+                view! { <p>"No deliveries yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="deliveries">
+                        <caption>"Last deliveries"</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Time (UTC)"</th>
+                                <th scope="col">"Event"</th>
+                                <th scope="col">"Room"</th>
+                                <th scope="col">"Result"</th>
+                                <th scope="col">"Attempts"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {deliveries.into_iter().map(|delivery| view! {
+                                <tr data-event=delivery.event_id.clone()>
+                                    <td data-label="Time">{time_of(&delivery.created_at)}</td>
+                                    <td data-label="Event">{delivery.event_type.clone()}</td>
+                                    <td data-label="Room">{delivery.room.clone()}</td>
+                                    <td data-label="Result">{result_of(&delivery)}</td>
+                                    <td data-label="Attempts">{delivery.attempts}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+                .into_any()
+            }}
+        </section>
+    }
+}
+
+/// An ISO 8601 time as `YYYY-MM-DD HH:MM:SS`.
+fn time_of(iso: &str) -> String {
+    iso.get(..19).unwrap_or(iso).replace('T', " ")
+}
+
+/// A delivery's outcome in words: delivered, failed for good, or still being retried, with the
+/// receiver's last status or why it gave none.
+fn result_of(delivery: &WebhookDelivery) -> String {
+    let answer = match (delivery.last_status, &delivery.last_error) {
+        (Some(status), _) => format!(" (HTTP {status})"),
+        (None, Some(error)) => format!(" ({error})"),
+        (None, None) => String::new(),
+    };
+    match delivery.status.as_str() {
+        "delivered" => format!("Delivered{answer}"),
+        "failed" => format!("Failed{answer}"),
+        _ if delivery.attempts == 0 => "Pending".to_owned(),
+        _ => format!("Retrying{answer}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(
+        status: &str,
+        attempts: i64,
+        code: Option<i64>,
+        error: Option<&str>,
+    ) -> WebhookDelivery {
+        WebhookDelivery {
+            event_id: "e".into(),
+            event_type: "participant.joined".into(),
+            room: "standup".into(),
+            status: status.into(),
+            attempts,
+            last_status: code,
+            last_error: error.map(Into::into),
+            created_at: "2026-11-30T23:59:01.250Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_delivery_reads_as_its_outcome_with_the_receivers_answer() {
+        assert_eq!(
+            result_of(&delivery("delivered", 1, Some(200), None)),
+            "Delivered (HTTP 200)"
+        );
+        assert_eq!(result_of(&delivery("pending", 0, None, None)), "Pending");
+        assert_eq!(
+            result_of(&delivery("pending", 2, Some(500), None)),
+            "Retrying (HTTP 500)"
+        );
+        assert_eq!(
+            result_of(&delivery("failed", 5, None, Some("timed out"))),
+            "Failed (timed out)"
+        );
+    }
+
+    #[test]
+    fn times_show_to_the_second() {
+        assert_eq!(time_of("2026-11-30T23:59:01.250Z"), "2026-11-30 23:59:01");
+        assert_eq!(time_of("short"), "short");
+    }
 }
