@@ -510,7 +510,7 @@ fn WebhookEntry(
                                     <td data-label="Time">{time_of(&delivery.created_at)}</td>
                                     <td data-label="Event">{delivery.event_type.clone()}</td>
                                     <td data-label="Room">{delivery.room.clone()}</td>
-                                    <td data-label="Result">{result_of(&delivery)}</td>
+                                    <td data-label="Result">{result_of(&delivery, failed)}</td>
                                     <td data-label="Attempts">{delivery.attempts}</td>
                                 </tr>
                             }).collect_view()}
@@ -528,9 +528,9 @@ fn time_of(iso: &str) -> String {
     iso.get(..19).unwrap_or(iso).replace('T', " ")
 }
 
-/// A delivery's outcome in words: delivered, failed for good, or still being retried, with the
-/// receiver's last status or why it gave none.
-fn result_of(delivery: &WebhookDelivery) -> String {
+/// A delivery's outcome in words: delivered, failed for good, still being retried, or on hold
+/// while its webhook has failed (`held`), with the receiver's last status or why it gave none.
+fn result_of(delivery: &WebhookDelivery, held: bool) -> String {
     let answer = match (delivery.last_status, &delivery.last_error) {
         (Some(status), _) => format!(" (HTTP {status})"),
         (None, Some(error)) => format!(" ({error})"),
@@ -539,6 +539,7 @@ fn result_of(delivery: &WebhookDelivery) -> String {
     match delivery.status.as_str() {
         "delivered" => format!("Delivered{answer}"),
         "failed" => format!("Failed{answer}"),
+        _ if held => format!("On hold{answer}"),
         _ if delivery.attempts == 0 => "Pending".to_owned(),
         _ => format!("Retrying{answer}"),
     }
@@ -569,17 +570,37 @@ mod tests {
     #[test]
     fn a_delivery_reads_as_its_outcome_with_the_receivers_answer() {
         assert_eq!(
-            result_of(&delivery("delivered", 1, Some(200), None)),
+            result_of(&delivery("delivered", 1, Some(200), None), false),
             "Delivered (HTTP 200)"
         );
-        assert_eq!(result_of(&delivery("pending", 0, None, None)), "Pending");
         assert_eq!(
-            result_of(&delivery("pending", 2, Some(500), None)),
+            result_of(&delivery("pending", 0, None, None), false),
+            "Pending"
+        );
+        assert_eq!(
+            result_of(&delivery("pending", 2, Some(500), None), false),
             "Retrying (HTTP 500)"
         );
         assert_eq!(
-            result_of(&delivery("failed", 5, None, Some("timed out"))),
+            result_of(&delivery("failed", 5, None, Some("timed out")), false),
             "Failed (timed out)"
+        );
+    }
+
+    #[test]
+    fn what_a_failed_webhook_still_owes_is_on_hold() {
+        let held = true;
+        assert_eq!(
+            result_of(&delivery("pending", 3, Some(500), None), held),
+            "On hold (HTTP 500)"
+        );
+        assert_eq!(
+            result_of(&delivery("pending", 0, None, None), held),
+            "On hold"
+        );
+        assert_eq!(
+            result_of(&delivery("delivered", 1, Some(200), None), held),
+            "Delivered (HTTP 200)"
         );
     }
 
