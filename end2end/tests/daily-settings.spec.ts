@@ -4,6 +4,7 @@
 // `start_audio_off` (room, or the token's, which wins) start the call with the camera or the
 // microphone off: nothing of it is sent until its toggle turns it on.
 // Chromium runs with its fake camera and microphone (a moving test pattern and a beep).
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { fakeMediaLaunchOptions } from '../playwright.config';
 import {
@@ -82,9 +83,12 @@ test('with the prejoin page off, a named owner lands in the call and a guest is 
 
   // A guest without a name: only the name is asked for, no camera preview.
   const ben = await openRoom(browser, room);
+  await expect(ben.page.getByRole('heading', { name: 'Join the call' })).toBeVisible();
   await expect(ben.page.getByRole('textbox', { name: 'Your name' })).toBeVisible();
   await expect(ben.page.getByRole('heading', { name: 'Ready to join?' })).toHaveCount(0);
   await expect(ben.page.getByRole('region', { name: 'Your camera' })).toHaveCount(0);
+  const { violations } = await new AxeBuilder({ page: ben.page }).analyze();
+  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
   await ben.page.getByRole('textbox', { name: 'Your name' }).fill('Ben');
   await ben.page.getByRole('button', { name: 'Join', exact: true }).click();
   await expectInCall(ben.page, room, 'Ben');
@@ -92,6 +96,7 @@ test('with the prejoin page off, a named owner lands in the call and a guest is 
 
   // Leaving does not walk straight back in: the name form is offered again.
   await ana.page.getByRole('button', { name: 'Leave', exact: true }).click();
+  await expect(ana.page.getByRole('heading', { name: 'You left the call' })).toBeVisible();
   await expect(ana.page.getByRole('button', { name: 'Join', exact: true })).toBeVisible();
   await expect(ana.page.getByRole('textbox', { name: 'Your name' })).toHaveValue('Ana');
   await ana.page.waitForTimeout(1_000);

@@ -73,15 +73,16 @@ pub(super) fn DirectJoin(call: CallClient, entry: DirectEntry) -> impl IntoView 
             }
         });
     }
-    let lead = match (&entry.name, entry.at_once) {
-        (Some(name), true) => format!("Joining as {name}…"),
-        (_, false) if entry.name.is_some() => "You left the call.".to_owned(),
-        _ => "Enter your name to join the call.".to_owned(),
+    let (heading, lead) = match (&entry.name, entry.at_once) {
+        (Some(name), true) => ("Joining the call…", format!("You join as {name}.")),
+        (Some(_), false) => ("You left the call", "Join again when you like.".to_owned()),
+        (None, _) => ("Join the call", "Enter your name to join.".to_owned()),
     };
     view! {
         <Title text=format!("{room} · Knock")/>
         <main class="page narrow card">
-            <h1 class="room-name">{room.clone()}</h1>
+            <p class="room-name">{room.clone()}</p>
+            <h1>{heading}</h1>
             <p>{lead}</p>
             <ActionForm action=join>
                 <input type="hidden" name="room" value=room.clone()/>
