@@ -3,7 +3,8 @@
 // the alert and the waiting room; a message reaches only the guest it is for, or everyone
 // waiting; each guest knows their place in line, live; `Deny and block` turns a guest away for
 // good (a reload changes nothing).
-import { expect, test } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
 import {
   anyKnockText,
   closeAll,
@@ -20,6 +21,15 @@ import {
 } from './support';
 
 test.describe.configure({ timeout: 90_000 });
+
+/** axe-core finds no serious or critical violation on the page as it is. */
+async function expectAccessible(page: Page, state: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const serious = violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id}: ${violation.help} at ${violation.nodes.map((node) => node.target.join(' '))}`);
+  expect(serious, `axe on ${state}`).toEqual([]);
+}
 
 test('notes, messages and places in line reach only whom they are for', async ({ browser }) => {
   const room = await createRoom();
@@ -58,10 +68,12 @@ test('notes, messages and places in line reach only whom they are for', async ({
   await waitingRoom.getByRole('button', { name: 'Message Ben' }).click();
   const textbox = waitingRoom.getByRole('textbox', { name: 'Message' });
   await expect(textbox).toBeFocused();
+  await expectAccessible(ana.page, 'the waiting room with a composer open');
   await textbox.fill('Two minutes, please');
   await textbox.press('Enter');
   await expect(hostMessage(ben.page)).toContainText('Two minutes, please');
   await expect(hostMessage(ben.page)).toContainText('From Ana');
+  await expectAccessible(ben.page, 'the waiting page with a message');
   await expect(waitingRoom.getByRole('textbox', { name: 'Message' })).toHaveCount(0);
   await expect(waitingRoom.getByRole('status')).toHaveText('Message sent to Ben.');
   await expect(waitingRoom.getByRole('button', { name: 'Message Ben' })).toBeFocused();
@@ -126,6 +138,7 @@ test('Deny and block turns a guest away for good, without Knock again', async ({
     await expect(ben.page.getByRole('button', { name: 'Ask to join' })).toHaveCount(0);
   };
   await blocked();
+  await expectAccessible(ben.page, 'denied and blocked');
   // Coming back changes nothing.
   await ben.page.reload();
   await blocked();
