@@ -100,6 +100,10 @@ impl CallModel {
             state.host_present = fresh.host_present;
             state.admin = fresh.admin;
             state.owner = fresh.owner;
+            // The lobby's own part: a page that entered the lobby by an event learns its place
+            // in line and any message only from here.
+            state.position = fresh.position;
+            state.message = fresh.message;
         }
         let newer: Vec<CallEvent> = self
             .recent
@@ -115,6 +119,8 @@ impl CallModel {
                         | CallEvent::WaitingParticipantAdded { .. }
                         | CallEvent::WaitingParticipantUpdated { .. }
                         | CallEvent::WaitingParticipantRemoved { .. }
+                        | CallEvent::LobbyPosition { .. }
+                        | CallEvent::LobbyMessage { .. }
                 )
             })
             .collect();
@@ -436,6 +442,16 @@ impl CallClient {
             .collect();
         ops::update_waiting_participants(self.room(), updates).await
     }
+
+    /// `Message <name>` (`to`: their id) or `Message everyone waiting` (`to`: `None`), admins
+    /// in the call only: the message shows on the waiting page of those it reached (their ids).
+    pub async fn message_lobby(
+        &self,
+        to: Option<&str>,
+        text: &str,
+    ) -> Result<Vec<String>, AppError> {
+        ops::message_lobby(self.room(), to.map(str::to_owned), text.to_owned()).await
+    }
 }
 
 #[cfg(feature = "hydrate")]
@@ -449,7 +465,7 @@ mod stream {
     use super::CallClient;
     use crate::model::CallEvent;
 
-    const EVENTS: [&str; 9] = [
+    const EVENTS: [&str; 12] = [
         "access-state-updated",
         "waiting-participant-added",
         "waiting-participant-updated",
@@ -458,6 +474,9 @@ mod stream {
         "participant-left",
         "participant-updated",
         "signal",
+        "room-access-updated",
+        "lobby-message",
+        "lobby-position",
         "error",
     ];
 
@@ -643,6 +662,43 @@ mod tests {
             waiting: Vec::new(),
         });
         assert_eq!(model.participants, [guest("cy", true)]);
+    }
+
+    #[test]
+    fn a_snapshot_brings_the_place_in_line_and_the_message_unless_events_are_newer() {
+        let mut model = CallModel::default();
+        // The knock's answer was lost (the page changed screen on the event first).
+        model.set_state(state(Phase::Waiting, AccessLevel::Lobby));
+        let mut snapshot = state(Phase::Waiting, AccessLevel::Lobby);
+        snapshot.position = Some(2);
+        snapshot.last_event_id = 5;
+        model.install_snapshot(RoomSnapshot {
+            state: snapshot.clone(),
+            participants: Vec::new(),
+            waiting: Vec::new(),
+        });
+        assert_eq!(model.state.as_ref().and_then(|s| s.position), Some(2));
+
+        // Someone ahead was let in (id 6) before a snapshot read at id 5 arrived.
+        model.apply_numbered(7, CallEvent::LobbyPosition { position: 1 });
+        let message = crate::model::HostMessage {
+            text: "Soon".into(),
+            from: "Ana".into(),
+        };
+        model.apply_numbered(
+            8,
+            CallEvent::LobbyMessage {
+                message: message.clone(),
+            },
+        );
+        model.install_snapshot(RoomSnapshot {
+            state: snapshot,
+            participants: Vec::new(),
+            waiting: Vec::new(),
+        });
+        let state = model.state.as_ref().expect("a state");
+        assert_eq!(state.position, Some(1));
+        assert_eq!(state.message, Some(message));
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub mod components;
 pub mod error;
 pub mod media;
 pub mod model;
+#[cfg(feature = "hydrate")]
+pub mod notify;
 pub mod pages;
 
 #[cfg(feature = "ssr")]

@@ -1,9 +1,23 @@
 // Takes the README's screenshots at a laptop's size and a phone's: prejoin, waiting, the admin
-// alert over the call, the people panel with its waiting room, denied, a call of two, and the
-// dashboard.
-import { expect, test } from '@playwright/test';
+// alert over the call (with the knock's note), the people panel with its waiting room, the
+// waiting page with a host's message, denied, a call of two, and the dashboard.
+import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
-import { api, base, createToken, hydrated, joinAs, knockAs, knockAlert, openRoom, sizes } from '../tests/support';
+import {
+  api,
+  base,
+  createToken,
+  hostMessage,
+  hydrated,
+  joinAs,
+  knockAs,
+  knockAlert,
+  knockWithNote,
+  openRoom,
+  sizes,
+} from '../tests/support';
+
+const waitingRoom = (page: Page) => page.getByRole('region', { name: 'Waiting room' });
 
 const shot = (name: string, size: string) =>
   path.join(__dirname, '..', '..', 'docs', 'screenshots', `${name}-${size}.png`);
@@ -24,7 +38,7 @@ for (const [size, viewport] of Object.entries(sizes)) {
     const preview = ben.page.getByLabel('Your camera preview');
     await expect.poll(() => preview.evaluate((video: HTMLVideoElement) => video.videoWidth)).toBeGreaterThan(0);
     await ben.page.screenshot({ path: shot('prejoin', size) });
-    await knockAs(ben.page, 'Ben');
+    await knockWithNote(ben.page, 'Ben', 'From the design team, about the launch');
     const waitingPreview = ben.page.getByLabel('Your camera preview');
     await expect.poll(() => waitingPreview.evaluate((video: HTMLVideoElement) => video.videoWidth)).toBeGreaterThan(0);
     await ben.page.waitForTimeout(500);
@@ -42,12 +56,18 @@ for (const [size, viewport] of Object.entries(sizes)) {
     await owner.page.waitForTimeout(500);
     await owner.page.screenshot({ path: shot('waiting-room', size) });
 
-    const waitingRoom = owner.page.getByRole('region', { name: 'Waiting room' });
-    await waitingRoom.getByRole('group', { name: 'Decide for Cy' }).getByRole('button', { name: 'Deny' }).click();
+    await waitingRoom(owner.page).getByRole('button', { name: 'Message Ben' }).click();
+    await waitingRoom(owner.page).getByRole('textbox', { name: 'Message' }).fill('Two minutes, we are finishing the last item.');
+    await waitingRoom(owner.page).getByRole('button', { name: 'Send' }).click();
+    await expect(hostMessage(ben.page)).toBeVisible();
+    await ben.page.waitForTimeout(500);
+    await ben.page.screenshot({ path: shot('waiting-message', size) });
+
+    await waitingRoom(owner.page).getByRole('group', { name: 'Decide for Cy' }).getByRole('button', { name: 'Deny' }).click();
     await expect(cy.page.getByRole('heading', { name: 'Request denied' })).toBeVisible();
     await cy.page.screenshot({ path: shot('denied', size) });
 
-    await waitingRoom.getByRole('group', { name: 'Decide for Ben' }).getByRole('button', { name: 'Allow', exact: true }).click();
+    await waitingRoom(owner.page).getByRole('group', { name: 'Decide for Ben' }).getByRole('button', { name: 'Allow', exact: true }).click();
     await owner.page.getByRole('button', { name: 'Close people panel' }).click();
     const benVideo = owner.page.locator('figure.tile:not([data-you]) video');
     await expect.poll(() => benVideo.evaluate((video: HTMLVideoElement) => video.videoWidth), { timeout: 30_000 }).toBeGreaterThan(0);

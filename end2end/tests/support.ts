@@ -246,3 +246,19 @@ export const sizes = {
 export async function closeAll(...people: Person[]): Promise<void> {
   for (const person of people) await person.context.close();
 }
+
+/** Fills the name and `Note for the host`, clicks `Ask to join`, and waits in the lobby. */
+export async function knockWithNote(page: Page, name: string, note: string): Promise<void> {
+  await expectPrejoin(page, 'Ask to join');
+  await page.getByRole('textbox', { name: 'Your name' }).fill(name);
+  await page.getByRole('textbox', { name: 'Note for the host' }).fill(note);
+  await page.getByRole('button', { name: 'Ask to join', exact: true }).click();
+  await expectWaiting(page);
+}
+
+/** The waiting page's place in line, "You're number <n> in line". */
+export const placeInLine = (page: Page, n: number) =>
+  page.getByText(`You're number ${n} in line`, { exact: true });
+
+/** The waiting page's `Message from the host` region. */
+export const hostMessage = (page: Page) => page.getByRole('region', { name: 'Message from the host' });

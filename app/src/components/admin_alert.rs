@@ -1,7 +1,9 @@
 //! The knock alert for admins: `<name> would like to join the call` with `Allow` / `Deny`, or
 //! `<N> people would like to join the call` with `View all` opening the people panel at its
 //! `Waiting room`. An overlay: it never moves the call's layout. Announced to screen readers,
-//! and focus moves to it when it appears, so a keyboard reaches `Allow` with one Tab.
+//! and focus moves to it when it appears, so a keyboard reaches `Allow` with one Tab. A knock
+//! note shows under the name. While the admin's tab is hidden, a knock also raises a system
+//! notification, once the admin has allowed them from `Enable notifications`.
 
 use leptos::prelude::*;
 
@@ -29,6 +31,7 @@ pub fn AdminAlert(call: CallClient, people_open: RwSignal<bool>) -> impl IntoVie
         })
     });
     chime_on_knock(call);
+    notify_when_hidden(call);
     // Focus follows the alert when it appears, or when it is rebuilt with another shape while
     // focus was inside it (a rebuilt alert would otherwise leave focus on the page itself).
     // When the last knock is decided from the alert, focus goes to the tray's `People`, which
@@ -61,10 +64,13 @@ pub fn AdminAlert(call: CallClient, people_open: RwSignal<bool>) -> impl IntoVie
                         };
                         view! {
                             <section id="admin-alert" class="admin-alert" aria-label="Knock" tabindex="-1">
-                                <p class="alert-text">
-                                    <span class="name">{knock.name.clone()}</span>
-                                    " would like to join the call"
-                                </p>
+                                <div class="alert-who">
+                                    <p class="alert-text">
+                                        <span class="name">{knock.name.clone()}</span>
+                                        " would like to join the call"
+                                    </p>
+                                    {knock.note.clone().map(|note| view! { <p class="knock-note">{note}</p> })}
+                                </div>
                                 <Decide call knock/>
                             </section>
                         }
@@ -90,8 +96,98 @@ pub fn AdminAlert(call: CallClient, people_open: RwSignal<bool>) -> impl IntoVie
                 }
             }}
         </div>
+        <NotificationsOffer/>
     }
 }
+
+/// `Enable notifications`: offered to admins whose browser has the Notification API and has
+/// not yet been asked (the permission is asked for only from this click, never on load). Not
+/// offered when the browser has no such API, or the permission was already granted (knocks
+/// will notify) or refused (only the browser's settings can change that, so asking again does
+/// nothing). `Not now` puts it away for this visit.
+#[component]
+fn NotificationsOffer() -> impl IntoView {
+    // Only the browser knows: rendered hidden on the server and shown once hydrated.
+    let offered = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| offered.set(crate::notify::can_ask()));
+    let put_away = move || {
+        offered.set(false);
+        // The offer leaves the page: focus goes to the tray's `People` rather than nowhere.
+        focus("people-button");
+    };
+    let enable = move |_| {
+        put_away();
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(crate::notify::request_permission());
+    };
+    view! {
+        <section
+            class="notify-offer"
+            aria-labelledby="notify-offer-text"
+            hidden=move || !offered.get()
+        >
+            <p id="notify-offer-text">"Get a notification when someone knocks while this tab is in the background."</p>
+            <div class="notify-actions">
+                <button type="button" class="small" on:click=enable>"Enable notifications"</button>
+                <button type="button" class="secondary small" on:click=move |_| put_away()>"Not now"</button>
+            </div>
+        </section>
+    }
+}
+
+/// While the tab is hidden, a new knock raises a system notification (when allowed); clicking
+/// it brings the tab back, where the alert waits. One notification per room at a time: a newer
+/// knock replaces the older one's.
+fn notify_when_hidden(call: CallClient) {
+    let ids = Memo::new(move |_| {
+        call.model.with(|model| {
+            model
+                .waiting
+                .iter()
+                .map(|knock| knock.id.clone())
+                .collect::<Vec<_>>()
+        })
+    });
+    Effect::new(move |previous: Option<Vec<String>>| {
+        let now = ids.get();
+        if let Some(previous) = previous {
+            let newest = call.model.with_untracked(|model| {
+                model
+                    .waiting
+                    .iter()
+                    .rev()
+                    .find(|knock| !previous.contains(&knock.id))
+                    .cloned()
+                    .map(|knock| (knock, model.waiting.len()))
+            });
+            if let Some((knock, count)) = newest {
+                let title = match count {
+                    1 => format!("{} would like to join the call", knock.name),
+                    count => format!("{count} people would like to join the call"),
+                };
+                let body = match (&knock.note, count) {
+                    (Some(note), 1) => note.clone(),
+                    (Some(note), _) => format!("{}: {note}", knock.name),
+                    (None, 1) => format!("Knock · {}", call.room()),
+                    (None, _) => format!("{} knocked · {}", knock.name, call.room()),
+                };
+                notify(&title, &body, &format!("knock-{}", call.room()));
+            }
+        }
+        now
+    });
+}
+
+#[cfg(feature = "hydrate")]
+fn notify(title: &str, body: &str, tag: &str) {
+    if crate::notify::tab_hidden() {
+        crate::notify::show(title, body, tag);
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn notify(_title: &str, _body: &str, _tag: &str) {}
 
 /// Who decided on the last knock ("Ana allowed Ben"), for the other admins; a polite live
 /// region in the call's top bar, where it stays out of the way.

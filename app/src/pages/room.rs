@@ -128,7 +128,15 @@ fn Room(call: CallClient) -> impl IntoView {
             Screen::Denied => {
                 // Turned away: the camera and microphone are released.
                 media.stop();
-                view! { <Denied room=state.room.clone()/> }.into_any()
+                let blocked = call
+                    .model
+                    .with_untracked(|model| model.error.as_ref().is_some_and(is_blocked));
+                view! { <Denied room=state.room.clone() blocked/> }.into_any()
+            }
+            // Denied and blocked, then back (a reload): still the denial, still no way back.
+            Screen::Refused(detail) if is_blocked(&detail) => {
+                media.stop();
+                view! { <Denied room=state.room.clone() blocked=true/> }.into_any()
             }
             Screen::Refused(detail) => {
                 media.stop();
@@ -204,6 +212,20 @@ fn Prejoin(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
             />
         }
     };
+    let note_field = move || {
+        view! {
+            <label for="note">"Note for the host"</label>
+            <input
+                id="note"
+                name="note"
+                type="text"
+                maxlength="200"
+                autocomplete="off"
+                aria-describedby="note-hint prejoin-error"
+            />
+            <p id="note-hint" class="hint">"Optional: who you are or why you are joining (at most 200 characters)."</p>
+        }
+    };
     let form = if state.access.access.level == AccessLevel::Full {
         view! {
             <ActionForm action=join>
@@ -216,6 +238,7 @@ fn Prejoin(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
         view! {
             <ActionForm action=knock>
                 {fields()}
+                {note_field()}
                 <p class="hint">"This room is private: a host will be asked to let you in."</p>
                 <button type="submit" disabled=pending>"Ask to join"</button>
             </ActionForm>
@@ -235,7 +258,9 @@ fn Prejoin(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
     .into_any()
 }
 
-/// `Waiting to be let in`, with `Cancel request` (and your own preview: nobody else sees it).
+/// `Waiting to be let in`, with the place in line ("You're number N in line"), the last
+/// `Message from the host` (a landmark and a live region), `Cancel request`, and your own
+/// preview (nobody else sees it).
 #[component]
 fn Waiting(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoView {
     let cancel = ServerAction::<Cancel>::new();
@@ -244,6 +269,14 @@ fn Waiting(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
         call.model
             .with(|model| model.state.as_ref().is_some_and(|state| state.host_present))
     };
+    let position = move || {
+        call.model
+            .with(|model| model.state.as_ref().and_then(|state| state.position))
+    };
+    let message = move || {
+        call.model
+            .with(|model| model.state.as_ref().and_then(|state| state.message.clone()))
+    };
     watch_for_host(call);
     view! {
         <Title text=format!("Waiting · {} · Knock", state.room)/>
@@ -251,9 +284,21 @@ fn Waiting(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
             <p class="room-name">{state.room.clone()}</p>
             <h1>"Waiting to be let in"</h1>
             <p>"You asked to join as " <strong>{state.user_name.clone()}</strong> ". A host will let you in shortly."</p>
+            {move || position().map(|n| view! { <p class="position">{format!("You're number {n} in line")}</p> })}
             <Show when=move || !host_present()>
                 <p class="notice">"No host is here yet. Your request stays open until one arrives."</p>
             </Show>
+            <section
+                class="host-message"
+                role="region"
+                aria-labelledby="host-message-heading"
+                aria-live="polite"
+                hidden=move || message().is_none()
+            >
+                <h2 id="host-message-heading">"Message from the host"</h2>
+                <p class="message-text">{move || message().map(|message| message.text)}</p>
+                <p class="message-from">{move || message().map(|message| format!("From {}", message.from))}</p>
+            </section>
             <CameraPreview media name=Signal::derive(String::new)/>
             <ActionForm action=cancel>
                 <input type="hidden" name="room" value=state.room.clone()/>
@@ -406,16 +451,30 @@ fn connect_media(call: CallClient, media: LocalMedia, remote: RemoteMedia) {
     let _ = (call, media, remote);
 }
 
-/// `Request denied`, with `Knock again`.
+/// What the server tells someone denied and blocked (`Deny and block`), in the denial and
+/// whenever they come back: the one sign, in the protocol, that knocking again is closed.
+const BLOCKED: &str = "You can't ask to join this call again.";
+
+/// Whether `detail` says the session was denied and blocked.
+fn is_blocked(detail: &CallErrorDetail) -> bool {
+    detail.kind == CallErrorKind::NotAllowed && detail.msg == BLOCKED
+}
+
+/// `Request denied`, with `Knock again`; when `blocked`, with the sentence that says they
+/// can't ask again, and no way to.
 #[component]
-fn Denied(room: String) -> impl IntoView {
+fn Denied(room: String, blocked: bool) -> impl IntoView {
+    let back = (!blocked).then(|| {
+        // A full page load: coming back to the room is a fresh visit to its prejoin page.
+        view! { <a class="button" href=format!("/{room}") rel="external">"Knock again"</a> }
+    });
     view! {
         <Title text=format!("Request denied · {room} · Knock")/>
         <main class="page narrow card" role="alert">
             <h1>"Request denied"</h1>
             <p>"The host denied your request to join this call."</p>
-            // A full page load: coming back to the room is a fresh visit to its prejoin page.
-            <a class="button" href=format!("/{room}") rel="external">"Knock again"</a>
+            {blocked.then(|| view! { <p>{BLOCKED}</p> })}
+            {back}
         </main>
     }
 }
@@ -452,5 +511,25 @@ fn Refused(detail: CallErrorDetail) -> impl IntoView {
             <p>{sentence}</p>
             <p class="detail">{detail.msg}</p>
         </main>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+    use crate::ssr::domain::access::Refusal;
+
+    #[test]
+    fn the_page_recognises_the_servers_sentence_for_a_blocked_knocker() {
+        let detail = CallErrorDetail {
+            kind: CallErrorKind::NotAllowed,
+            msg: Refusal::Blocked.to_string(),
+        };
+        assert!(is_blocked(&detail));
+        let denied = CallErrorDetail {
+            kind: CallErrorKind::NotAllowed,
+            msg: "Join request rejected".into(),
+        };
+        assert!(!is_blocked(&denied));
     }
 }
