@@ -1,6 +1,7 @@
 // Moderation from the call: admins send a participant back to the lobby (and let them in
 // again), remove one (with or without a ban) and switch the room between `Anyone with the
 // link`, `Knock to join` and `Locked`; a participant who is no admin sees none of it.
+import AxeBuilder from '@axe-core/playwright';
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { fakeMediaLaunchOptions } from '../playwright.config';
 import {
@@ -57,6 +58,15 @@ async function remove(page: Page, name: string, ban: boolean): Promise<void> {
   await closePeople(page);
 }
 
+/** axe finds no serious or critical violation on the page as it is. */
+async function expectAccessible(page: Page, state: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const serious = violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id}: ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+  expect(serious, `axe on ${state}`).toEqual([]);
+}
+
 /** Chooses `option` in `Room access` on `page` (its people panel open). */
 async function chooseAccess(page: Page, option: string): Promise<void> {
   const radio = roomAccess(page).getByRole('radio', { name: option, exact: true });
@@ -110,6 +120,7 @@ test('admins move a guest to the lobby and back, remove him for good, and lock t
   await removeBen.focus();
   await ana.page.keyboard.press('Enter');
   await expect(ana.page.getByRole('checkbox', { name: 'Also ban from this room' })).toBeFocused();
+  await expectAccessible(ana.page, 'the people panel with a removal to confirm');
   await ana.page.keyboard.press('Escape');
   await expect(ana.page.getByRole('group', { name: 'Remove Ben from the call?' })).toBeHidden();
   await expect(removeBen).toBeFocused();
@@ -134,6 +145,7 @@ test('admins move a guest to the lobby and back, remove him for good, and lock t
   await remove(ana.page, 'Ben', true);
   await expect(ben.page.getByRole('heading', { name: 'You were removed from the call' })).toBeVisible();
   await expect(ben.page.getByText("You can't join this call again.")).toBeVisible();
+  await expectAccessible(ben.page, 'removed from the call');
   await expect(tileOf(cy.page, 'Ben')).toHaveCount(0);
   await ben.page.goto(`${base()}/${room}`);
   await hydrated(ben.page);
