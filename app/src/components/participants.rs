@@ -111,10 +111,12 @@ fn Moderate(call: CallClient, participant: Participant) -> impl IntoView {
             <ActionForm action=send>
                 <input type="hidden" name="room" value=room/>
                 <input type="hidden" name="id" value=id/>
-                <button type="submit" class="small secondary">
-                    "Send"
-                    <span class="sr-only">" " {name}</span>
-                    " to the lobby"
+                <button
+                    type="submit"
+                    class="small secondary"
+                    aria-label=format!("Send {name} to the lobby")
+                >
+                    "Send to the lobby"
                 </button>
             </ActionForm>
         }
@@ -146,10 +148,10 @@ fn Moderate(call: CallClient, participant: Participant) -> impl IntoView {
                 node_ref=opener
                 aria-expanded=move || confirming.get().to_string()
                 aria-controls=confirm_id.clone()
+                aria-label=format!("Remove {name}")
                 on:click=open
             >
                 "Remove"
-                <span class="sr-only">" " {name.clone()}</span>
             </button>
             {send_form}
             <div
@@ -160,7 +162,8 @@ fn Moderate(call: CallClient, participant: Participant) -> impl IntoView {
                 hidden=move || !confirming.get()
                 on:keydown=on_key
             >
-                <p>"Remove " <strong>{name.clone()}</strong> " from the call?"</p>
+                // One text node: the name alone appears once in the list, as the participant's.
+                <p>{format!("Remove {name} from the call?")}</p>
                 {remove_form}
             </div>
             <p class="error" role="alert">{error}</p>
