@@ -19,7 +19,7 @@ use crate::{
     error::AppError,
     model::{
         AccessLevel, CallErrorDetail, CallErrorKind, CallEvent, CallState, Decisions, Participant,
-        Phase, Resolution, RoomSnapshot, SignalMessage, WaitingParticipant,
+        Phase, Resolution, RoomAccess, RoomSnapshot, SignalMessage, WaitingParticipant,
     },
 };
 
@@ -451,6 +451,122 @@ impl CallClient {
         text: &str,
     ) -> Result<Vec<String>, AppError> {
         ops::message_lobby(self.room(), to.map(str::to_owned), text.to_owned()).await
+    }
+}
+
+// Moderation from the call (admins in it): remove a participant, send one back to the lobby,
+// switch who may come into the room. The server refuses anyone else.
+impl CallClient {
+    /// `Remove <name>`: ejects participant `id` from the call; with `ban` they may not come
+    /// back while the room exists. They are told with an `ejected` error.
+    pub async fn remove_participant(&self, id: &str, ban: bool) -> Result<(), AppError> {
+        ops::remove_participant(self.room(), id.to_owned(), Some(ban)).await
+    }
+
+    /// `Send <name> to the lobby`: participant `id` leaves the call and waits again like a
+    /// knocker; any admin may let them back in.
+    pub async fn send_to_lobby(&self, id: &str) -> Result<(), AppError> {
+        ops::send_to_lobby(self.room(), id.to_owned()).await
+    }
+
+    /// The `Room access` group: who may come into the room from now on (the room's privacy and
+    /// knocking, as `POST /v1/rooms/{name}` sets them). Every admin in the call hears
+    /// `room-access-updated`; this client takes the answer at once.
+    pub async fn set_room_access(&self, access: RoomAccess) -> Result<RoomAccess, AppError> {
+        let result = ops::set_room_access(self.room(), access.as_str().to_owned()).await;
+        if let Ok(access) = result {
+            self.model.update(|model| {
+                model.apply(CallEvent::RoomAccessUpdated {
+                    access,
+                    by: String::new(),
+                })
+            });
+        }
+        result
+    }
+
+    /// Who may come into the room now, as an admin knows it (`None` for everyone else).
+    pub fn room_access(&self) -> Option<RoomAccess> {
+        self.model
+            .with(|model| model.state.as_ref().and_then(|state| state.room_access))
+    }
+}
+
+#[cfg(test)]
+mod moderation_tests {
+    use super::*;
+    use crate::model::{AccessState, Level};
+
+    fn in_call(admin: bool) -> CallState {
+        CallState {
+            room: "r".into(),
+            session_id: "s".into(),
+            access: AccessState {
+                access: Level {
+                    level: AccessLevel::Full,
+                },
+                awaiting_access: None,
+            },
+            phase: Phase::InCall,
+            admin,
+            owner: admin,
+            user_name: Some("Ana".into()),
+            host_present: true,
+            refusal: None,
+            last_event_id: 0,
+            position: None,
+            message: None,
+            settings: Default::default(),
+            room_access: admin.then_some(RoomAccess::Knocking),
+        }
+    }
+
+    #[test]
+    fn another_admins_room_access_change_reaches_an_admin_and_nobody_else() {
+        let mut admin = CallModel::default();
+        admin.set_state(in_call(true));
+        let mut guest = CallModel::default();
+        guest.set_state(in_call(false));
+        for model in [&mut admin, &mut guest] {
+            model.apply(CallEvent::RoomAccessUpdated {
+                access: RoomAccess::Locked,
+                by: "Cleo".into(),
+            });
+        }
+        let access = |model: &CallModel| model.state.as_ref().and_then(|s| s.room_access);
+        assert_eq!(access(&admin), Some(RoomAccess::Locked));
+        assert_eq!(access(&guest), None);
+    }
+
+    #[test]
+    fn a_participant_sent_to_the_lobby_waits_again_and_a_removed_one_is_ejected() {
+        let mut model = CallModel::default();
+        model.set_state(in_call(false));
+        model.apply(CallEvent::AccessStateUpdated {
+            access: Level {
+                level: AccessLevel::Lobby,
+            },
+            awaiting_access: Some(Level {
+                level: AccessLevel::Full,
+            }),
+        });
+        assert_eq!(model.phase(), Some(Phase::Waiting));
+        model.apply(CallEvent::AccessStateUpdated {
+            access: Level {
+                level: AccessLevel::Full,
+            },
+            awaiting_access: None,
+        });
+        assert_eq!(model.phase(), Some(Phase::InCall));
+        model.apply(CallEvent::error(
+            CallErrorKind::Ejected,
+            "You were removed from the call.",
+        ));
+        assert_eq!(model.phase(), Some(Phase::Ejected));
+        assert_eq!(
+            model.error.as_ref().map(|error| error.kind),
+            Some(CallErrorKind::Ejected)
+        );
     }
 }
 

@@ -4,6 +4,7 @@ pub mod admin_alert;
 pub mod media;
 pub mod participants;
 pub mod people;
+pub mod room_access;
 pub mod tray;
 pub mod waiting_room;
 

@@ -1,10 +1,13 @@
-//! The people panel: `Participants` and, for admins while someone knocks, the `Waiting room`.
+//! The people panel: `Participants` and, for admins, the `Room access` group and (while someone
+//! knocks) the `Waiting room`.
 //! A side panel beside the video on wide screens, a sheet over it on phones; opened from the
 //! tray's `People` or the alert's `View all`, closed with its close button or Escape.
 
 use leptos::prelude::*;
 
-use super::{focus, participants::ParticipantList, waiting_room::WaitingRoom};
+use super::{
+    focus, participants::ParticipantList, room_access::RoomAccessChoice, waiting_room::WaitingRoom,
+};
 use crate::call::CallClient;
 
 /// The panel: shown while `open` (`state`, the tray's and the alert's, gated by the room's
@@ -60,6 +63,7 @@ pub fn PeoplePanel(
                 <WaitingRoom call/>
             </div>
             <ParticipantList call/>
+            {move || admin.get().then(|| view! { <RoomAccessChoice call/> })}
         </section>
     }
 }

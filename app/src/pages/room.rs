@@ -140,7 +140,7 @@ fn Room(call: CallClient) -> impl IntoView {
             }
             Screen::Refused(detail) => {
                 media.stop();
-                view! { <Refused detail/> }.into_any()
+                view! { <Refused call detail/> }.into_any()
             }
         }
     };
@@ -346,6 +346,13 @@ fn InCall(call: CallClient, media: LocalMedia) -> impl IntoView {
     let remote = RemoteMedia::new();
     start_media(media);
     connect_media(call, media, remote);
+    // Sent back to the lobby by an admin: the camera and microphone are released at once (the
+    // mesh closes with this view). Let in again, they come back with both off.
+    on_cleanup(move || {
+        if call.model.try_with_untracked(CallModel::phase).flatten() == Some(Phase::Waiting) {
+            media.stop();
+        }
+    });
     let leave = ServerAction::<Leave>::new();
     follow(call, leave);
     let room = call.room();
@@ -479,9 +486,10 @@ fn Denied(room: String, blocked: bool) -> impl IntoView {
     }
 }
 
-/// Every other state: a plain sentence per reason.
+/// Every other state: a plain sentence per reason. Removed from the call, it also says whether
+/// they may come back (asking the server, which alone knows of a ban) and offers the way back.
 #[component]
-fn Refused(detail: CallErrorDetail) -> impl IntoView {
+fn Refused(call: CallClient, detail: CallErrorDetail) -> impl IntoView {
     let (heading, sentence) = match detail.kind {
         CallErrorKind::NoRoom => ("This room does not exist", "Check the link you were given."),
         CallErrorKind::NbfRoom => (
@@ -498,18 +506,64 @@ fn Refused(detail: CallErrorDetail) -> impl IntoView {
             "Your meeting link is not valid yet",
             "Come back at the time you were given.",
         ),
-        CallErrorKind::Ejected => ("You left the call", "You were removed from this call."),
+        CallErrorKind::Ejected => ("You were removed from the call", ""),
         CallErrorKind::NotAllowed => (
             "This meeting link cannot be used",
             "It may have been revoked, or be for another room. Ask the host for a new link.",
         ),
     };
+    let removed = detail.kind == CallErrorKind::Ejected;
+    // Rendered from a page load, the state is fresh from the server; after a live `ejected`
+    // event it is not, so the server is asked again (a ban shows as the session's refusal).
+    let fresh = RwSignal::new(call.model.with_untracked(|model| model.error.is_none()));
+    #[cfg(feature = "hydrate")]
+    if removed && !fresh.get_untracked() {
+        leptos::task::spawn_local(async move {
+            if call.pre_auth().await.is_ok() {
+                fresh.set(true);
+            }
+        });
+    }
+    let comeback = move || {
+        if !removed || !fresh.get() {
+            return None;
+        }
+        call.model.with(|model| {
+            let state = model.state.as_ref()?;
+            Some(match (&state.refusal, state.access.access.level) {
+                (Some(_), _) => Err("You can't join this call again."),
+                (None, AccessLevel::None) => Err("The room is private now: you can't come back."),
+                (None, AccessLevel::Full) => Ok(("You may come back.", "Join again")),
+                (None, AccessLevel::Lobby) => {
+                    Ok(("You may ask to come back.", "Ask to join again"))
+                }
+            })
+        })
+    };
+    // Back to the prejoin page (the server lets a removed session that is not banned join or
+    // knock again).
+    let again = move |_| {
+        call.model.update(|model| {
+            model.error = None;
+            if let Some(state) = &mut model.state {
+                state.phase = Phase::Prejoin;
+            }
+        });
+    };
     view! {
         <Title text=format!("{heading} · Knock")/>
         <main class="page narrow card">
             <h1>{heading}</h1>
-            <p>{sentence}</p>
+            {(!sentence.is_empty()).then(|| view! { <p>{sentence}</p> })}
             <p class="detail">{detail.msg}</p>
+            {move || comeback().map(|answer| match answer {
+                Err(no) => view! { <p class="comeback">{no}</p> }.into_any(),
+                Ok((yes, button)) => view! {
+                    <p class="comeback">{yes}</p>
+                    <button type="button" on:click=again>{button}</button>
+                }
+                .into_any(),
+            })}
         </main>
     }
 }
