@@ -34,10 +34,13 @@ run: tools
 watch: tools
 	cargo leptos watch
 
+# The site's files are named after their content (hash-files) and compressed once here (.br and
+# .gz next to each); the binary finds the names in the hash.txt beside it, so both are copied.
 build: tools
 	cargo leptos build --release
+	scripts/precompress.mjs target/site/pkg
 	@if [ "$(TARGET_DIR)" != "$(CURDIR)/target" ]; then \
-		mkdir -p target/release && cp "$(TARGET_DIR)/release/knock" target/release/knock; fi
+		mkdir -p target/release && cp "$(TARGET_DIR)/release/knock" "$(TARGET_DIR)/release/hash.txt" target/release/; fi
 	@ls -l target/release/knock target/site/pkg
 
 test: tools fmt lint unit openapi e2e
@@ -67,6 +70,7 @@ openapi:
 # cluster for the journey across two servers).
 e2e:
 	cargo leptos build
+	scripts/precompress.mjs --fast target/site/pkg
 	scripts/fuzz-api.sh "$(TARGET_DIR)/debug/knock"
 	cd end2end && KNOCK_BIN="$(TARGET_DIR)/debug/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
 		../scripts/with-postgres.sh npx playwright test

@@ -1,7 +1,7 @@
 //! The HTML shell, the router and the page every unknown path falls back to.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{A, Route, Router, Routes},
@@ -20,6 +20,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // An inline icon: no request, and no 404 logged by the browser.
                 <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='4' fill='%231f6feb'/%3E%3C/svg%3E"/>
                 <AutoReload options=options.clone()/>
+                // The stylesheet, wasm and script under their content-hashed names when the
+                // build hashed them (cached for a year), else under their plain names.
+                <HashedStylesheet id="leptos" options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -37,7 +40,6 @@ pub fn App() -> impl IntoView {
     mark_hydrated();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/knock.css"/>
         <Title text="Knock"/>
         <Router>
             <Routes fallback=NotFound>
