@@ -87,7 +87,7 @@ screenshots: tools
 # SQLite, then figure f, two servers on one database of a throwaway PostgreSQL cluster.
 bench: build
 	cargo bench -p server --bench knock -- \
-		--knock "$(CURDIR)/target/release/knock" --site "$(CURDIR)/target/site" --only abcdeghi
+		--knock "$(CURDIR)/target/release/knock" --site "$(CURDIR)/target/site" --only abcdeghij
 	scripts/with-postgres.sh bash -c 'cargo bench -p server --bench knock -- \
 		--knock "$(CURDIR)/target/release/knock" --site "$(CURDIR)/target/site" \
 		--only f --postgres "$$KNOCK_TEST_POSTGRES"'

@@ -19,6 +19,8 @@
 //! - **Pages.** An HTML response carries `Cache-Control: no-store`: a page holds per-visitor
 //!   state (session, lobby place) and must be fetched anew on every visit.
 
+use std::path::Path;
+
 use axum::{
     Router,
     extract::Request,
@@ -51,6 +53,16 @@ pub fn with_hashed_names(mut options: LeptosOptions) -> LeptosOptions {
             .ok()
             .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
             .is_some_and(|file| file.is_file());
+    }
+    let plain_script = Path::new(options.site_root.as_ref())
+        .join(options.site_pkg_dir.as_ref())
+        .join(format!("{}.js", options.output_name));
+    if !options.hash_files && !plain_script.is_file() {
+        tracing::warn!(
+            missing = %plain_script.display(),
+            "the site has no unhashed script: a hashed build needs the hash.txt `cargo leptos \
+             build` wrote beside the binary, next to this binary"
+        );
     }
     options
 }
