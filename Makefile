@@ -37,7 +37,7 @@ watch: tools
 # The site's files are named after their content (hash-files) and compressed once here (.br and
 # .gz next to each); the binary finds the names in the hash.txt beside it, so both are copied.
 build: tools
-	cargo leptos build --release
+	cargo leptos build --release --split
 	scripts/precompress.mjs target/site/pkg
 	@if [ "$(TARGET_DIR)" != "$(CURDIR)/target" ]; then \
 		mkdir -p target/release && cp "$(TARGET_DIR)/release/knock" "$(TARGET_DIR)/release/hash.txt" target/release/; fi
@@ -69,7 +69,7 @@ openapi:
 # document (no 5xx), then runs Playwright against that binary (with a throwaway PostgreSQL
 # cluster for the journey across two servers).
 e2e:
-	cargo leptos build
+	cargo leptos build --split
 	scripts/precompress.mjs --fast target/site/pkg
 	scripts/fuzz-api.sh "$(TARGET_DIR)/debug/knock"
 	cd end2end && KNOCK_BIN="$(TARGET_DIR)/debug/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \

@@ -3,8 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    ParamSegment, SsrMode, StaticSegment,
+    Lazy, LazyRoute, ParamSegment, SsrMode, StaticSegment,
     components::{A, Route, Router, Routes},
+    lazy_route,
 };
 
 use crate::pages::{custom::CustomPage, dashboard::DashboardPage, home::HomePage, room::RoomPage};
@@ -45,12 +46,64 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 // Async: the server waits for each page's data and sends complete HTML, so
                 // pages read (and their forms work) without JavaScript.
-                <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
-                <Route path=StaticSegment("dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                // The room page is in the main wasm: it is what a guest at the door needs. The
+                // others are lazy routes, each in a wasm chunk of its own that the browser loads
+                // only on that page (`cargo leptos build --split`).
+                <Route path=StaticSegment("") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async/>
+                <Route
+                    path=StaticSegment("dashboard")
+                    view={Lazy::<DashboardRoute>::new()}
+                    ssr=SsrMode::Async
+                />
                 <Route path=ParamSegment("room") view=RoomPage ssr=SsrMode::Async/>
-                <Route path=(StaticSegment("custom"), ParamSegment("room")) view=CustomPage/>
+                <Route
+                    path=(StaticSegment("custom"), ParamSegment("room"))
+                    view={Lazy::<CustomRoute>::new()}
+                />
             </Routes>
         </Router>
+    }
+}
+
+/// The home page, loaded on its own.
+struct HomeRoute;
+
+#[lazy_route]
+impl LazyRoute for HomeRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <HomePage/> }.into_any()
+    }
+}
+
+/// The dashboard, loaded on its own: a guest at a room's door never downloads it.
+struct DashboardRoute;
+
+#[lazy_route]
+impl LazyRoute for DashboardRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <DashboardPage/> }.into_any()
+    }
+}
+
+/// The page of a room with its own UI, loaded on its own.
+struct CustomRoute;
+
+#[lazy_route]
+impl LazyRoute for CustomRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <CustomPage/> }.into_any()
     }
 }
 
