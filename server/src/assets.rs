@@ -117,7 +117,7 @@ pub fn is_hashed_name(name: &str) -> bool {
 /// Compression of dynamic responses: Brotli or gzip as the client accepts, never for an event
 /// stream (each event must leave as it happens), images or bodies under 256 bytes. Responses
 /// that already carry a `Content-Encoding` (precompressed files) pass untouched.
-pub fn compression() -> CompressionLayer<impl Predicate + Clone> {
+pub fn compression() -> CompressionLayer<impl Predicate> {
     CompressionLayer::new().br(true).gzip(true).compress_when(
         SizeAbove::new(256)
             .and(NotForContentType::SSE)
