@@ -22,6 +22,9 @@ const FIRST_VISIT_MS_GOAL: f64 = 2_000.0;
 const SECOND_VISIT_MS_GOAL: f64 = 1_000.0;
 const KINDS: [&str; 5] = ["html", "js", "wasm", "css", "other"];
 
+/// One visit: its time to a working button (ms) and its bytes per kind (in `KINDS` order).
+type Visit = (f64, Vec<f64>);
+
 /// The figure's rows.
 pub async fn run(knock: &Knock, api: &Api) -> Result<Vec<Row>> {
     let room = "bench-guest";
@@ -49,7 +52,7 @@ pub async fn run(knock: &Knock, api: &Api) -> Result<Vec<Row>> {
     }
     let result: Value = serde_json::from_slice(&output.stdout)
         .map_err(|error| format!("guest.mjs printed no JSON ({error})"))?;
-    let visits = |which: &str| -> Vec<(f64, Vec<f64>)> {
+    let visits = |which: &str| -> Vec<Visit> {
         result[which]
             .as_array()
             .map(|runs| {
@@ -69,10 +72,10 @@ pub async fn run(knock: &Knock, api: &Api) -> Result<Vec<Row>> {
     if first.len() != RUNS || second.len() != RUNS {
         return fail(format!("guest.mjs measured {} runs of {RUNS}", first.len()));
     }
-    let median_of = |visits: &[(f64, Vec<f64>)], pick: &dyn Fn(&(f64, Vec<f64>)) -> f64| {
+    let median_of = |visits: &[Visit], pick: &dyn Fn(&Visit) -> f64| {
         median(&mut visits.iter().map(pick).collect::<Vec<_>>())
     };
-    let total = |visit: &(f64, Vec<f64>)| visit.1.iter().sum::<f64>();
+    let total = |visit: &Visit| visit.1.iter().sum::<f64>();
     let kb = |bytes: f64| bytes / 1000.0;
     let first_kb = kb(median_of(&first, &total));
     let by_kind = KINDS
@@ -84,7 +87,7 @@ pub async fn run(knock: &Knock, api: &Api) -> Result<Vec<Row>> {
     let first_ms = median_of(&first, &|v| v.0);
     let second_ms = median_of(&second, &|v| v.0);
     let second_kb = kb(median_of(&second, &total));
-    let range = |visits: &[(f64, Vec<f64>)]| {
+    let range = |visits: &[Visit]| {
         let times: Vec<f64> = visits.iter().map(|v| v.0).collect();
         let low = times.iter().copied().fold(f64::INFINITY, f64::min);
         let high = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
