@@ -34,10 +34,13 @@ run: tools
 watch: tools
 	cargo leptos watch
 
+# The site's files are named after their content (hash-files) and compressed once here (.br and
+# .gz next to each); the binary finds the names in the hash.txt beside it, so both are copied.
 build: tools
-	cargo leptos build --release
+	cargo leptos build --release --split
+	scripts/precompress.mjs target/site/pkg
 	@if [ "$(TARGET_DIR)" != "$(CURDIR)/target" ]; then \
-		mkdir -p target/release && cp "$(TARGET_DIR)/release/knock" target/release/knock; fi
+		mkdir -p target/release && cp "$(TARGET_DIR)/release/knock" "$(TARGET_DIR)/release/hash.txt" target/release/; fi
 	@ls -l target/release/knock target/site/pkg
 
 test: tools fmt lint unit openapi e2e
@@ -66,7 +69,8 @@ openapi:
 # document (no 5xx), then runs Playwright against that binary (with a throwaway PostgreSQL
 # cluster for the journey across two servers).
 e2e:
-	cargo leptos build
+	cargo leptos build --split
+	scripts/precompress.mjs --fast target/site/pkg
 	scripts/fuzz-api.sh "$(TARGET_DIR)/debug/knock"
 	cd end2end && KNOCK_BIN="$(TARGET_DIR)/debug/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
 		../scripts/with-postgres.sh npx playwright test
@@ -83,7 +87,7 @@ screenshots: tools
 # SQLite, then figure f, two servers on one database of a throwaway PostgreSQL cluster.
 bench: build
 	cargo bench -p server --bench knock -- \
-		--knock "$(CURDIR)/target/release/knock" --site "$(CURDIR)/target/site" --only abcdeghi
+		--knock "$(CURDIR)/target/release/knock" --site "$(CURDIR)/target/site" --only abcdeghij
 	scripts/with-postgres.sh bash -c 'cargo bench -p server --bench knock -- \
 		--knock "$(CURDIR)/target/release/knock" --site "$(CURDIR)/target/site" \
 		--only f --postgres "$$KNOCK_TEST_POSTGRES"'

@@ -5,6 +5,7 @@
 // Leptos view types nest deeply; the room page needs more than the default 128.
 #![recursion_limit = "512"]
 
+pub mod assets;
 pub mod events;
 #[cfg(test)]
 mod layers;
@@ -23,7 +24,8 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 
 /// Builds the whole application router.
-pub fn router(state: AppState) -> Router {
+pub fn router(mut state: AppState) -> Router {
+    state.leptos_options = assets::with_hashed_names(state.leptos_options);
     let routes = generate_route_list(App);
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
@@ -37,6 +39,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+    let app = assets::with_static_files(app, &state.leptos_options);
     let app = limits::with_limits(app, state.config.request_timeout)
         // After the limits: an event stream lasts as long as its visitor stays.
         .route("/api/events/{room}", get(events::stream))
@@ -50,6 +53,9 @@ pub fn router(state: AppState) -> Router {
             session::sessions,
         ));
     security::with_headers(app)
+        .layer(axum::middleware::from_fn(assets::pages_not_cached))
+        // Outside everything that reads or rewrites a body (server_fn_error_status).
+        .layer(assets::compression())
         .layer(trace::layer())
         .with_state(state)
 }

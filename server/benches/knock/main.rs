@@ -16,6 +16,8 @@
 //! - g. the longest write stall while a large event log is pruned (`prune.rs`)
 //! - h. the server's RSS under a signaling flood (`flood.rs`)
 //! - i. the knock answer with a dead webhook receiver, beside none (`hooks.rs`)
+//! - j. a guest's first and second visit to a room page in Chromium on a slow phone: bytes
+//!   until hydrated, time to a working `Ask to join` (`guest.rs`, which runs `guest.mjs`)
 //!
 //! Performance goals that are missed are reported in the table; the exit status is non-zero
 //! only when something malfunctions (the server fails, a knock is lost, a check fails).
@@ -24,6 +26,7 @@
 mod bare;
 mod client;
 mod flood;
+mod guest;
 mod hooks;
 mod latency;
 mod process;
@@ -54,7 +57,7 @@ struct Args {
     postgres: Option<String>,
 }
 
-const USAGE: &str = "usage: knock --knock <release binary> --site <site dir> [--only abcdefghi] \
+const USAGE: &str = "usage: knock --knock <release binary> --site <site dir> [--only abcdefghij] \
                      [--postgres <PostgreSQL server URL>]";
 
 fn args() -> Result<Args> {
@@ -81,7 +84,7 @@ fn args() -> Result<Args> {
         (Some(knock), Some(site)) => Ok(Args {
             knock,
             site,
-            only: only.unwrap_or_else(|| "abcdefghi".to_owned()),
+            only: only.unwrap_or_else(|| "abcdefghij".to_owned()),
             postgres,
         }),
         _ => client::fail(USAGE),
@@ -168,7 +171,7 @@ async fn bench(args: &Args, files: u64) -> Result<Vec<Row>> {
         })
         .await;
     }
-    if "abcdehi".chars().any(wanted) {
+    if "abcdehij".chars().any(wanted) {
         rows.extend(on_sqlite(args, files, &wanted).await?);
     }
     if wanted('g') {
@@ -198,14 +201,20 @@ async fn bench(args: &Args, files: u64) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Figures a-e, h and i (the wasm's size apart): one server on a new SQLite file.
+/// Figures a-e, h, i and j (the wasm's size apart): one server on a new SQLite file.
 async fn on_sqlite(args: &Args, files: u64, wanted: &dyn Fn(char) -> bool) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     let mut knock = Knock::start(&args.knock, &args.site).await?;
     eprintln!("[bench] knock is pid {} at {}", knock.pid, knock.base_url);
     let api = Api::new(&knock.base_url, API_KEY)?;
     type Figure<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Row>>> + 'a>>;
-    let figures: [(char, &str, Figure); 7] = [
+    let figures: [(char, &str, Figure); 8] = [
+        // First: the guest's page timings want the machine as quiet as the bench can make it.
+        (
+            'j',
+            "j. guest in Chromium",
+            Box::pin(guest::run(&knock, &api)),
+        ),
         (
             'e',
             "e. prejoin render",

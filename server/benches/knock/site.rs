@@ -52,8 +52,9 @@ pub fn wasm(site: &Path) -> Result<Row> {
         format!("<= {WASM_GZIP_GOAL_KIB:.0} KiB gzip"),
         Verdict::goal(kib(gzip) <= WASM_GZIP_GOAL_KIB),
         format!(
-            "pkg/{name} of the site as built by `cargo leptos build --release` (wasm-opt -Oz), \
-             gzip level 9 in the bench"
+            "pkg/{name}, the largest wasm of the site as built by `cargo leptos build --release \
+             --split` (wasm-opt -Oz): the main one, which every page loads (the lazy routes' \
+             chunks apart); gzip level 9 in the bench"
         ),
     ))
 }

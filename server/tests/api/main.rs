@@ -1,6 +1,7 @@
 //! Knock's HTTP and server-sent-event tests: one test binary, each test against its own real
 //! server on port 0 with its own database (see `helpers`), one module per area.
 
+mod assets;
 mod clients;
 mod daily_properties;
 mod flood;

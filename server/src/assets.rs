@@ -1,0 +1,159 @@
+//! What the browser downloads and keeps: the site's static files under `/pkg` (the wasm, its
+//! JavaScript glue and the stylesheet), compressed and cached by name, and the rules for every
+//! other response: compressed when worth it (never an event stream), pages never cached.
+//!
+//! - **Hashed names.** `cargo leptos build` names each file after its content
+//!   (`knock.<hash>.wasm`, `hash-files` in the workspace's Leptos metadata) and writes the hashes
+//!   to `hash.txt` next to the binary; [`with_hashed_names`] turns hashing on when that file is
+//!   there, so the page links the hashed names. A hashed file never changes: it is answered
+//!   with `Cache-Control: public, max-age=31536000, immutable`. Any other file under `/pkg`
+//!   (an unhashed build) is answered with `no-cache`, so it is revalidated before each use.
+//! - **Compression at build time.** `scripts/precompress.mjs` (run by `make build` and
+//!   `make e2e`) writes `<file>.br` and `<file>.gz` next to each file; the file service
+//!   answers with the variant the browser accepts (`Content-Encoding: br` or `gzip`) without
+//!   compressing anything per request.
+//! - **Compression per response.** Everything else (pages, server functions, the REST API,
+//!   and a static file that has no precompressed variant) goes through tower-http's
+//!   compression, which skips event streams (`text/event-stream`: compressing would buffer
+//!   events until a block fills), images and tiny bodies.
+//! - **Pages.** An HTML response carries `Cache-Control: no-store`: a page holds per-visitor
+//!   state (session, lobby place) and must be fetched anew on every visit.
+
+use std::path::Path;
+
+use axum::{
+    Router,
+    extract::Request,
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::Response,
+};
+use leptos::config::LeptosOptions;
+use tower_http::{
+    compression::{
+        CompressionLayer,
+        predicate::{NotForContentType, Predicate, SizeAbove},
+    },
+    services::ServeDir,
+};
+
+/// The `Cache-Control` of a file whose name carries its content's hash.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// The `Cache-Control` of a static file without a hash in its name: revalidate before use.
+pub const REVALIDATE: &str = "no-cache";
+/// The `Cache-Control` of every page (HTML).
+pub const PAGE: &str = "no-store";
+
+/// `options` with `hash_files` on when the build wrote its hash file next to this binary
+/// (where Leptos' `HydrationScripts` and `HashedStylesheet` read it), unless
+/// `LEPTOS_HASH_FILES` says otherwise.
+pub fn with_hashed_names(mut options: LeptosOptions) -> LeptosOptions {
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        options.hash_files = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
+            .is_some_and(|file| file.is_file());
+    }
+    let plain_script = Path::new(options.site_root.as_ref())
+        .join(options.site_pkg_dir.as_ref())
+        .join(format!("{}.js", options.output_name));
+    if !options.hash_files && !plain_script.is_file() {
+        tracing::warn!(
+            missing = %plain_script.display(),
+            "the site has no unhashed script: a hashed build needs the hash.txt `cargo leptos \
+             build` wrote beside the binary, next to this binary"
+        );
+    }
+    options
+}
+
+/// `router` with the site's `/pkg` files served from `options.site_root`, each with its cache
+/// rule, in the precompressed variant the browser accepts when there is one.
+pub fn with_static_files<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    options: &LeptosOptions,
+) -> Router<S> {
+    let files = ServeDir::new(options.site_root.as_ref())
+        .precompressed_br()
+        .precompressed_gzip();
+    let route = format!("/{}/{{*file}}", options.site_pkg_dir);
+    router.merge(
+        Router::new()
+            .route_service(&route, files)
+            .layer(axum::middleware::from_fn(cache_by_name)),
+    )
+}
+
+/// Sets the cache rule of a static file's answer from its name.
+async fn cache_by_name(request: Request, next: Next) -> Response {
+    let hashed = request
+        .uri()
+        .path()
+        .rsplit('/')
+        .next()
+        .is_some_and(is_hashed_name);
+    let mut response = next.run(request).await;
+    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+        let rule = if hashed { IMMUTABLE } else { REVALIDATE };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(rule));
+    }
+    response
+}
+
+/// Whether a file name carries a content hash as cargo-leptos writes it: `<stem>.<hash>.<ext>`,
+/// the hash at least 8 characters of letters, digits, `-` or `_`.
+pub fn is_hashed_name(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() >= 3
+        && !parts[0].is_empty()
+        && parts[parts.len() - 2].len() >= 8
+        && parts[parts.len() - 2]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Compression of dynamic responses: Brotli or gzip as the client accepts, never for an event
+/// stream (each event must leave as it happens), images or bodies under 256 bytes. Responses
+/// that already carry a `Content-Encoding` (precompressed files) pass untouched.
+pub fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new().br(true).gzip(true).compress_when(
+        SizeAbove::new(256)
+            .and(NotForContentType::SSE)
+            .and(NotForContentType::IMAGES)
+            .and(NotForContentType::GRPC),
+    )
+}
+
+/// Marks a page (`text/html`) as never to be cached, unless its handler chose otherwise.
+pub async fn pages_not_cached(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    if is_page && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(PAGE));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hashed_name;
+
+    #[test]
+    fn hashed_names_are_told_from_plain_ones() {
+        assert!(is_hashed_name("knock.Ab3_x-9QzT1.wasm"));
+        assert!(is_hashed_name("knock.0123456789abcdef.css"));
+        assert!(!is_hashed_name("knock.wasm"));
+        assert!(!is_hashed_name("knock.js"));
+        assert!(!is_hashed_name("knock_bg.wasm.d.ts"));
+        assert!(!is_hashed_name(".hidden12345678.js"));
+        assert!(!is_hashed_name("knock.has space.js"));
+    }
+}
