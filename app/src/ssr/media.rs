@@ -50,7 +50,7 @@ fn signal_cost(messages: &[SignalMessage]) -> Result<i64, AppError> {
     )
 }
 
-fn over_budget() -> AppError {
+pub(super) fn over_budget() -> AppError {
     AppError::RateLimited(format!(
         "too much signaling from this participant: at most {} KiB (or {} requests) every {} \
          seconds; please wait a moment",
@@ -102,6 +102,10 @@ pub async fn signal(
     messages: Vec<SignalMessage>,
 ) -> Result<(), AppError> {
     validate(&messages)?;
+    if to == super::sfu::PEER {
+        let cost = signal_cost(&messages)?;
+        return super::sfu::signal(state, session, messages, cost).await;
+    }
     let mut tx = state.db.write_room(&session.room).await?;
     let sender = repo::find(&mut tx, &session.id)
         .await?

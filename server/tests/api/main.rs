@@ -19,5 +19,6 @@ mod reliability;
 mod rest_errors;
 mod restart;
 mod rooms;
+mod sfu;
 mod visits;
 mod webhooks;
