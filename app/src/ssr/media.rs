@@ -50,7 +50,7 @@ fn signal_cost(messages: &[SignalMessage]) -> Result<i64, AppError> {
     )
 }
 
-pub(super) fn over_budget() -> AppError {
+fn over_budget() -> AppError {
     AppError::RateLimited(format!(
         "too much signaling from this participant: at most {} KiB (or {} requests) every {} \
          seconds; please wait a moment",
@@ -104,7 +104,9 @@ pub async fn signal(
     validate(&messages)?;
     if to == super::sfu::PEER {
         let cost = signal_cost(&messages)?;
-        return super::sfu::signal(state, session, messages, cost).await;
+        let relayed =
+            super::sfu::relay::signal(state, session, messages, cost, SIGNAL_WINDOW_MILLIS).await?;
+        return if relayed { Ok(()) } else { Err(over_budget()) };
     }
     let mut tx = state.db.write_room(&session.room).await?;
     let sender = repo::find(&mut tx, &session.id)

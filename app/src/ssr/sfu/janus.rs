@@ -7,7 +7,7 @@ use std::{sync::OnceLock, time::Duration};
 
 use serde_json::{Value, json};
 
-use super::SfuError;
+use super::error::SfuError;
 use crate::ssr::config::JanusServer;
 
 /// The plugin every handle attaches to.
@@ -28,7 +28,7 @@ mod code {
     /// The VideoRoom room exists already.
     pub const ROOM_EXISTS: i64 = 427;
     /// A field has the wrong type (a string room id on a Janus without `string_ids`).
-    pub const INVALID_ELEMENT: i64 = 456;
+    pub const INVALID_ELEMENT: i64 = 430;
 }
 
 /// The HTTP client of every request to Janus: timeouts on connecting and on the answer, and no
@@ -410,7 +410,8 @@ pub fn interpret(event: &Value) -> Vec<JanusEvent> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    // By its full path: `super` would name the parent module, which imports this one.
+    use crate::ssr::sfu::janus::*;
 
     #[test]
     fn janus_errors_and_plugin_errors_are_refusals() {
