@@ -54,11 +54,13 @@ lint:
 	cargo clippy -p app -p frontend --features app/hydrate $(WASM) -- -D warnings
 
 # The Rust tests, then the integration tests (`api`) a second time against a throwaway
-# PostgreSQL cluster (scripts/with-postgres.sh). Tests that need PostgreSQL are `#[ignore]`d with
-# a reason, so they run only in that second pass.
+# PostgreSQL cluster (scripts/with-postgres.sh) and a throwaway Janus (scripts/with-janus.sh).
+# Tests that need PostgreSQL or Janus are `#[ignore]`d with a reason, so they run only in that
+# second pass.
 unit:
 	cargo test -p app -p server --features app/ssr
-	scripts/with-postgres.sh cargo test -p server --features app/ssr --test api -- --include-ignored
+	scripts/with-janus.sh scripts/with-postgres.sh \
+		cargo test -p server --features app/ssr --test api -- --include-ignored
 
 # The OpenAPI document must validate as OpenAPI 3 (the route list is checked by rest_errors.rs).
 openapi:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #! Installs what building and testing Knock needs, skipping whatever is already present.
 #
-# Usage: scripts/install-tools.sh [rust|wasm|node|python|chromium|postgres|bench|all]...
+# Usage: scripts/install-tools.sh [rust|wasm|node|python|chromium|postgres|janus|bench|all]...
 # Versions are pinned here and nowhere else; see docs/toolchain.md for why each step is needed.
 set -euo pipefail
 
@@ -119,6 +119,21 @@ postgres_server() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
 }
 
+# Janus, the SFU, for scripts/with-janus.sh (`make unit` runs the SFU tests against it). Debian's
+# package brings every plugin and transport; with-janus.sh loads only VideoRoom and HTTP. The
+# package's own service is not needed (with-janus.sh starts Janus with its own configuration).
+janus_server() {
+  if command -v janus >/dev/null; then
+    log "Janus present"
+    return
+  fi
+  log "installing Debian's janus"
+  local sudo=
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq janus >/dev/null
+}
+
 # `make bench` only: twiggy, to say what the release wasm is made of.
 twiggy_tool() {
   if [[ $(version_of twiggy --version) == *" $TWIGGY_VERSION"* ]]; then
@@ -138,8 +153,9 @@ for part in "$@"; do
     chromium) chromium ;;
     python) python_tools ;;
     postgres) postgres_server ;;
+    janus) janus_server ;;
     bench) twiggy_tool ;;
-    all) wasm_target; cargo_leptos; wasm_bindgen; node_packages; python_tools; chromium; postgres_server ;;
+    all) wasm_target; cargo_leptos; wasm_bindgen; node_packages; python_tools; chromium; postgres_server; janus_server ;;
     *) log "unknown part: $part"; exit 2 ;;
   esac
 done

@@ -17,6 +17,7 @@ pub mod meetings;
 pub mod presence;
 pub mod rooms;
 pub mod secrets;
+pub mod sfu;
 pub mod state;
 pub mod time;
 pub mod tokens;

@@ -99,6 +99,42 @@ pub struct Config {
     /// The wait before a failed webhook delivery's first retry, doubled for each retry after it
     /// ([`WEBHOOK_RETRY_BASE`]; tests shorten it).
     pub webhook_retry_base: std::time::Duration,
+    /// `KNOCK_JANUS_URL` and `KNOCK_JANUS_API_SECRET`: the Janus server used as the SFU of
+    /// rooms too large for a mesh; `None` keeps every call a mesh.
+    pub janus: Option<JanusServer>,
+}
+
+/// A Janus WebRTC server's HTTP API (`KNOCK_JANUS_URL`, e.g. `http://10.0.0.5:8088/janus`) and
+/// its `api_secret`, which every request to it carries. Browsers never see either. Its debug
+/// form hides the secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JanusServer {
+    /// The HTTP API's base URL, without a trailing slash.
+    pub url: String,
+    /// Janus's `api_secret`.
+    pub api_secret: Secret,
+}
+
+impl JanusServer {
+    /// Parses `KNOCK_JANUS_URL` for `api_secret`: an `http://` or `https://` URL with a host.
+    pub fn parse(url: &str, api_secret: Secret) -> Result<Self, String> {
+        let url = url.trim().trim_end_matches('/');
+        let parsed = reqwest::Url::parse(url).map_err(|error| {
+            format!("`{url}` is not a URL like http://127.0.0.1:8088/janus: {error}")
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(format!(
+                "`{url}` must be Janus's HTTP API, like http://127.0.0.1:8088/janus"
+            ));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err("give the secret in KNOCK_JANUS_API_SECRET, not in the URL".into());
+        }
+        Ok(Self {
+            url: url.to_owned(),
+            api_secret,
+        })
+    }
 }
 
 /// The configured ICE servers. Their debug form lists only the URLs: TURN credentials never
@@ -341,6 +377,7 @@ impl fmt::Debug for Config {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("webhook_retry_base", &self.webhook_retry_base)
+            .field("janus", &self.janus)
             .finish_non_exhaustive()
     }
 }
@@ -483,7 +520,37 @@ impl Config {
             })?,
             None => TrustedProxies::default(),
         };
+        let janus = match (
+            non_empty("KNOCK_JANUS_URL"),
+            non_empty("KNOCK_JANUS_API_SECRET"),
+        ) {
+            (Some(url), Some(secret)) => Some(
+                JanusServer::parse(&url, Secret::new(secret)).map_err(|reason| ConfigError {
+                    variable: "KNOCK_JANUS_URL",
+                    reason,
+                })?,
+            ),
+            (Some(_), None) => {
+                return Err(ConfigError {
+                    variable: "KNOCK_JANUS_API_SECRET",
+                    reason: "KNOCK_JANUS_URL is set but this is not: give Janus's api_secret \
+                             (janus.jcfg, general section) too; Knock does not talk to a Janus \
+                             that accepts requests without one"
+                        .into(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError {
+                    variable: "KNOCK_JANUS_URL",
+                    reason: "KNOCK_JANUS_API_SECRET is set but this is not: give the URL of \
+                             Janus's HTTP API too (like http://127.0.0.1:8088/janus), or unset both"
+                        .into(),
+                });
+            }
+            (None, None) => None,
+        };
         Ok(Self {
+            janus,
             api_key,
             database_url,
             site_addr,
@@ -706,6 +773,50 @@ mod tests {
             !sentence.contains("coturn-shared-secret"),
             "the secret is never printed"
         );
+    }
+
+    #[test]
+    fn janus_takes_its_url_and_secret_together() {
+        let config = parse(&[
+            ("KNOCK_JANUS_URL", "http://127.0.0.1:8088/janus/"),
+            ("KNOCK_JANUS_API_SECRET", "janus-api-secret"),
+        ])
+        .expect("valid");
+        let janus = config.janus.expect("Janus configured");
+        assert_eq!(janus.url, "http://127.0.0.1:8088/janus");
+        assert_eq!(janus.api_secret.expose(), "janus-api-secret");
+        assert!(!format!("{janus:?}").contains("janus-api-secret"));
+        assert!(
+            parse(&[]).expect("valid").janus.is_none(),
+            "a mesh by default"
+        );
+
+        let error =
+            parse(&[("KNOCK_JANUS_URL", "http://127.0.0.1:8088/janus")]).expect_err("no secret");
+        let sentence = error.to_string();
+        assert!(
+            sentence.starts_with("KNOCK_JANUS_API_SECRET: "),
+            "{sentence}"
+        );
+        let error = parse(&[("KNOCK_JANUS_API_SECRET", "janus-api-secret")]).expect_err("no URL");
+        let sentence = error.to_string();
+        assert!(sentence.starts_with("KNOCK_JANUS_URL: "), "{sentence}");
+        assert!(!sentence.contains("janus-api-secret"), "{sentence}");
+
+        for bad in [
+            "127.0.0.1:8088",
+            "ws://127.0.0.1:8188",
+            "http://user:pass@127.0.0.1:8088/janus",
+        ] {
+            let error = parse(&[
+                ("KNOCK_JANUS_URL", bad),
+                ("KNOCK_JANUS_API_SECRET", "janus-api-secret"),
+            ])
+            .expect_err(bad);
+            let sentence = error.to_string();
+            assert!(sentence.starts_with("KNOCK_JANUS_URL: "), "{sentence}");
+            assert!(!sentence.contains("janus-api-secret"), "{sentence}");
+        }
     }
 
     #[test]

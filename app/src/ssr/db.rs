@@ -36,6 +36,7 @@ pub mod presence;
 pub mod rooms;
 pub mod sessions;
 pub mod settings;
+pub mod sfu;
 pub mod tokens;
 pub mod webhooks;
 

@@ -102,6 +102,12 @@ pub async fn signal(
     messages: Vec<SignalMessage>,
 ) -> Result<(), AppError> {
     validate(&messages)?;
+    if to == super::sfu::PEER {
+        let cost = signal_cost(&messages)?;
+        let relayed =
+            super::sfu::relay::signal(state, session, messages, cost, SIGNAL_WINDOW_MILLIS).await?;
+        return if relayed { Ok(()) } else { Err(over_budget()) };
+    }
     let mut tx = state.db.write_room(&session.room).await?;
     let sender = repo::find(&mut tx, &session.id)
         .await?

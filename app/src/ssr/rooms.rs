@@ -163,6 +163,8 @@ pub async fn delete(state: &AppState, name: &str) -> Result<RoomDeleted, AppErro
     let mut outbox = Outbox::new(name);
     super::lobby::room_deleted(&mut tx, &mut outbox, name).await?;
     outbox.commit(tx, &state.events).await?;
+    // Its SFU room goes with it (within the 2 s the lobby promises).
+    super::sfu::guard(&state.db, &state.config, name);
     Ok(RoomDeleted {
         deleted: true,
         name: name.to_owned(),

@@ -20,5 +20,6 @@ mod reliability;
 mod rest_errors;
 mod restart;
 mod rooms;
+mod sfu;
 mod visits;
 mod webhooks;

@@ -32,6 +32,8 @@ pub async fn eject_sessions(
     let mut outbox = Outbox::new(room);
     let ejected = eject_in(&mut tx, &mut outbox, room, ids, kind, msg).await?;
     outbox.commit(tx, &state.events).await?;
+    // Whoever left the call leaves the SFU too (within the 2 s the lobby promises).
+    crate::ssr::sfu::guard(&state.db, &state.config, room);
     Ok(ejected)
 }
 
@@ -117,6 +119,8 @@ pub async fn eject(
     )
     .await?;
     outbox.commit(tx, &state.events).await?;
+    // Whoever left the call leaves the SFU too (within the 2 s the lobby promises).
+    crate::ssr::sfu::guard(&state.db, &state.config, room);
     Ok(ejected)
 }
 
@@ -184,6 +188,7 @@ pub async fn revoke_token(state: &AppState, token: &str) -> Result<TokenRevoked,
             let mut outbox = Outbox::new(room);
             eject_token_in(&mut tx, &mut outbox, room, &key).await?;
             outbox.commit(tx, &state.events).await?;
+            crate::ssr::sfu::guard(&state.db, &state.config, room);
         }
         None => tx.commit().await?,
     }
@@ -203,7 +208,9 @@ async fn token_revoked(state: &AppState, room: &str, token_key: &str) -> Result<
     let mut tx = state.db.write_room(room).await?;
     let mut outbox = Outbox::new(room);
     eject_token_in(&mut tx, &mut outbox, room, token_key).await?;
-    outbox.commit(tx, &state.events).await
+    outbox.commit(tx, &state.events).await?;
+    crate::ssr::sfu::guard(&state.db, &state.config, room);
+    Ok(())
 }
 
 /// Inside a transaction on `room`: ejects its sessions that hold the token `token_key`, as they

@@ -106,7 +106,10 @@ pub async fn send_to_lobby(
             "this participant is not in the call (any more)",
         ));
     }
-    outbox.commit(tx, &state.events).await
+    outbox.commit(tx, &state.events).await?;
+    // Whoever left the call leaves the SFU too (within the 2 s the lobby promises).
+    crate::ssr::sfu::guard(&state.db, &state.config, &room);
+    Ok(())
 }
 
 /// The `Room access` group: switches the room between `Anyone with the link`, `Knock to join`

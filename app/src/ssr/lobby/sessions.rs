@@ -228,6 +228,8 @@ pub(super) async fn run_own(
     let (current, subject) = own_subject(&mut tx, session).await?;
     apply(&mut tx, &mut outbox, &current, &command, &subject).await?;
     outbox.commit(tx, &state.events).await?;
+    // Whoever left the call leaves the SFU too (within the 2 s the lobby promises).
+    crate::ssr::sfu::guard(&state.db, &state.config, &session.room);
     state_after(state, session).await
 }
 
