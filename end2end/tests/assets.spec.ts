@@ -1,8 +1,18 @@
 // What a guest's browser downloads for the room page: the HTML never cached, and the page's
 // JavaScript, wasm and stylesheet under content-hashed names, compressed (Brotli or gzip) and
-// cached for a year as immutable. A functional check of the headers, not a timing.
-import { expect, test, type Response } from '@playwright/test';
-import { closeAll, createRoom, expectPrejoin, openRoom } from './support';
+// cached for a year as immutable. A functional check of the headers, not a timing. And what the
+// room page loads before it is hydrated: neither the call view's wasm chunk nor the dashboard's.
+import { expect, test, type Page, type Response } from '@playwright/test';
+import {
+  base,
+  closeAll,
+  createRoom,
+  createToken,
+  expectInCall,
+  expectPrejoin,
+  hydrated,
+  openRoom,
+} from './support';
 
 const hashedName = /\/pkg\/knock\.[A-Za-z0-9_-]{8,}\.(js|wasm|css)$/;
 
@@ -58,4 +68,79 @@ test('a second visit takes the assets from the cache and still hydrates', async 
   expect(received.size, 'the second visit used the page assets').toBeGreaterThan(0);
   for (const [url, bytes] of received) expect(bytes, `${url} from the cache`).toBe(0);
   await closeAll(guest);
+});
+
+// The wasm chunks of the lazy parts (`cargo leptos build --split`): each split file is named
+// after its entry point (the room page's call view, the dashboard route).
+const callChunk = /\/pkg\/split_+in_call_view_[0-9]+\.[A-Za-z0-9_-]+\.wasm$/;
+const dashboardChunk = /\/pkg\/split_+dashboard_route_view_[0-9]+\.[A-Za-z0-9_-]+\.wasm$/;
+const mainWasm = /\/pkg\/knock\.[A-Za-z0-9_-]+\.wasm$/;
+
+/** Runs in the page before its scripts: records when <body> is marked hydrated (ms since the
+ * navigation started, the clock of the page's resource timings). */
+function recordHydration() {
+  new MutationObserver(() => {
+    const w = window as any;
+    if (document.body?.getAttribute('data-hydrated') === 'true' && w.hydratedAt === undefined) {
+      w.hydratedAt = performance.now();
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-hydrated'] });
+}
+
+/** The page's requests (resource timings), split at the moment it was hydrated. */
+async function requests(page: Page): Promise<{ before: string[]; after: string[] }> {
+  return page.evaluate(() => {
+    const at = (window as any).hydratedAt as number;
+    const all = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+    return {
+      before: all.filter((entry) => entry.startTime < at).map((entry) => entry.name),
+      after: all.filter((entry) => entry.startTime >= at).map((entry) => entry.name),
+    };
+  });
+}
+
+test('the prejoin page hydrates without the call view or the dashboard; the call comes in its own chunk', async ({
+  browser,
+}) => {
+  const room = await createRoom();
+  const token = await createToken(room, { is_owner: true });
+  const context = await browser.newContext();
+  await context.addInitScript(recordHydration);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${base()}/${room}?t=${encodeURIComponent(token)}`);
+  await hydrated(page);
+  await expectPrejoin(page, 'Join');
+
+  // Before hydration: the main wasm, and neither the call's chunk nor the dashboard's.
+  const first = await requests(page);
+  expect(first.before.filter((url) => mainWasm.test(url)), 'the main wasm').toHaveLength(1);
+  expect(first.before.filter((url) => callChunk.test(url)), 'the call before hydration').toEqual([]);
+  // Left alone, the page fetches no call; turning to the form fetches the call's chunk ahead of
+  // the click that needs it.
+  await page.waitForTimeout(500);
+  expect((await requests(page)).after.filter((url) => callChunk.test(url)), 'the call unasked').toEqual([]);
+  await page.getByRole('textbox', { name: 'Your name' }).fill('Ana');
+  await expect
+    .poll(async () => (await requests(page)).after.filter((url) => callChunk.test(url)).length)
+    .toBe(1);
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+  await expectInCall(page, room, 'Ana');
+  const inCall = await requests(page);
+
+  // A reload in the call: the server renders the call view, and the page loads its chunk
+  // before hydrating it.
+  await page.reload();
+  await hydrated(page);
+  await expectInCall(page, room, 'Ana');
+  const reloaded = await requests(page);
+  expect(reloaded.before.filter((url) => callChunk.test(url)), 'the call before hydration').toHaveLength(1);
+
+  for (const visit of [inCall, reloaded]) {
+    const all = [...visit.before, ...visit.after];
+    expect(all.filter((url) => dashboardChunk.test(url)), 'the dashboard').toEqual([]);
+  }
+  expect(errors).toEqual([]);
+  await context.close();
 });

@@ -1,6 +1,13 @@
 //! `/<room>`: the prejoin page, the lobby, the call and every state around them. Rendered on
 //! the server from the session's state, then kept live by the call client. Every button is a
 //! real form, so a click made before the page has hydrated still reaches the server.
+//!
+//! The call view (the mesh, the tiles, the people panel, moderation, the tray) is a `#[lazy]`
+//! function: in the browser it lives in a wasm chunk of its own (`cargo leptos build --split`),
+//! so a guest's first visit downloads only the prejoin and lobby screens. The prejoin page
+//! fetches that chunk as soon as the visitor turns to its form, the lobby and a direct entry once
+//! the page is idle, so entering the call does not wait for it; a page rendered in the call loads
+//! it before hydrating ([`call_on_page`], [`preload_call`]).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -121,7 +128,12 @@ fn Room(call: CallClient) -> impl IntoView {
             Screen::Loading => {
                 view! { <main class="page narrow"><p>"Loading…"</p></main> }.into_any()
             }
-            Screen::InCall => view! { <InCall call media/> }.into_any(),
+            Screen::InCall => view! {
+                <Suspense fallback=|| view! { <main class="page narrow"><p>"Joining…"</p></main> }>
+                    {Suspend::new(async move { in_call_view(call, media).await })}
+                </Suspense>
+            }
+            .into_any(),
             Screen::Waiting(_) => view! { <Waiting call state media/> }.into_any(),
             Screen::Prejoin(..) => view! { <Prejoin call state media/> }.into_any(),
             Screen::Direct(entry) => view! { <DirectJoin call entry/> }.into_any(),
@@ -168,6 +180,37 @@ fn start_media(media: LocalMedia) {
     let _ = media;
 }
 
+/// Fetches the call view's wasm chunk once the browser is idle after this screen is running,
+/// so entering the call does not wait for the network: for screens from which the call comes
+/// without a further click (the lobby, a direct entry). (On the server, nothing.)
+fn prefetch_call() {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| request_idle_callback(load_call_early));
+}
+
+/// Starts loading the call view's wasm chunk in the background (once; later calls share it).
+fn load_call_early() {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(preload_call());
+}
+
+/// Loads the call view's wasm chunk without showing it; at once when it is already loaded.
+#[cfg(feature = "hydrate")]
+pub async fn preload_call() {
+    __preload_in_call_view().await;
+}
+
+/// Whether the server rendered the call view into this document (a reload during the call):
+/// then its chunk must be loaded before hydration, which walks that view's HTML.
+#[cfg(feature = "hydrate")]
+pub fn call_on_page() -> bool {
+    document()
+        .query_selector("main.call")
+        .ok()
+        .flatten()
+        .is_some()
+}
+
 /// `Ready to join?`: your camera, name, then `Join` (full access) or `Ask to join` (lobby).
 #[component]
 fn Prejoin(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoView {
@@ -184,6 +227,16 @@ fn Prejoin(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
         .into_any();
     }
     start_media(media);
+    // The call's chunk is fetched as the visitor starts on the form (a pointer over the page, a
+    // focus, a tap), not at load: a visitor who only looks costs no call, and the first load's
+    // network is the page's own.
+    let intent = StoredValue::new(false);
+    let prefetch_on_intent = move || {
+        if !intent.get_value() {
+            intent.set_value(true);
+            load_call_early();
+        }
+    };
     let preview_name = Signal::derive({
         let name = name.clone();
         move || name.clone()
@@ -247,7 +300,12 @@ fn Prejoin(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
     };
     view! {
         <Title text=format!("{} · Knock", state.room)/>
-        <main class="page narrow card">
+        <main
+            class="page narrow card"
+            on:pointerover=move |_| prefetch_on_intent()
+            on:pointerdown=move |_| prefetch_on_intent()
+            on:focusin=move |_| prefetch_on_intent()
+        >
             <p class="room-name">{state.room.clone()}</p>
             <h1>"Ready to join?"</h1>
             <CameraPreview media name=preview_name/>
@@ -278,6 +336,7 @@ fn Waiting(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
             .with(|model| model.state.as_ref().and_then(|state| state.message.clone()))
     };
     watch_for_host(call);
+    prefetch_call();
     view! {
         <Title text=format!("Waiting · {} · Knock", state.room)/>
         <main class="page narrow card" aria-live="polite">
@@ -336,6 +395,12 @@ fn watch_for_host(call: CallClient) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = call;
+}
+
+/// The call view, built in the call's wasm chunk (see the module's top).
+#[lazy]
+fn in_call_view(call: CallClient, media: LocalMedia) -> AnyView {
+    view! { <InCall call media/> }.into_any()
 }
 
 /// In the call: the room's name on top, the video grid filling the stage, the people panel

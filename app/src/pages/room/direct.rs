@@ -10,7 +10,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::follow;
+use super::{follow, prefetch_call};
 use crate::{
     api::call::Join,
     call::CallClient,
@@ -56,6 +56,7 @@ pub(super) fn DirectJoin(call: CallClient, entry: DirectEntry) -> impl IntoView 
     let room = call.room();
     let join = ServerAction::<Join>::new();
     follow(call, join);
+    prefetch_call();
     let error = action_error(join);
     let pending = move || join.pending().get();
     #[cfg(feature = "hydrate")]
