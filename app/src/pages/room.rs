@@ -119,6 +119,8 @@ fn Room(call: CallClient) -> impl IntoView {
         .unwrap_or_default();
     let media = LocalMedia::starting_with(!settings.start_video_off, !settings.start_audio_off);
     let screen = Memo::new(move |_| call.model.with(screen_of));
+    // Set when the call view's chunk has arrived, for a call screen that had to wait for it.
+    let chunk_arrived = RwSignal::new(false);
     let view_of = move || {
         let screen = screen.get();
         let Some(state) = call.model.with_untracked(|model| model.state.clone()) else {
@@ -128,12 +130,7 @@ fn Room(call: CallClient) -> impl IntoView {
             Screen::Loading => {
                 view! { <main class="page narrow"><p>"Loading…"</p></main> }.into_any()
             }
-            Screen::InCall => view! {
-                <Suspense fallback=|| view! { <main class="page narrow"><p>"Joining…"</p></main> }>
-                    {Suspend::new(async move { in_call_view(call, media).await })}
-                </Suspense>
-            }
-            .into_any(),
+            Screen::InCall => in_call(call, media, chunk_arrived),
             Screen::Waiting(_) => view! { <Waiting call state media/> }.into_any(),
             Screen::Prejoin(..) => view! { <Prejoin call state media/> }.into_any(),
             Screen::Direct(entry) => view! { <DirectJoin call entry/> }.into_any(),
@@ -194,10 +191,54 @@ fn load_call_early() {
     leptos::task::spawn_local(preload_call());
 }
 
+/// Whether the call view's wasm chunk is loaded (set by [`preload_call`]).
+#[cfg(feature = "hydrate")]
+static CALL_LOADED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Loads the call view's wasm chunk without showing it; at once when it is already loaded.
 #[cfg(feature = "hydrate")]
 pub async fn preload_call() {
     __preload_in_call_view().await;
+    CALL_LOADED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether the call view can be built now: its chunk is loaded (always, on the server).
+fn call_loaded() -> bool {
+    #[cfg(feature = "hydrate")]
+    let loaded = CALL_LOADED.load(std::sync::atomic::Ordering::Relaxed);
+    #[cfg(not(feature = "hydrate"))]
+    let loaded = true;
+    loaded
+}
+
+/// The call screen. Built synchronously, in the screen's own reactive owner like every other
+/// screen (its signals and effects end together with it), once the chunk is loaded; until then
+/// `Joining…`, while the chunk loads and `arrived` brings the screen back.
+fn in_call(call: CallClient, media: LocalMedia, arrived: RwSignal<bool>) -> AnyView {
+    if call_loaded()
+        && let Some(view) = call_view_now(call, media)
+    {
+        return view;
+    }
+    arrived.track();
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        preload_call().await;
+        arrived.set(true);
+    });
+    view! { <main class="page narrow"><p>"Joining…"</p></main> }.into_any()
+}
+
+/// The call view if [`in_call_view`] is ready on its first poll: on the server always (it does
+/// not wait for anything there), in the browser once its chunk is loaded.
+fn call_view_now(call: CallClient, media: LocalMedia) -> Option<AnyView> {
+    use std::task::{Context, Poll, Waker};
+
+    let mut view = std::pin::pin!(in_call_view(call, media));
+    match view.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(view) => Some(view),
+        Poll::Pending => None,
+    }
 }
 
 /// Whether the server rendered the call view into this document (a reload during the call):
@@ -397,7 +438,7 @@ fn watch_for_host(call: CallClient) {
     let _ = call;
 }
 
-/// The call view, built in the call's wasm chunk (see the module's top).
+/// The call view, built in the call's wasm chunk (see the module's top); see [`in_call`].
 #[lazy]
 fn in_call_view(call: CallClient, media: LocalMedia) -> AnyView {
     view! { <InCall call media/> }.into_any()
