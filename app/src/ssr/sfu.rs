@@ -25,11 +25,19 @@ use self::janus::{Janus, JanusEvent, JanusHandle};
 use super::{
     config::Config,
     db::{
-        self, Db, sessions as sessions_repo,
+        self, Db,
+        rooms::{self as rooms_repo, RoomRecord},
+        sessions::{self as sessions_repo, SessionRecord},
         sfu::{self as repo, SfuParticipantRecord, SfuRoomRecord},
     },
+    events::Outbox,
+    state::AppState,
+    time::now_millis,
 };
-use crate::model::SignalMessage;
+use crate::{
+    error::AppError,
+    model::{CallEvent, ConnectionType, NetworkTopology, Phase, SignalMessage},
+};
 
 /// The name participants address the SFU by in `signal` (`to`), and the `from` of the SFU's
 /// signaling on their event stream. No session id has this shape (they are UUIDs).
@@ -219,6 +227,98 @@ pub fn guard(db: &Db, config: &Config, room: &str) {
     });
 }
 
+/// The lobby's hook, called after a commit that may have changed who is in `room`'s call:
+/// [`guard`], then tells everyone in the call its topology if it changed
+/// ([`tell_topology`]). In the background; without an SFU it does nothing (every call is a
+/// mesh, which is what a call that was never told anything is).
+pub fn call_changed(state: &AppState, room: &str) {
+    guard(&state.db, &state.config, room);
+    if Sfu::configured(&state.config).is_none() {
+        return;
+    }
+    let state = state.clone();
+    let room = room.to_owned();
+    tokio::spawn(async move {
+        if let Err(error) = tell_topology(&state, &room).await {
+            tracing::warn!(%error, room, "telling a call its topology");
+        }
+    });
+}
+
+/// The topology a call has with the room `record` (none: deleted) and the sessions `in_call`:
+/// by the room's `sfu_switchover`, the people in the call, and whether this server has an SFU.
+fn topology_now(
+    config: &Config,
+    record: Option<RoomRecord>,
+    in_call: &[SessionRecord],
+) -> Option<Topology> {
+    let record = record?;
+    let people = i64::try_from(in_call.len()).unwrap_or(i64::MAX);
+    let switchover = record.properties.sfu_switchover.map(|fraction| fraction.0);
+    Some(topology(
+        switchover,
+        people,
+        Sfu::configured(config).is_some(),
+    ))
+}
+
+/// Tells everyone in `room`'s call its topology (`network-connection`) if it is not the one
+/// they were last told, in a transaction on the room (so two servers never tell the same
+/// change twice, and the version grows by one with each).
+pub async fn tell_topology(state: &AppState, room: &str) -> Result<(), AppError> {
+    let mut tx = state.db.write_room(room).await?;
+    let record = rooms_repo::find_by_name(&mut tx, room).await?;
+    let in_call = sessions_repo::in_phase(&mut tx, room, Phase::InCall).await?;
+    let Some(now) = topology_now(&state.config, record, &in_call) else {
+        return Ok(());
+    };
+    let in_call = in_call.into_iter().map(|session| session.id).collect();
+    let (told, version) = repo::told_topology(&mut tx, room)
+        .await?
+        .unwrap_or_else(|| (Topology::Mesh.as_str().to_owned(), 0));
+    if told == now.as_str() {
+        return Ok(());
+    }
+    repo::tell_topology(&mut tx, room, now.as_str(), version + 1).await?;
+    let mut outbox = Outbox::new(room);
+    let event = CallEvent::NetworkConnection {
+        kind: now.connection_type(),
+        event: "connected".to_owned(),
+        version: version + 1,
+    };
+    outbox
+        .record(&mut tx, &event, in_call, now_millis())
+        .await?;
+    outbox.commit(tx, &state.events).await?;
+    Ok(())
+}
+
+/// What `network_topology` answers `session`: the call's topology now and the version last
+/// told, or `none` outside the call (the lobby learns nothing of the call's media).
+pub async fn network_topology(
+    state: &AppState,
+    session: &SessionRecord,
+) -> Result<NetworkTopology, AppError> {
+    let in_call = sessions_repo::find(&state.db, &session.id)
+        .await?
+        .is_some_and(|current| current.phase == Phase::InCall);
+    if !in_call {
+        return Ok(NetworkTopology::default());
+    }
+    let record = rooms_repo::find_by_name(&state.db, &session.room).await?;
+    let in_call = sessions_repo::in_phase(&state.db, &session.room, Phase::InCall).await?;
+    let Some(now) = topology_now(&state.config, record, &in_call) else {
+        return Ok(NetworkTopology::default());
+    };
+    let version = repo::told_topology(&state.db, &session.room)
+        .await?
+        .map_or(0, |(_, version)| version);
+    Ok(NetworkTopology {
+        topology: now.connection_type().into(),
+        version,
+    })
+}
+
 /// Removes from the SFU every participant (of `room`, or of every room) who is no longer in
 /// the call, and destroys the SFU rooms of empty calls. A removal that fails stays recorded and
 /// is tried again at the next sweep.
@@ -264,6 +364,24 @@ pub enum Topology {
     Mesh,
     /// Every participant to the SFU, which forwards to the others.
     Sfu,
+}
+
+impl Topology {
+    /// The stored form: `peer` or `sfu` (daily-js' `getNetworkTopology()` words).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mesh => "peer",
+            Self::Sfu => "sfu",
+        }
+    }
+
+    /// As a `network-connection` event says it.
+    pub fn connection_type(self) -> ConnectionType {
+        match self {
+            Self::Mesh => ConnectionType::PeerToPeer,
+            Self::Sfu => ConnectionType::Sfu,
+        }
+    }
 }
 
 /// The topology of a call of `in_call` people, by Daily's rule for `sfu_switchover` (the

@@ -1,6 +1,7 @@
 //! The `sfu_rooms` and `sfu_participants` tables: which SFU room a Knock room is bound to (with
-//! the pin and secret only Knock knows), and each participant's SFU session and handle. In the
-//! database, so any server can relay a participant's signaling or remove them.
+//! the pin and secret only Knock knows), each participant's SFU session and handles, and the
+//! `call_topologies` each call was last told. In the database, so any server can relay a
+//! participant's signaling or remove them.
 
 use sqlx::FromRow;
 
@@ -239,4 +240,37 @@ pub async fn all_participants(db: impl Handle<'_>) -> Result<Vec<SfuParticipantR
     )
     .fetch_all(db)
     .await)
+}
+
+/// The topology `room`'s call was last told (`peer` or `sfu`) and its version, if it was told
+/// one.
+pub async fn told_topology(
+    db: impl Handle<'_>,
+    room: &str,
+) -> Result<Option<(String, i64)>, Error> {
+    run!(db, |db| sqlx::query_as::<_, (String, i64)>(
+        "SELECT topology, version FROM call_topologies WHERE room = $1"
+    )
+    .bind(room)
+    .fetch_optional(db)
+    .await)
+}
+
+/// Records that `room`'s call is told `topology` now, as its `version`.
+pub async fn tell_topology(
+    db: impl Handle<'_>,
+    room: &str,
+    topology: &str,
+    version: i64,
+) -> Result<(), Error> {
+    run!(db, |db| sqlx::query(
+        "INSERT INTO call_topologies (room, topology, version) VALUES ($1, $2, $3) \
+         ON CONFLICT (room) DO UPDATE SET topology = $2, version = $3"
+    )
+    .bind(room)
+    .bind(topology)
+    .bind(version)
+    .execute(db)
+    .await
+    .map(|_| ()))
 }
