@@ -10,7 +10,11 @@
 //! Everything is in the database (`db::sfu`): the room's binding and each participant's SFU
 //! session, so any server can relay, remove or destroy. The backend is an enum with one
 //! variant, [`Sfu::Janus`]; another SFU (LiveKit, say) would be a second variant behind the same
-//! few operations: `ensure_room`, `join`, `relay`, `kick`, `destroy_room`.
+//! few operations: `ensure_room`, `join`, `relay`, `subscribe`, `start`, `kick`, `destroy_room`.
+//!
+//! Each participant publishes on one handle and receives everyone else's media on a second one
+//! in the same SFU session, which Knock attaches and keeps subscribed to whoever publishes
+//! ([`relay`]); the browser answers the SFU's offers through `signal` like it offers.
 
 mod error;
 pub mod janus;
@@ -75,8 +79,24 @@ pub enum SfuEvent {
     Gone,
     /// The SFU refused what the participant asked (joining a room that is gone, say).
     Refused(String),
+    /// Others publishing in the room now: (their id there, their Knock session id).
+    Publishers(Vec<(Value, String)>),
+    /// Someone (by id there) stopped publishing.
+    Unpublished(Value),
+    /// The SFU offers the participant the others' media: the offer, and whose media each
+    /// active section (by mid) carries (Knock session ids).
+    Offer(String, Vec<(String, String)>),
     /// Nothing Knock acts on.
     Other,
+}
+
+/// Who on the participant's place an [`SfuEvent`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Receiver {
+    /// What it publishes.
+    Publisher,
+    /// What it receives.
+    Subscriber,
 }
 
 fn janus_handle(participant: &SfuParticipantRecord) -> JanusHandle {
@@ -161,6 +181,46 @@ impl Sfu {
         }
     }
 
+    /// Subscribes the participant to `feeds` (others' ids in the room) on its receiving handle
+    /// `subscriber` (attached to its SFU session first when `None`: the new one is answered).
+    pub async fn subscribe(
+        &self,
+        binding: &SfuRoomRecord,
+        participant: &SfuParticipantRecord,
+        subscriber: Option<i64>,
+        feeds: &[Value],
+    ) -> Result<i64, SfuError> {
+        let Self::Janus(janus) = self;
+        let (handle, first) = match subscriber {
+            Some(handle) => (handle, false),
+            None => (janus.attach_handle(participant.sfu_session).await?, true),
+        };
+        let room = room_id(binding)?;
+        let target = JanusHandle {
+            session: participant.sfu_session,
+            handle,
+        };
+        janus
+            .subscribe(target, &room, &binding.pin, feeds, first)
+            .await?;
+        Ok(handle)
+    }
+
+    /// Starts what the participant receives with its browser's `answer` to the SFU's offer.
+    pub async fn start(
+        &self,
+        participant: &SfuParticipantRecord,
+        subscriber: i64,
+        answer: &str,
+    ) -> Result<(), SfuError> {
+        let Self::Janus(janus) = self;
+        let handle = JanusHandle {
+            session: participant.sfu_session,
+            handle: subscriber,
+        };
+        janus.start(handle, answer).await
+    }
+
     /// Takes the participant out of the SFU room and destroys its SFU session (done when it is
     /// gone already).
     pub async fn kick(&self, participant: &SfuParticipantRecord) -> Result<(), SfuError> {
@@ -187,23 +247,39 @@ impl Sfu {
         }
     }
 
-    /// Waits (up to 30 s) for what the SFU says to the participant; also keeps its SFU session
-    /// alive.
+    /// Waits (up to 30 s) for what the SFU says to the participant, each about its publisher
+    /// or its subscriber (the receiving handle `subscriber`); also keeps its SFU session alive.
     pub async fn events(
         &self,
         participant: &SfuParticipantRecord,
-    ) -> Result<Vec<SfuEvent>, SfuError> {
+        subscriber: Option<i64>,
+    ) -> Result<Vec<(Receiver, SfuEvent)>, SfuError> {
         let Self::Janus(janus) = self;
         let events = janus.poll(participant.sfu_session).await?;
         Ok(events
             .iter()
-            .flat_map(janus::interpret)
-            .map(|event| match event {
-                JanusEvent::Joined(id) => SfuEvent::Joined(id),
-                JanusEvent::Answer(sdp) => SfuEvent::Answer(sdp),
-                JanusEvent::Gone => SfuEvent::Gone,
-                JanusEvent::Refused(reason) => SfuEvent::Refused(reason),
-                JanusEvent::Other => SfuEvent::Other,
+            .flat_map(|event| {
+                let about = if subscriber.is_some() && event["sender"].as_i64() == subscriber {
+                    Receiver::Subscriber
+                } else {
+                    Receiver::Publisher
+                };
+                janus::interpret(event)
+                    .into_iter()
+                    .map(move |event| (about, event))
+            })
+            .map(|(about, event)| {
+                let event = match event {
+                    JanusEvent::Joined(id) => SfuEvent::Joined(id),
+                    JanusEvent::Answer(sdp) => SfuEvent::Answer(sdp),
+                    JanusEvent::Gone => SfuEvent::Gone,
+                    JanusEvent::Refused(reason) => SfuEvent::Refused(reason),
+                    JanusEvent::Publishers(list) => SfuEvent::Publishers(list),
+                    JanusEvent::Unpublished(feed) => SfuEvent::Unpublished(feed),
+                    JanusEvent::Offer { sdp, streams } => SfuEvent::Offer(sdp, streams),
+                    JanusEvent::Other => SfuEvent::Other,
+                };
+                (about, event)
             })
             .collect())
     }
