@@ -20,7 +20,7 @@ help:
 	@echo "make test   formatting, clippy, Rust tests (SQLite, then PostgreSQL), wasm build, Playwright"
 	@echo "make build  release binary target/release/knock and site target/site"
 	@echo "make bench  performance figures (SQLite, then two servers on PostgreSQL)"
-	@echo "make bench-mesh  WebRTC mesh sizes in Chromium (about 5 minutes)"
+	@echo "make bench-mesh  WebRTC mesh and SFU sizes in Chromium (about 30 minutes)"
 	@echo "make stress-mesh  3- and 4-person calls 20 times each, joins in every order (about 15 minutes)"
 	@echo "make watch  cargo leptos watch (rebuilds and reloads on change)"
 	@echo "make screenshots  the README's screenshots, from the real app"
@@ -69,13 +69,14 @@ openapi:
 
 # Builds the server and the wasm bundle (debug), fuzzes the REST API through its OpenAPI
 # document (no 5xx), then runs Playwright against that binary (with a throwaway PostgreSQL
-# cluster for the journey across two servers).
+# cluster for the journey across two servers, and a throwaway Janus, whose URL and secret the
+# server inherits, for the calls through the SFU).
 e2e:
 	cargo leptos build --split
 	scripts/precompress.mjs --fast target/site/pkg
 	scripts/fuzz-api.sh "$(TARGET_DIR)/debug/knock"
 	cd end2end && KNOCK_BIN="$(TARGET_DIR)/debug/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
-		../scripts/with-postgres.sh npx playwright test
+		../scripts/with-janus.sh ../scripts/with-postgres.sh npx playwright test
 
 # The README's screenshots (docs/screenshots/), taken from the real app in Chromium at a laptop's
 # size (1280x800) and a phone's (375x667).
@@ -96,11 +97,12 @@ bench: build
 	scripts/install-tools.sh bench
 	scripts/wasm-profile.py "$(TARGET_DIR)/front/wasm32-unknown-unknown/wasm-release/frontend.wasm"
 
-# How long a WebRTC mesh of 2, 3 and 4 Chromium participants takes to connect, and the frame
-# rate it delivers (README, Video). Apart from `bench`: it needs the machine to itself.
+# How long a call of 2 to 6 Chromium participants takes to connect, and the frame rate it
+# delivers, as a WebRTC mesh and through the SFU (a throwaway Janus) (README, Video). Apart from
+# `bench`: it needs the machine to itself.
 bench-mesh: build
 	cd end2end && KNOCK_BIN="$(CURDIR)/target/release/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \
-		npx playwright test --config playwright.bench.config.ts
+		../scripts/with-janus.sh npx playwright test --config playwright.bench.config.ts
 
 # The mesh under stress: the three- and four-person journeys 20 times each in a row, guests let
 # in one at a time, all at once, and one leaving and coming back; every run must converge. Prints

@@ -18,8 +18,9 @@ use crate::{
     api::call as ops,
     error::AppError,
     model::{
-        AccessLevel, CallErrorDetail, CallErrorKind, CallEvent, CallState, Decisions, Participant,
-        Phase, Resolution, RoomAccess, RoomSnapshot, SignalMessage, WaitingParticipant,
+        AccessLevel, CallErrorDetail, CallErrorKind, CallEvent, CallState, Decisions,
+        NetworkTopology, Participant, Phase, Resolution, RoomAccess, RoomSnapshot, SignalMessage,
+        Topology, WaitingParticipant,
     },
 };
 
@@ -53,6 +54,9 @@ pub struct CallModel {
     pub last_decision: Option<(WaitingParticipant, Resolution)>,
     /// Whether the event stream is open.
     pub connected: bool,
+    /// How the call's media flows (daily-js' `getNetworkTopology()`): `none` until known and
+    /// outside the call. The media session follows it.
+    pub topology: NetworkTopology,
     /// The last events applied, with their ids, so a snapshot read before some of them can be
     /// brought up to date (see [`CallModel::install_snapshot`]).
     recent: std::collections::VecDeque<(i64, CallEvent)>,
@@ -71,8 +75,25 @@ impl CallModel {
     pub fn set_state(&mut self, state: CallState) {
         if state.phase != Phase::InCall {
             self.participants.clear();
+            self.topology.topology = Topology::None;
         }
         self.state = Some(state);
+    }
+
+    /// Takes the call's topology as `network_topology` answered it or a `network-connection`
+    /// event said it, unless a newer one (by version) is known already.
+    pub fn set_topology(&mut self, topology: NetworkTopology) {
+        let in_call = self.phase() == Some(Phase::InCall);
+        if topology.version >= self.topology.version {
+            self.topology = NetworkTopology {
+                topology: if in_call {
+                    topology.topology
+                } else {
+                    Topology::None
+                },
+                version: topology.version,
+            };
+        }
     }
 
     /// Applies an event from the stream with its id, and keeps it for [`Self::install_snapshot`].
@@ -145,6 +166,9 @@ impl CallModel {
                         (AccessLevel::Lobby, None, Phase::Waiting) => Phase::Prejoin,
                         (_, None, phase) => phase,
                     };
+                    if state.phase != Phase::InCall {
+                        self.topology.topology = Topology::None;
+                    }
                 }
             }
             CallEvent::WaitingParticipantAdded { participant } => {
@@ -193,6 +217,12 @@ impl CallModel {
             }
             // Signaling is not state: the stream hands it to the media mesh (see `on_signal`).
             CallEvent::Signal { .. } => {}
+            CallEvent::NetworkConnection { kind, version, .. } => {
+                self.set_topology(NetworkTopology {
+                    topology: kind.into(),
+                    version,
+                });
+            }
             CallEvent::RoomAccessUpdated { access, .. } => {
                 if let Some(state) = &mut self.state
                     && state.admin
@@ -225,6 +255,7 @@ impl CallModel {
                 }
                 self.waiting.clear();
                 self.participants.clear();
+                self.topology.topology = Topology::None;
                 self.error = Some(error);
             }
         }
@@ -284,6 +315,25 @@ impl CallClient {
         let snapshot = ops::load_room(self.room()).await?;
         self.model.update(|model| model.install_snapshot(snapshot));
         Ok(())
+    }
+
+    /// daily-js' `getNetworkTopology()`: asks the server how the call's media flows and takes
+    /// the answer into the model (unless an event said something newer meanwhile). Should the
+    /// server not answer, a call whose topology is not known yet is taken for a mesh, which is
+    /// what every call is without an SFU.
+    pub async fn network_topology(&self) -> Topology {
+        match crate::api::media::get_network_topology(self.room()).await {
+            Ok(answer) => self.model.update(|model| model.set_topology(answer)),
+            Err(_) => self.model.update(|model| {
+                if model.topology.topology == Topology::None {
+                    model.set_topology(NetworkTopology {
+                        topology: Topology::Peer,
+                        version: model.topology.version,
+                    });
+                }
+            }),
+        }
+        self.model.with_untracked(|model| model.topology.topology)
     }
 
     /// Hands every `signal` event to `handler` from now on, starting with any that arrived
@@ -351,6 +401,9 @@ impl CallClient {
             {
                 leptos::task::spawn_local(async move {
                     let _ = client.refresh().await;
+                    if phase == Some(Phase::InCall) {
+                        client.network_topology().await;
+                    }
                 });
             }
             phase
@@ -579,9 +632,9 @@ mod stream {
     use web_sys::{EventSource, MessageEvent};
 
     use super::CallClient;
-    use crate::model::CallEvent;
+    use crate::model::{CallEvent, Phase};
 
-    const EVENTS: [&str; 12] = [
+    const EVENTS: [&str; 13] = [
         "access-state-updated",
         "waiting-participant-added",
         "waiting-participant-updated",
@@ -593,6 +646,7 @@ mod stream {
         "room-access-updated",
         "lobby-message",
         "lobby-position",
+        "network-connection",
         "error",
     ];
 
@@ -645,6 +699,13 @@ mod stream {
 
         let on_open = Closure::<dyn Fn()>::new(move || {
             client.model.update(|model| model.connected = true);
+            // What changed while the stream was closed is in the log it replays; a page that
+            // just opened it asks how the call's media flows now.
+            if client.model.with_untracked(|model| model.phase()) == Some(Phase::InCall) {
+                leptos::task::spawn_local(async move {
+                    client.network_topology().await;
+                });
+            }
         });
         source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         on_open.forget();
@@ -815,6 +876,52 @@ mod tests {
         let state = model.state.as_ref().expect("a state");
         assert_eq!(state.position, Some(1));
         assert_eq!(state.message, Some(message));
+    }
+
+    #[test]
+    fn the_topology_follows_the_newest_word_and_only_in_the_call() {
+        use crate::model::{ConnectionType, NetworkTopology, Topology};
+        let told = |kind, version| CallEvent::NetworkConnection {
+            kind,
+            event: "connected".into(),
+            version,
+        };
+        let mut model = CallModel::default();
+        model.set_state(state(Phase::InCall, AccessLevel::Full));
+        assert_eq!(model.topology.topology, Topology::None, "not known yet");
+        model.set_topology(NetworkTopology {
+            topology: Topology::Peer,
+            version: 0,
+        });
+        assert_eq!(model.topology.topology, Topology::Peer);
+        model.apply(told(ConnectionType::Sfu, 1));
+        assert_eq!(model.topology.topology, Topology::Sfu);
+        // An answer read before that event arrives after it: it does not take it back.
+        model.set_topology(NetworkTopology {
+            topology: Topology::Peer,
+            version: 0,
+        });
+        assert_eq!(model.topology.topology, Topology::Sfu);
+        model.apply(told(ConnectionType::PeerToPeer, 2));
+        assert_eq!(model.topology.topology, Topology::Peer);
+        // Sent to the lobby: no media, whatever the call does.
+        model.apply(CallEvent::AccessStateUpdated {
+            access: Level {
+                level: AccessLevel::Lobby,
+            },
+            awaiting_access: Some(Level {
+                level: AccessLevel::Full,
+            }),
+        });
+        assert_eq!(model.topology.topology, Topology::None);
+        model.apply(told(ConnectionType::Sfu, 3));
+        assert_eq!(model.topology.topology, Topology::None);
+        let json = serde_json::to_value(told(ConnectionType::PeerToPeer, 4)).expect("encodes");
+        assert_eq!(
+            json,
+            serde_json::json!({"action": "network-connection", "type": "peer-to-peer",
+                "event": "connected", "version": 4})
+        );
     }
 
     #[test]

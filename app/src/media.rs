@@ -3,9 +3,10 @@
 //! [`LocalMedia`] is the visitor's own camera and microphone: started on the prejoin page (the
 //! preview), carried into the call, switched by the `Camera` and `Microphone` toggles.
 //! [`RemoteMedia`] is what the others send, filled by the WebRTC mesh (`mesh`, in the browser)
-//! that connects every pair of participants. The server relays the mesh's signaling only
-//! between sessions that are both in the call (`ssr::media`), so nobody in the lobby sees or
-//! hears anything.
+//! that connects every pair of participants, or in larger calls by the SFU (`sfu`): the
+//! `session` runs whichever the server says the call uses, and switches live. The server relays
+//! the signaling only for sessions in the call (`ssr::media`, `ssr::sfu`), so nobody in the
+//! lobby sees or hears anything.
 //!
 //! On the server these are plain signals in their initial state, so the page renders the same
 //! markup before and after hydration; everything that touches devices runs in the browser.
@@ -16,8 +17,11 @@ use leptos::prelude::*;
 mod devices;
 #[cfg(feature = "hydrate")]
 pub mod mesh;
-#[cfg(any(feature = "hydrate", test))]
-mod wire;
+#[cfg(feature = "hydrate")]
+pub mod session;
+#[cfg(feature = "hydrate")]
+pub mod sfu;
+pub(crate) mod wire;
 
 /// The visitor's own camera and microphone.
 #[derive(Clone, Copy)]

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::{IceServer, Participant, SignalMessage},
+    model::{IceServer, NetworkTopology, Participant, SignalMessage},
 };
 
 /// Sends signaling `messages` (in order) to the participant `to`; 403 unless both are in the
@@ -37,6 +37,17 @@ pub async fn update_media(room: String, video: bool, audio: bool) -> Result<Part
 pub async fn ice_servers(room: String) -> Result<Vec<IceServer>, AppError> {
     super::call::with_session(&room, |state, session| async move {
         crate::ssr::media::ice_servers(&state, &session).await
+    })
+    .await
+}
+
+/// daily-js' `getNetworkTopology()`: how the call's media flows now (`peer` or `sfu`), with the
+/// version of the last `network-connection` event; `none` for anyone not in the call. A page
+/// asks when its event stream (re)connects and when it enters the call.
+#[server(endpoint = "network_topology")]
+pub async fn get_network_topology(room: String) -> Result<NetworkTopology, AppError> {
+    super::call::with_session(&room, |state, session| async move {
+        crate::ssr::sfu::network_topology(&state, &session).await
     })
     .await
 }

@@ -336,7 +336,8 @@ impl Mesh {
     }
 }
 
-fn configuration(servers: &[IceServer]) -> RtcConfiguration {
+/// The `RTCPeerConnection` configuration with `servers` (the SFU's connections use it too).
+pub(super) fn configuration(servers: &[IceServer]) -> RtcConfiguration {
     let config = RtcConfiguration::new();
     if let Ok(servers) = serde_json::to_string(servers)
         && let Ok(servers) = js_sys::JSON::parse(&servers)

@@ -15,6 +15,10 @@
 //!
 //! Both are removed again before the browser sees the message. A message without a tag (from a
 //! client that does not add one) is handed on as it is.
+//!
+//! The SFU's offers (of the others' media) name the participant each media section carries:
+//! Knock adds `a=knock-participant:<session id>` after the section's `a=mid:` line
+//! ([`label_participants`]), and the browser reads it back ([`participants_by_mid`]).
 
 use crate::model::{IceCandidate, SessionDescription, SignalMessage};
 
@@ -42,6 +46,7 @@ fn valid(id: &str) -> bool {
 }
 
 /// `message` with `tag` added.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub fn tag(message: SignalMessage, tag: &Tag) -> SignalMessage {
     let to = tag.to.as_deref().unwrap_or(NOBODY);
     match message {
@@ -113,6 +118,56 @@ pub fn untag(message: SignalMessage) -> (Option<Tag>, SignalMessage) {
             }
         }
     }
+}
+
+/// The attribute Knock adds to each media section of the SFU's offers: whose media it is.
+const PARTICIPANT_ATTRIBUTE: &str = "a=knock-participant:";
+
+/// `sdp` with each media section whose mid `participants` names labelled with that
+/// participant (a session id: no whitespace).
+#[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+pub fn label_participants(sdp: &str, participants: &[(String, String)]) -> String {
+    let mut labelled = String::with_capacity(sdp.len() + participants.len() * 64);
+    for line in sdp.split_inclusive('\n') {
+        labelled.push_str(line);
+        if let Some(mid) = line.trim_end().strip_prefix("a=mid:")
+            && let Some((_, participant)) = participants.iter().find(|(m, _)| m == mid)
+            && !participant.is_empty()
+            && !participant.contains(char::is_whitespace)
+        {
+            if !line.ends_with('\n') {
+                labelled.push_str("\r\n");
+            }
+            labelled.push_str(&format!("{PARTICIPANT_ATTRIBUTE}{participant}\r\n"));
+        }
+    }
+    labelled
+}
+
+/// The media section ids of an SDP, each with the participant Knock named for it (sections
+/// without one are left out).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn participants_by_mid(sdp: &str) -> std::collections::HashMap<String, String> {
+    let mut found = std::collections::HashMap::new();
+    let mut mid: Option<String> = None;
+    let mut participant: Option<String> = None;
+    let mut flush = |mid: &mut Option<String>, participant: &mut Option<String>| {
+        if let (Some(mid), Some(participant)) = (mid.take(), participant.take()) {
+            found.insert(mid, participant);
+        }
+    };
+    for line in sdp.lines() {
+        let line = line.trim_end();
+        if line.starts_with("m=") {
+            flush(&mut mid, &mut participant);
+        } else if let Some(value) = line.strip_prefix("a=mid:") {
+            mid = Some(value.to_owned());
+        } else if let Some(value) = line.strip_prefix(PARTICIPANT_ATTRIBUTE) {
+            participant = Some(value.to_owned());
+        }
+    }
+    flush(&mut mid, &mut participant);
+    found
 }
 
 fn parse<'a>(mut words: impl Iterator<Item = &'a str>) -> Option<Tag> {
@@ -195,6 +250,28 @@ mod tests {
         assert_eq!(
             untag(sent),
             (Some(tag_of("a1", None)), candidate(CANDIDATE))
+        );
+    }
+
+    #[test]
+    fn the_sfus_media_sections_name_their_participants() {
+        let offer = "v=0\r\ns=-\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=sendonly\r\n\
+                     m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na=sendonly\r\n\
+                     m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=mid:2\r\na=inactive\r\n";
+        let labelled = label_participants(
+            offer,
+            &[("0".into(), "ana".into()), ("1".into(), "ana".into())],
+        );
+        assert!(labelled.contains("a=mid:0\r\na=knock-participant:ana\r\na=sendonly"));
+        let found = participants_by_mid(&labelled);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found.get("1").map(String::as_str), Some("ana"));
+        assert_eq!(found.get("2"), None, "an inactive section is nobody's");
+        assert!(participants_by_mid(offer).is_empty());
+        assert_eq!(
+            label_participants(offer, &[("0".into(), "two words".into())]),
+            offer,
+            "never a broken line"
         );
     }
 

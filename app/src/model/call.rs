@@ -240,6 +240,19 @@ pub enum CallEvent {
         /// The place in line now.
         position: i64,
     },
+    /// The call's media moved between browser-to-browser connections and the SFU, as
+    /// daily-js' `network-connection` (participants in the call only; also answered by
+    /// `network_topology`, daily-js' `getNetworkTopology()`, when a page (re)connects).
+    NetworkConnection {
+        /// How the media flows now: `peer-to-peer` or `sfu`.
+        #[serde(rename = "type")]
+        kind: ConnectionType,
+        /// Always `connected` (daily-js also says `interrupted`, which Knock does not).
+        event: String,
+        /// Grows with each change of the call's topology (Knock's addition): a client keeps
+        /// the newest of this and `network_topology`'s answer.
+        version: i64,
+    },
     /// Something ended the local participant's stay.
     Error {
         /// A sentence, e.g. `Join request rejected`.
@@ -265,6 +278,7 @@ impl CallEvent {
             Self::LobbyPosition { .. } => "lobby-position",
             Self::LobbyMessage { .. } => "lobby-message",
             Self::RoomAccessUpdated { .. } => "room-access-updated",
+            Self::NetworkConnection { .. } => "network-connection",
             Self::Error { .. } => "error",
         }
     }
@@ -280,6 +294,48 @@ impl CallEvent {
         }
     }
 }
+/// How a call's media flows, in a `network-connection` event (daily-js' `type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnectionType {
+    /// Browser to browser (the mesh).
+    PeerToPeer,
+    /// Through the SFU.
+    Sfu,
+}
+
+/// How a call's media flows, as daily-js' `getNetworkTopology()` answers it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Topology {
+    /// Not known, or not in the call.
+    #[default]
+    None,
+    /// Browser to browser (the mesh).
+    Peer,
+    /// Through the SFU.
+    Sfu,
+}
+
+impl From<ConnectionType> for Topology {
+    fn from(kind: ConnectionType) -> Self {
+        match kind {
+            ConnectionType::PeerToPeer => Self::Peer,
+            ConnectionType::Sfu => Self::Sfu,
+        }
+    }
+}
+
+/// `network_topology`'s answer: daily-js' `getNetworkTopology()`, and the version of the
+/// call's topology it read (see [`CallEvent::NetworkConnection`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkTopology {
+    /// `peer`, `sfu`, or `none` (not in the call).
+    pub topology: Topology,
+    /// The topology's version (0 before the call was ever told one).
+    pub version: i64,
+}
+
 /// What `preAuth` and `join` answer: the session's state in the room.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallState {

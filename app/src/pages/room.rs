@@ -524,9 +524,10 @@ fn connect_media(call: CallClient, media: LocalMedia, remote: RemoteMedia) {
 
         use send_wrapper::SendWrapper;
 
-        let mesh = crate::media::mesh::Mesh::start(call, media, remote);
-        let mesh = SendWrapper::new(mesh);
-        on_cleanup(move || mesh.close());
+        // The mesh or the SFU, as the server says the call's media flows.
+        let session = crate::media::session::Session::start(call, media, remote);
+        let session = SendWrapper::new(session);
+        on_cleanup(move || session.close());
 
         // One request at a time, always ending with the latest state.
         let sent: Rc<Cell<Option<(bool, bool)>>> = Rc::new(Cell::new(None));

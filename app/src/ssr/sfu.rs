@@ -10,7 +10,11 @@
 //! Everything is in the database (`db::sfu`): the room's binding and each participant's SFU
 //! session, so any server can relay, remove or destroy. The backend is an enum with one
 //! variant, [`Sfu::Janus`]; another SFU (LiveKit, say) would be a second variant behind the same
-//! few operations: `ensure_room`, `join`, `relay`, `kick`, `destroy_room`.
+//! few operations: `ensure_room`, `join`, `relay`, `subscribe`, `start`, `kick`, `destroy_room`.
+//!
+//! Each participant publishes on one handle and receives everyone else's media on a second one
+//! in the same SFU session, which Knock attaches and keeps subscribed to whoever publishes
+//! ([`relay`]); the browser answers the SFU's offers through `signal` like it offers.
 
 mod error;
 pub mod janus;
@@ -25,11 +29,19 @@ use self::janus::{Janus, JanusEvent, JanusHandle};
 use super::{
     config::Config,
     db::{
-        self, Db, sessions as sessions_repo,
+        self, Db,
+        rooms::{self as rooms_repo, RoomRecord},
+        sessions::{self as sessions_repo, SessionRecord},
         sfu::{self as repo, SfuParticipantRecord, SfuRoomRecord},
     },
+    events::Outbox,
+    state::AppState,
+    time::now_millis,
 };
-use crate::model::SignalMessage;
+use crate::{
+    error::AppError,
+    model::{CallEvent, ConnectionType, NetworkTopology, Phase, SignalMessage},
+};
 
 /// The name participants address the SFU by in `signal` (`to`), and the `from` of the SFU's
 /// signaling on their event stream. No session id has this shape (they are UUIDs).
@@ -67,8 +79,24 @@ pub enum SfuEvent {
     Gone,
     /// The SFU refused what the participant asked (joining a room that is gone, say).
     Refused(String),
+    /// Others publishing in the room now: (their id there, their Knock session id).
+    Publishers(Vec<(Value, String)>),
+    /// Someone (by id there) stopped publishing.
+    Unpublished(Value),
+    /// The SFU offers the participant the others' media: the offer, and whose media each
+    /// active section (by mid) carries (Knock session ids).
+    Offer(String, Vec<(String, String)>),
     /// Nothing Knock acts on.
     Other,
+}
+
+/// Who on the participant's place an [`SfuEvent`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Receiver {
+    /// What it publishes.
+    Publisher,
+    /// What it receives.
+    Subscriber,
 }
 
 fn janus_handle(participant: &SfuParticipantRecord) -> JanusHandle {
@@ -153,6 +181,46 @@ impl Sfu {
         }
     }
 
+    /// Subscribes the participant to `feeds` (others' ids in the room) on its receiving handle
+    /// `subscriber` (attached to its SFU session first when `None`: the new one is answered).
+    pub async fn subscribe(
+        &self,
+        binding: &SfuRoomRecord,
+        participant: &SfuParticipantRecord,
+        subscriber: Option<i64>,
+        feeds: &[Value],
+    ) -> Result<i64, SfuError> {
+        let Self::Janus(janus) = self;
+        let (handle, first) = match subscriber {
+            Some(handle) => (handle, false),
+            None => (janus.attach_handle(participant.sfu_session).await?, true),
+        };
+        let room = room_id(binding)?;
+        let target = JanusHandle {
+            session: participant.sfu_session,
+            handle,
+        };
+        janus
+            .subscribe(target, &room, &binding.pin, feeds, first)
+            .await?;
+        Ok(handle)
+    }
+
+    /// Starts what the participant receives with its browser's `answer` to the SFU's offer.
+    pub async fn start(
+        &self,
+        participant: &SfuParticipantRecord,
+        subscriber: i64,
+        answer: &str,
+    ) -> Result<(), SfuError> {
+        let Self::Janus(janus) = self;
+        let handle = JanusHandle {
+            session: participant.sfu_session,
+            handle: subscriber,
+        };
+        janus.start(handle, answer).await
+    }
+
     /// Takes the participant out of the SFU room and destroys its SFU session (done when it is
     /// gone already).
     pub async fn kick(&self, participant: &SfuParticipantRecord) -> Result<(), SfuError> {
@@ -179,23 +247,39 @@ impl Sfu {
         }
     }
 
-    /// Waits (up to 30 s) for what the SFU says to the participant; also keeps its SFU session
-    /// alive.
+    /// Waits (up to 30 s) for what the SFU says to the participant, each about its publisher
+    /// or its subscriber (the receiving handle `subscriber`); also keeps its SFU session alive.
     pub async fn events(
         &self,
         participant: &SfuParticipantRecord,
-    ) -> Result<Vec<SfuEvent>, SfuError> {
+        subscriber: Option<i64>,
+    ) -> Result<Vec<(Receiver, SfuEvent)>, SfuError> {
         let Self::Janus(janus) = self;
         let events = janus.poll(participant.sfu_session).await?;
         Ok(events
             .iter()
-            .flat_map(janus::interpret)
-            .map(|event| match event {
-                JanusEvent::Joined(id) => SfuEvent::Joined(id),
-                JanusEvent::Answer(sdp) => SfuEvent::Answer(sdp),
-                JanusEvent::Gone => SfuEvent::Gone,
-                JanusEvent::Refused(reason) => SfuEvent::Refused(reason),
-                JanusEvent::Other => SfuEvent::Other,
+            .flat_map(|event| {
+                let about = if subscriber.is_some() && event["sender"].as_i64() == subscriber {
+                    Receiver::Subscriber
+                } else {
+                    Receiver::Publisher
+                };
+                janus::interpret(event)
+                    .into_iter()
+                    .map(move |event| (about, event))
+            })
+            .map(|(about, event)| {
+                let event = match event {
+                    JanusEvent::Joined(id) => SfuEvent::Joined(id),
+                    JanusEvent::Answer(sdp) => SfuEvent::Answer(sdp),
+                    JanusEvent::Gone => SfuEvent::Gone,
+                    JanusEvent::Refused(reason) => SfuEvent::Refused(reason),
+                    JanusEvent::Publishers(list) => SfuEvent::Publishers(list),
+                    JanusEvent::Unpublished(feed) => SfuEvent::Unpublished(feed),
+                    JanusEvent::Offer { sdp, streams } => SfuEvent::Offer(sdp, streams),
+                    JanusEvent::Other => SfuEvent::Other,
+                };
+                (about, event)
             })
             .collect())
     }
@@ -217,6 +301,98 @@ pub fn guard(db: &Db, config: &Config, room: &str) {
             tracing::warn!(%error, room, "removing people from the SFU");
         }
     });
+}
+
+/// The lobby's hook, called after a commit that may have changed who is in `room`'s call:
+/// [`guard`], then tells everyone in the call its topology if it changed
+/// ([`tell_topology`]). In the background; without an SFU it does nothing (every call is a
+/// mesh, which is what a call that was never told anything is).
+pub fn call_changed(state: &AppState, room: &str) {
+    guard(&state.db, &state.config, room);
+    if Sfu::configured(&state.config).is_none() {
+        return;
+    }
+    let state = state.clone();
+    let room = room.to_owned();
+    tokio::spawn(async move {
+        if let Err(error) = tell_topology(&state, &room).await {
+            tracing::warn!(%error, room, "telling a call its topology");
+        }
+    });
+}
+
+/// The topology a call has with the room `record` (none: deleted) and the sessions `in_call`:
+/// by the room's `sfu_switchover`, the people in the call, and whether this server has an SFU.
+fn topology_now(
+    config: &Config,
+    record: Option<RoomRecord>,
+    in_call: &[SessionRecord],
+) -> Option<Topology> {
+    let record = record?;
+    let people = i64::try_from(in_call.len()).unwrap_or(i64::MAX);
+    let switchover = record.properties.sfu_switchover.map(|fraction| fraction.0);
+    Some(topology(
+        switchover,
+        people,
+        Sfu::configured(config).is_some(),
+    ))
+}
+
+/// Tells everyone in `room`'s call its topology (`network-connection`) if it is not the one
+/// they were last told, in a transaction on the room (so two servers never tell the same
+/// change twice, and the version grows by one with each).
+pub async fn tell_topology(state: &AppState, room: &str) -> Result<(), AppError> {
+    let mut tx = state.db.write_room(room).await?;
+    let record = rooms_repo::find_by_name(&mut tx, room).await?;
+    let in_call = sessions_repo::in_phase(&mut tx, room, Phase::InCall).await?;
+    let Some(now) = topology_now(&state.config, record, &in_call) else {
+        return Ok(());
+    };
+    let in_call = in_call.into_iter().map(|session| session.id).collect();
+    let (told, version) = repo::told_topology(&mut tx, room)
+        .await?
+        .unwrap_or_else(|| (Topology::Mesh.as_str().to_owned(), 0));
+    if told == now.as_str() {
+        return Ok(());
+    }
+    repo::tell_topology(&mut tx, room, now.as_str(), version + 1).await?;
+    let mut outbox = Outbox::new(room);
+    let event = CallEvent::NetworkConnection {
+        kind: now.connection_type(),
+        event: "connected".to_owned(),
+        version: version + 1,
+    };
+    outbox
+        .record(&mut tx, &event, in_call, now_millis())
+        .await?;
+    outbox.commit(tx, &state.events).await?;
+    Ok(())
+}
+
+/// What `network_topology` answers `session`: the call's topology now and the version last
+/// told, or `none` outside the call (the lobby learns nothing of the call's media).
+pub async fn network_topology(
+    state: &AppState,
+    session: &SessionRecord,
+) -> Result<NetworkTopology, AppError> {
+    let in_call = sessions_repo::find(&state.db, &session.id)
+        .await?
+        .is_some_and(|current| current.phase == Phase::InCall);
+    if !in_call {
+        return Ok(NetworkTopology::default());
+    }
+    let record = rooms_repo::find_by_name(&state.db, &session.room).await?;
+    let in_call = sessions_repo::in_phase(&state.db, &session.room, Phase::InCall).await?;
+    let Some(now) = topology_now(&state.config, record, &in_call) else {
+        return Ok(NetworkTopology::default());
+    };
+    let version = repo::told_topology(&state.db, &session.room)
+        .await?
+        .map_or(0, |(_, version)| version);
+    Ok(NetworkTopology {
+        topology: now.connection_type().into(),
+        version,
+    })
 }
 
 /// Removes from the SFU every participant (of `room`, or of every room) who is no longer in
@@ -264,6 +440,24 @@ pub enum Topology {
     Mesh,
     /// Every participant to the SFU, which forwards to the others.
     Sfu,
+}
+
+impl Topology {
+    /// The stored form: `peer` or `sfu` (daily-js' `getNetworkTopology()` words).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mesh => "peer",
+            Self::Sfu => "sfu",
+        }
+    }
+
+    /// As a `network-connection` event says it.
+    pub fn connection_type(self) -> ConnectionType {
+        match self {
+            Self::Mesh => ConnectionType::PeerToPeer,
+            Self::Sfu => ConnectionType::Sfu,
+        }
+    }
 }
 
 /// The topology of a call of `in_call` people, by Daily's rule for `sfu_switchover` (the

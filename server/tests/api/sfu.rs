@@ -14,7 +14,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Database, EVENT_TIMEOUT, EventStream, Person, Room, TestApp, assert_error, send,
+    Database, EVENT_TIMEOUT, EventStream, Person, QUIET, Room, TestApp, assert_error, send,
 };
 
 /// How soon the lobby promises that someone out of the call is out of the SFU.
@@ -637,4 +637,104 @@ async fn coming_back_at_once_gets_a_new_janus_session_and_the_old_one_is_destroy
         1,
         "Leo is in the Janus room once: {listed:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The topology: who is told the call moved to the SFU or back.
+// ---------------------------------------------------------------------------------------------
+
+/// The next `network-connection` event on `events`: its `type` and `version`.
+async fn told(events: &mut EventStream) -> (String, i64) {
+    let event = events
+        .events_until("network-connection", EVENT_TIMEOUT)
+        .await
+        .pop()
+        .expect("a network-connection event");
+    assert_eq!(event.data["event"], "connected", "{}", event.data);
+    (
+        event.data["type"].as_str().expect("a type").to_owned(),
+        event.data["version"].as_i64().expect("a version"),
+    )
+}
+
+/// No `network-connection` event among what `events` receives within [`QUIET`].
+async fn told_nothing(events: &mut EventStream) {
+    while let Some(event) = events.next_event(QUIET).await {
+        assert_ne!(event.name, "network-connection", "{}", event.data);
+    }
+}
+
+/// `getNetworkTopology()` as `person` asks it: `(topology, version)`.
+async fn topology_of(person: &Person) -> (String, i64) {
+    let (status, body) = person.call("network_topology", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    (
+        body["topology"].as_str().expect("a topology").to_owned(),
+        body["version"].as_i64().expect("a version"),
+    )
+}
+
+/// A room with `sfu_switchover` set to `switchover`.
+async fn room_switching_over_at(adjust: impl FnOnce(&mut Config), switchover: f64) -> Room {
+    let room = Room::knocking_with(adjust).await;
+    room.api
+        .post(
+            &format!("/v1/rooms/{}", room.name),
+            json!({"properties": {"sfu_switchover": switchover}}),
+        )
+        .await;
+    room
+}
+
+#[tokio::test]
+#[ignore = "needs Janus: make test runs it"]
+async fn the_third_one_in_moves_the_call_to_the_sfu_for_everyone_and_leaving_moves_it_back() {
+    let room = room_switching_over_at(with_janus, 2.0).await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (leo, mut leo_events) = room.member_in_call("Leo").await;
+    let (ben, mut ben_events) = room.knocker("Ben").await;
+    assert_eq!(topology_of(&ana).await, ("peer".into(), 0), "two: a mesh");
+    told_nothing(&mut ana_events).await;
+
+    let (cy, mut cy_events) = room.member_in_call("Cy").await;
+    for events in [&mut ana_events, &mut leo_events, &mut cy_events] {
+        assert_eq!(told(events).await, ("sfu".into(), 1), "three: the SFU");
+    }
+    assert_eq!(topology_of(&cy).await, ("sfu".into(), 1));
+    assert_eq!(topology_of(&leo).await, ("sfu".into(), 1));
+
+    let (status, body) = cy.leave().await;
+    assert_eq!(status, 200, "{body}");
+    for events in [&mut ana_events, &mut leo_events] {
+        assert_eq!(told(events).await, ("peer-to-peer".into(), 2), "two again");
+    }
+    assert_eq!(topology_of(&ana).await, ("peer".into(), 2));
+    told_nothing(&mut cy_events).await;
+
+    // The lobby never hears how the call's media flows.
+    told_nothing(&mut ben_events).await;
+    assert_eq!(topology_of(&ben).await, ("none".into(), 0));
+    assert_eq!(topology_of(&cy).await, ("none".into(), 0), "left: none");
+}
+
+#[tokio::test]
+async fn without_janus_every_call_is_a_mesh_whatever_its_sfu_switchover() {
+    let room = room_switching_over_at(|_| {}, 0.5).await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (leo, mut leo_events) = room.member_in_call("Leo").await;
+    let (_cy, mut cy_events) = room.member_in_call("Cy").await;
+    for events in [&mut ana_events, &mut leo_events, &mut cy_events] {
+        told_nothing(events).await;
+    }
+    assert_eq!(topology_of(&ana).await, ("peer".into(), 0));
+    assert_eq!(topology_of(&leo).await, ("peer".into(), 0));
+}
+
+#[tokio::test]
+#[ignore = "needs Janus: make test runs it"]
+async fn with_a_switchover_below_one_the_first_one_in_is_on_the_sfu() {
+    let room = room_switching_over_at(with_janus, 0.5).await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    assert_eq!(told(&mut ana_events).await, ("sfu".into(), 1));
+    assert_eq!(topology_of(&ana).await, ("sfu".into(), 1));
 }

@@ -1,6 +1,7 @@
 //! The `sfu_rooms` and `sfu_participants` tables: which SFU room a Knock room is bound to (with
-//! the pin and secret only Knock knows), and each participant's SFU session and handle. In the
-//! database, so any server can relay a participant's signaling or remove them.
+//! the pin and secret only Knock knows), each participant's SFU session and handles, and the
+//! `call_topologies` each call was last told. In the database, so any server can relay a
+//! participant's signaling or remove them.
 
 use sqlx::FromRow;
 
@@ -44,11 +45,15 @@ pub struct SfuParticipantRecord {
     pub joined_at: i64,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// The handle in its SFU session that receives the others' media, once attached.
+    pub sfu_subscriber: Option<i64>,
+    /// The browser connection that published on this place (from its offer's tag), if known.
+    pub connection: Option<String>,
 }
 
 const ROOM_COLUMNS: &str = "room, sfu_room, pin, secret, max_publishers, created, created_at";
-const PARTICIPANT_COLUMNS: &str =
-    "session_id, room, sfu_session, sfu_handle, published, feed, joined_at, created_at";
+const PARTICIPANT_COLUMNS: &str = "session_id, room, sfu_session, sfu_handle, published, feed, \
+     joined_at, created_at, sfu_subscriber, connection";
 
 /// `room`'s binding, if it has one.
 pub async fn room(db: impl Handle<'_>, room: &str) -> Result<Option<SfuRoomRecord>, Error> {
@@ -140,8 +145,9 @@ pub async fn add_participant(
 ) -> Result<bool, Error> {
     run!(db, |db| sqlx::query(
         "INSERT INTO sfu_participants \
-         (session_id, room, sfu_session, sfu_handle, published, feed, joined_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (session_id) DO NOTHING"
+         (session_id, room, sfu_session, sfu_handle, published, feed, joined_at, created_at, \
+          sfu_subscriber, connection) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (session_id) DO NOTHING"
     )
     .bind(&participant.session_id)
     .bind(&participant.room)
@@ -151,29 +157,52 @@ pub async fn add_participant(
     .bind(&participant.feed)
     .bind(participant.joined_at)
     .bind(participant.created_at)
+    .bind(participant.sfu_subscriber)
+    .bind(&participant.connection)
     .execute(db)
     .await
     .map(|done| done.rows_affected() > 0))
 }
 
-/// Marks the participant on SFU session `sfu_session` as joined as a publisher; `false` when
-/// it had already (its first offer is relayed once).
+/// Marks the participant on SFU session `sfu_session` as joined as a publisher, by the browser
+/// connection `connection`; `false` when it had already (its first offer is relayed once).
 pub async fn mark_published(
     db: impl Handle<'_>,
     session_id: &str,
     sfu_session: i64,
+    connection: Option<&str>,
 ) -> Result<bool, Error> {
     run!(db, |db| sqlx::query(
-        "UPDATE sfu_participants SET published = $3 \
+        "UPDATE sfu_participants SET published = $3, connection = $5 \
          WHERE session_id = $1 AND sfu_session = $2 AND published = $4"
     )
     .bind(session_id)
     .bind(sfu_session)
     .bind(true)
     .bind(false)
+    .bind(connection)
     .execute(db)
     .await
     .map(|done| done.rows_affected() > 0))
+}
+
+/// Records the handle that receives the others' media for the participant on SFU session
+/// `sfu_session`.
+pub async fn set_subscriber(
+    db: impl Handle<'_>,
+    session_id: &str,
+    sfu_session: i64,
+    subscriber: i64,
+) -> Result<(), Error> {
+    run!(db, |db| sqlx::query(
+        "UPDATE sfu_participants SET sfu_subscriber = $3 WHERE session_id = $1 AND sfu_session = $2"
+    )
+    .bind(session_id)
+    .bind(sfu_session)
+    .bind(subscriber)
+    .execute(db)
+    .await
+    .map(|_| ()))
 }
 
 /// Records the participant's id in the SFU room (JSON).
@@ -239,4 +268,37 @@ pub async fn all_participants(db: impl Handle<'_>) -> Result<Vec<SfuParticipantR
     )
     .fetch_all(db)
     .await)
+}
+
+/// The topology `room`'s call was last told (`peer` or `sfu`) and its version, if it was told
+/// one.
+pub async fn told_topology(
+    db: impl Handle<'_>,
+    room: &str,
+) -> Result<Option<(String, i64)>, Error> {
+    run!(db, |db| sqlx::query_as::<_, (String, i64)>(
+        "SELECT topology, version FROM call_topologies WHERE room = $1"
+    )
+    .bind(room)
+    .fetch_optional(db)
+    .await)
+}
+
+/// Records that `room`'s call is told `topology` now, as its `version`.
+pub async fn tell_topology(
+    db: impl Handle<'_>,
+    room: &str,
+    topology: &str,
+    version: i64,
+) -> Result<(), Error> {
+    run!(db, |db| sqlx::query(
+        "INSERT INTO call_topologies (room, topology, version) VALUES ($1, $2, $3) \
+         ON CONFLICT (room) DO UPDATE SET topology = $2, version = $3"
+    )
+    .bind(room)
+    .bind(topology)
+    .bind(version)
+    .execute(db)
+    .await
+    .map(|_| ()))
 }

@@ -178,5 +178,7 @@ pub async fn decide(
         tell_places(&mut tx, &mut outbox, room, first, now_millis()).await?;
     }
     outbox.commit(tx, &state.events).await?;
+    // Whoever was let in may move the call to the SFU.
+    crate::ssr::sfu::call_changed(state, room);
     Ok(answer)
 }

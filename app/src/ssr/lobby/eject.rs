@@ -33,7 +33,7 @@ pub async fn eject_sessions(
     let ejected = eject_in(&mut tx, &mut outbox, room, ids, kind, msg).await?;
     outbox.commit(tx, &state.events).await?;
     // Whoever left the call leaves the SFU too (within the 2 s the lobby promises).
-    crate::ssr::sfu::guard(&state.db, &state.config, room);
+    crate::ssr::sfu::call_changed(state, room);
     Ok(ejected)
 }
 
@@ -120,7 +120,7 @@ pub async fn eject(
     .await?;
     outbox.commit(tx, &state.events).await?;
     // Whoever left the call leaves the SFU too (within the 2 s the lobby promises).
-    crate::ssr::sfu::guard(&state.db, &state.config, room);
+    crate::ssr::sfu::call_changed(state, room);
     Ok(ejected)
 }
 
@@ -188,7 +188,7 @@ pub async fn revoke_token(state: &AppState, token: &str) -> Result<TokenRevoked,
             let mut outbox = Outbox::new(room);
             eject_token_in(&mut tx, &mut outbox, room, &key).await?;
             outbox.commit(tx, &state.events).await?;
-            crate::ssr::sfu::guard(&state.db, &state.config, room);
+            crate::ssr::sfu::call_changed(state, room);
         }
         None => tx.commit().await?,
     }
@@ -209,7 +209,7 @@ async fn token_revoked(state: &AppState, room: &str, token_key: &str) -> Result<
     let mut outbox = Outbox::new(room);
     eject_token_in(&mut tx, &mut outbox, room, token_key).await?;
     outbox.commit(tx, &state.events).await?;
-    crate::ssr::sfu::guard(&state.db, &state.config, room);
+    crate::ssr::sfu::call_changed(state, room);
     Ok(())
 }
 

@@ -108,7 +108,7 @@ pub async fn send_to_lobby(
     }
     outbox.commit(tx, &state.events).await?;
     // Whoever left the call leaves the SFU too (within the 2 s the lobby promises).
-    crate::ssr::sfu::guard(&state.db, &state.config, &room);
+    crate::ssr::sfu::call_changed(state, &room);
     Ok(())
 }
 

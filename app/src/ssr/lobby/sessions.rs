@@ -213,6 +213,8 @@ pub async fn join(
     subject.participant = participant(&current, name.as_str(), now_millis());
     apply(&mut tx, &mut outbox, &current, &Command::Join, &subject).await?;
     outbox.commit(tx, &state.events).await?;
+    // One more in the call: it may move to the SFU.
+    crate::ssr::sfu::call_changed(state, &session.room);
     state_after(state, session).await
 }
 
@@ -229,7 +231,7 @@ pub(super) async fn run_own(
     apply(&mut tx, &mut outbox, &current, &command, &subject).await?;
     outbox.commit(tx, &state.events).await?;
     // Whoever left the call leaves the SFU too (within the 2 s the lobby promises).
-    crate::ssr::sfu::guard(&state.db, &state.config, &session.room);
+    crate::ssr::sfu::call_changed(state, &session.room);
     state_after(state, session).await
 }
 

@@ -251,6 +251,44 @@ impl Janus {
         self.send(handle, body, Some(jsep)).await
     }
 
+    /// Attaches one more VideoRoom handle to `session` (the one that receives the others'
+    /// media); its id.
+    pub async fn attach_handle(&self, session: i64) -> Result<i64, SfuError> {
+        self.attach(session).await
+    }
+
+    /// Subscribes `handle` to `feeds` (their ids in `room`): `first`, it joins the room as a
+    /// subscriber with them; otherwise it adds them. Janus offers the media as an event.
+    pub async fn subscribe(
+        &self,
+        handle: JanusHandle,
+        room: &Value,
+        pin: &str,
+        feeds: &[Value],
+        first: bool,
+    ) -> Result<(), SfuError> {
+        let streams: Vec<Value> = feeds.iter().map(|feed| json!({"feed": feed})).collect();
+        let body = if first {
+            json!({
+                "request": "join",
+                "ptype": "subscriber",
+                "room": room,
+                "pin": pin,
+                "streams": streams,
+            })
+        } else {
+            json!({"request": "subscribe", "streams": streams})
+        };
+        self.send(handle, body, None).await
+    }
+
+    /// Starts what a subscriber receives with the browser's `answer` (an SDP) to Janus's offer.
+    pub async fn start(&self, handle: JanusHandle, answer: &str) -> Result<(), SfuError> {
+        let jsep = json!({"type": "answer", "sdp": answer});
+        self.send(handle, json!({"request": "start"}), Some(jsep))
+            .await
+    }
+
     /// Offers `offer` again on a publisher that has joined (a renegotiation).
     pub async fn reconfigure(&self, handle: JanusHandle, offer: &str) -> Result<(), SfuError> {
         let jsep = json!({"type": "offer", "sdp": offer});
@@ -368,8 +406,57 @@ pub enum JanusEvent {
     Gone,
     /// The VideoRoom refused what the participant asked (joining a room that is gone, say).
     Refused(String),
-    /// Anything else (publishers coming and going, media state).
+    /// Others publishing in the room now: their ids there and display names (Knock session
+    /// ids).
+    Publishers(Vec<(Value, String)>),
+    /// Someone stopped publishing or left the room (their id there).
+    Unpublished(Value),
+    /// Janus offers a subscriber the media it subscribed to; each active media section (by
+    /// mid) with the display name of whose it is.
+    Offer {
+        /// The offer.
+        sdp: String,
+        /// (mid, display name) of each active section.
+        streams: Vec<(String, String)>,
+    },
+    /// Anything else (media state, a subscription started).
     Other,
+}
+
+/// The publishers a VideoRoom event lists: (id, display).
+fn publishers(data: &Value) -> Vec<(Value, String)> {
+    data["publishers"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter(|publisher| !publisher["id"].is_null())
+                .map(|publisher| {
+                    (
+                        publisher["id"].clone(),
+                        publisher["display"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The active streams a subscriber's event lists: (mid, whose display name).
+fn streams(data: &Value) -> Vec<(String, String)> {
+    data["streams"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter(|stream| stream["active"] != false)
+                .filter_map(|stream| {
+                    Some((
+                        stream["mid"].as_str()?.to_owned(),
+                        stream["feed_display"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Reads a Janus event: what it says, in order (a `joined` event may carry the answer too).
@@ -380,12 +467,33 @@ pub fn interpret(event: &Value) -> Vec<JanusEvent> {
         _ => return vec![JanusEvent::Other],
     }
     let mut said = Vec::new();
+    let gone_feed = |data: &Value, key: &str| {
+        data.get(key)
+            .filter(|feed| !feed.is_null() && **feed != "ok")
+            .cloned()
+    };
     match event.pointer("/plugindata/data") {
         Some(data) if data["videoroom"] == "joined" => {
             said.push(JanusEvent::Joined(data["id"].clone()));
+            let others = publishers(data);
+            if !others.is_empty() {
+                said.push(JanusEvent::Publishers(others));
+            }
         }
         Some(data) if data["leaving"] == "ok" || data["videoroom"] == "destroyed" => {
             said.push(JanusEvent::Gone);
+        }
+        Some(data) if data.get("error_code").is_none() && data.get("publishers").is_some() => {
+            said.push(JanusEvent::Publishers(publishers(data)));
+        }
+        Some(data)
+            if gone_feed(data, "unpublished").is_some() || gone_feed(data, "leaving").is_some() =>
+        {
+            for key in ["unpublished", "leaving"] {
+                if let Some(feed) = gone_feed(data, key) {
+                    said.push(JanusEvent::Unpublished(feed));
+                }
+            }
         }
         Some(data) if data.get("error_code").is_some() => {
             said.push(JanusEvent::Refused(format!(
@@ -397,10 +505,17 @@ pub fn interpret(event: &Value) -> Vec<JanusEvent> {
         _ => {}
     }
     if let Some(jsep) = event.get("jsep")
-        && jsep["type"] == "answer"
         && let Some(sdp) = jsep["sdp"].as_str()
     {
-        said.push(JanusEvent::Answer(sdp.to_owned()));
+        if jsep["type"] == "answer" {
+            said.push(JanusEvent::Answer(sdp.to_owned()));
+        } else if jsep["type"] == "offer" {
+            let data = event.pointer("/plugindata/data").unwrap_or(&Value::Null);
+            said.push(JanusEvent::Offer {
+                sdp: sdp.to_owned(),
+                streams: streams(data),
+            });
+        }
     }
     if said.is_empty() {
         said.push(JanusEvent::Other);
@@ -456,6 +571,44 @@ mod tests {
         assert_eq!(
             interpret(&json!({"janus": "webrtcup"})),
             [JanusEvent::Other]
+        );
+    }
+
+    #[test]
+    fn publishers_coming_and_going_and_a_subscribers_offer_are_read() {
+        let joined = json!({"janus": "event", "plugindata": {"plugin": VIDEOROOM,
+            "data": {"videoroom": "joined", "id": 7,
+                "publishers": [{"id": 8, "display": "ana", "streams": []}]}}});
+        assert_eq!(
+            interpret(&joined),
+            [
+                JanusEvent::Joined(json!(7)),
+                JanusEvent::Publishers(vec![(json!(8), "ana".into())])
+            ]
+        );
+        let more = json!({"janus": "event", "plugindata": {"plugin": VIDEOROOM,
+            "data": {"videoroom": "event", "room": 1,
+                "publishers": [{"id": 9, "display": "leo"}]}}});
+        assert_eq!(
+            interpret(&more),
+            [JanusEvent::Publishers(vec![(json!(9), "leo".into())])]
+        );
+        for key in ["unpublished", "leaving"] {
+            let gone = json!({"janus": "event", "plugindata": {"plugin": VIDEOROOM,
+                "data": {"videoroom": "event", "room": 1, key: 9}}});
+            assert_eq!(interpret(&gone), [JanusEvent::Unpublished(json!(9))]);
+        }
+        let attached = json!({"janus": "event", "plugindata": {"plugin": VIDEOROOM,
+            "data": {"videoroom": "attached", "room": 1, "streams": [
+                {"type": "audio", "active": true, "mid": "0", "feed_id": 8, "feed_display": "ana"},
+                {"type": "video", "active": false, "mid": "1", "feed_id": 9, "feed_display": "leo"},
+            ]}}, "jsep": {"type": "offer", "sdp": "v=0"}});
+        assert_eq!(
+            interpret(&attached),
+            [JanusEvent::Offer {
+                sdp: "v=0".into(),
+                streams: vec![("0".into(), "ana".into())]
+            }]
         );
     }
 }

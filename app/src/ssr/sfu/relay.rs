@@ -3,15 +3,17 @@
 //! (the event log, shutdown), apart from the guard that the lobby calls.
 
 use std::{
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex, Weak},
     time::Duration,
 };
 
 use serde_json::Value;
 
-use super::{PEER, SWEEP_EVERY, Sfu, SfuError, SfuEvent, sweep};
+use super::{PEER, Receiver, SWEEP_EVERY, Sfu, SfuError, SfuEvent, sweep};
 use crate::{
     error::AppError,
+    media::wire,
     model::{CallEvent, Phase, SdpKind, SessionDescription, SignalMessage},
     ssr::{
         db::{
@@ -43,7 +45,9 @@ fn random_secret() -> String {
 /// transaction that the session is in the call and spending `cost` of its signaling budget
 /// (the one the mesh's signaling spends, refilled over `window` milliseconds); `false`, and
 /// nothing relayed, when the budget is spent. The first message sent binds the room to an SFU
-/// room and the session to a place on the SFU; its first offer joins that room as a publisher.
+/// room and the session to a place on the SFU; its first offer joins that room as a publisher,
+/// and an offer from another browser connection (by its tag, `media::wire`) gets a new place.
+/// An answer (to the SFU's offer of the others' media) starts what the participant receives.
 pub async fn signal(
     state: &AppState,
     session: &SessionRecord,
@@ -74,34 +78,85 @@ pub async fn signal(
         Some(binding) if binding.created => binding,
         _ => ensure_room(state, &sfu, &room.name, room.properties.max_participants).await?,
     };
-    let participant = match participant {
+    let mut participant = match participant {
         Some(participant) if Some(participant.joined_at) == sender.joined_at => participant,
         Some(earlier) => {
             // A place of an earlier stay in the call, which no sweep has removed yet.
-            sfu.kick(&earlier).await.map_err(sfu_failed)?;
-            repo::remove_participant(&state.db, &earlier.session_id, earlier.sfu_session).await?;
-            join(state, &sfu, &sender).await?
+            replace(state, &sfu, &sender, &earlier).await?
         }
         None => join(state, &sfu, &sender).await?,
     };
-    for message in &messages {
-        let first_offer = match message {
+    for message in messages {
+        let (tag, message) = wire::untag(message);
+        let connection = tag.map(|tag| tag.from);
+        match &message {
             SignalMessage::Description(SessionDescription {
                 kind: SdpKind::Offer,
                 ..
-            }) => repo::mark_published(&state.db, &sender.id, participant.sfu_session).await?,
-            SignalMessage::Description(_) => {
-                return Err(AppError::invalid(
-                    "messages: the SFU takes offers and ICE candidates",
-                ));
+            }) => {
+                // Another browser connection than the one that published here (a reloaded
+                // page, one back from a mesh): a new place, as that connection is new to the SFU.
+                if participant.published
+                    && connection.is_some()
+                    && participant.connection != connection
+                {
+                    participant = replace(state, &sfu, &sender, &participant).await?;
+                }
+                let first_offer = repo::mark_published(
+                    &state.db,
+                    &sender.id,
+                    participant.sfu_session,
+                    connection.as_deref(),
+                )
+                .await?;
+                if first_offer {
+                    participant.published = true;
+                    participant.connection.clone_from(&connection);
+                }
+                sfu.relay(&binding, &participant, &message, first_offer)
+                    .await
+                    .map_err(sfu_failed)?;
             }
-            SignalMessage::Candidate(_) => false,
-        };
-        sfu.relay(&binding, &participant, message, first_offer)
-            .await
-            .map_err(sfu_failed)?;
+            SignalMessage::Description(answer) => {
+                // The answer to the SFU's offer of the others' media, from the connection that
+                // publishes (an older one's is dropped).
+                let current = repo::participant(&state.db, &sender.id)
+                    .await?
+                    .filter(|current| current.sfu_session == participant.sfu_session);
+                let Some(subscriber) = current.as_ref().and_then(|current| current.sfu_subscriber)
+                else {
+                    return Err(AppError::invalid(
+                        "messages: the SFU has offered nothing to answer",
+                    ));
+                };
+                if connection.is_some() && participant.connection != connection {
+                    continue;
+                }
+                sfu.start(&participant, subscriber, &answer.sdp)
+                    .await
+                    .map_err(sfu_failed)?;
+            }
+            SignalMessage::Candidate(_) => {
+                sfu.relay(&binding, &participant, &message, false)
+                    .await
+                    .map_err(sfu_failed)?;
+            }
+        }
     }
     Ok(true)
+}
+
+/// Replaces the participant's place `earlier` (of an earlier stay, or of a browser connection
+/// that is gone) by a new one.
+async fn replace(
+    state: &AppState,
+    sfu: &Sfu,
+    sender: &SessionRecord,
+    earlier: &SfuParticipantRecord,
+) -> Result<SfuParticipantRecord, AppError> {
+    sfu.kick(earlier).await.map_err(sfu_failed)?;
+    repo::remove_participant(&state.db, &earlier.session_id, earlier.sfu_session).await?;
+    join(state, sfu, sender).await
 }
 
 /// `room`'s binding to an SFU room, created on the SFU if it was not: a new random pin and
@@ -167,6 +222,8 @@ pub async fn join(
         feed: None,
         joined_at: sender.joined_at.unwrap_or_default(),
         created_at: now_millis(),
+        sfu_subscriber: None,
+        connection: None,
     };
     match record_place(state, sender, &record).await {
         Ok(None) => {
@@ -218,21 +275,70 @@ async fn record_place(
     Ok(existing)
 }
 
-/// Long-polls what the SFU says to `participant` and passes its answers on to the participant's
-/// event stream, while its place is recorded; each poll also keeps its SFU session alive.
+/// What a participant's follower knows of its subscriptions: the others publishing, and
+/// whose feeds its receiving handle has asked for.
+#[derive(Default)]
+struct Subscriptions {
+    /// Its receiving handle, once attached.
+    handle: Option<i64>,
+    /// Everyone else publishing in the room (by id there, as JSON), with that id.
+    wanted: HashMap<String, Value>,
+    /// The feeds asked for (by id, as JSON).
+    asked: HashSet<String>,
+    /// The feeds of the latest request (asked again should the SFU refuse it).
+    last: Vec<String>,
+}
+
+/// Long-polls what the SFU says to `participant` and passes its answers and offers on to the
+/// participant's event stream, while its place is recorded; each poll also keeps its SFU
+/// session alive. It also keeps the participant subscribed to everyone else who publishes.
 async fn follow(state: AppState, sfu: Sfu, participant: SfuParticipantRecord) {
     let mut shutdown = state.shutdown.subscribe();
+    let mut subscriptions = Subscriptions::default();
     loop {
         let events = tokio::select! {
-            events = sfu.events(&participant) => events,
+            events = sfu.events(&participant, subscriptions.handle) => events,
             _ = shutdown.wait_for(|stopping| *stopping) => return,
         };
         match events {
             Ok(events) => {
-                for event in events {
-                    if let Err(error) = pass_on(&state, &sfu, &participant, event).await {
-                        tracing::warn!(%error, "passing on what the SFU said");
+                // A batch of nothing but refusals of subscriptions is not retried at once
+                // (the retry would be refused again): the next event is the occasion.
+                let mut retry = false;
+                for (about, event) in events {
+                    retry |= !matches!(
+                        (about, &event),
+                        (Receiver::Subscriber, SfuEvent::Refused(_))
+                    );
+                    match (about, event) {
+                        (_, SfuEvent::Publishers(list)) => {
+                            for (feed, display) in list {
+                                if display != participant.session_id {
+                                    subscriptions.wanted.insert(feed.to_string(), feed);
+                                }
+                            }
+                        }
+                        (_, SfuEvent::Unpublished(feed)) => {
+                            let key = feed.to_string();
+                            subscriptions.wanted.remove(&key);
+                            subscriptions.asked.remove(&key);
+                        }
+                        (Receiver::Subscriber, SfuEvent::Refused(reason)) => {
+                            tracing::warn!(reason, "the SFU refused a subscription");
+                            for key in std::mem::take(&mut subscriptions.last) {
+                                subscriptions.asked.remove(&key);
+                            }
+                        }
+                        (Receiver::Subscriber, SfuEvent::Gone) => {}
+                        (_, event) => {
+                            if let Err(error) = pass_on(&state, &sfu, &participant, event).await {
+                                tracing::warn!(%error, "passing on what the SFU said");
+                            }
+                        }
                     }
+                }
+                if retry {
+                    subscribe(&state, &sfu, &participant, &mut subscriptions).await;
                 }
             }
             Err(SfuError::Refused { .. }) => return,
@@ -250,9 +356,63 @@ async fn follow(state: AppState, sfu: Sfu, participant: SfuParticipantRecord) {
     }
 }
 
-/// Acts on one thing the SFU said to `participant`: its id in the room is recorded; its answer
-/// is recorded for its event stream, in a transaction on the room that checks it is still in
-/// the call (nobody outside the call receives signaling); a refusal ends its place.
+/// Asks the SFU for the feeds the participant wants and has not asked for yet (attaching its
+/// receiving handle the first time).
+async fn subscribe(
+    state: &AppState,
+    sfu: &Sfu,
+    participant: &SfuParticipantRecord,
+    subscriptions: &mut Subscriptions,
+) {
+    let missing: Vec<String> = subscriptions
+        .wanted
+        .keys()
+        .filter(|key| !subscriptions.asked.contains(*key))
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let binding = match repo::room(&state.db, &participant.room).await {
+        Ok(Some(binding)) => binding,
+        Ok(None) => return,
+        Err(error) => {
+            tracing::warn!(%error, "reading an SFU room");
+            return;
+        }
+    };
+    let feeds: Vec<Value> = missing
+        .iter()
+        .filter_map(|key| subscriptions.wanted.get(key).cloned())
+        .collect();
+    match sfu
+        .subscribe(&binding, participant, subscriptions.handle, &feeds)
+        .await
+    {
+        Ok(handle) => {
+            if subscriptions.handle.is_none() {
+                subscriptions.handle = Some(handle);
+                if let Err(error) = repo::set_subscriber(
+                    &state.db,
+                    &participant.session_id,
+                    participant.sfu_session,
+                    handle,
+                )
+                .await
+                {
+                    tracing::warn!(%error, "recording an SFU subscriber");
+                }
+            }
+            subscriptions.asked.extend(missing.iter().cloned());
+            subscriptions.last = missing;
+        }
+        Err(error) => tracing::warn!(%error, "subscribing on the SFU"),
+    }
+}
+
+/// Acts on one thing the SFU said to `participant`: its id in the room is recorded; its answer,
+/// and its offers of the others' media (each section labelled with whose it is), are recorded
+/// for its event stream ([`tell`]); a refusal ends its place.
 async fn pass_on(
     state: &AppState,
     sfu: &Sfu,
@@ -269,34 +429,10 @@ async fn pass_on(
             )
             .await?;
         }
-        SfuEvent::Answer(sdp) => {
-            let mut tx = state.db.write_room(&participant.room).await?;
-            let in_call = sessions_repo::find(&mut tx, &participant.session_id)
-                .await?
-                .is_some_and(|current| {
-                    current.phase == Phase::InCall
-                        && current.joined_at == Some(participant.joined_at)
-                });
-            if !in_call {
-                return Ok(());
-            }
-            let mut outbox = Outbox::new(&participant.room);
-            let event = CallEvent::Signal {
-                from: PEER.to_owned(),
-                messages: vec![SignalMessage::Description(SessionDescription {
-                    kind: SdpKind::Answer,
-                    sdp,
-                })],
-            };
-            outbox
-                .record(
-                    &mut tx,
-                    &event,
-                    vec![participant.session_id.clone()],
-                    now_millis(),
-                )
-                .await?;
-            outbox.commit(tx, &state.events).await?;
+        SfuEvent::Answer(sdp) => tell(state, participant, SdpKind::Answer, sdp).await?,
+        SfuEvent::Offer(sdp, streams) => {
+            let sdp = wire::label_participants(&sdp, &streams);
+            tell(state, participant, SdpKind::Offer, sdp).await?;
         }
         SfuEvent::Refused(reason) => {
             // Its place is no use (its room was destroyed meanwhile, say): removed, so that the
@@ -306,8 +442,43 @@ async fn pass_on(
             repo::remove_participant(&state.db, &participant.session_id, participant.sfu_session)
                 .await?;
         }
-        SfuEvent::Gone | SfuEvent::Other => {}
+        SfuEvent::Gone | SfuEvent::Other | SfuEvent::Publishers(_) | SfuEvent::Unpublished(_) => {}
     }
+    Ok(())
+}
+
+/// Records the SFU's description `sdp` for the participant's event stream, in a transaction
+/// on the room that checks it is still in the call (nobody outside the call receives
+/// signaling).
+async fn tell(
+    state: &AppState,
+    participant: &SfuParticipantRecord,
+    kind: SdpKind,
+    sdp: String,
+) -> Result<(), AppError> {
+    let mut tx = state.db.write_room(&participant.room).await?;
+    let in_call = sessions_repo::find(&mut tx, &participant.session_id)
+        .await?
+        .is_some_and(|current| {
+            current.phase == Phase::InCall && current.joined_at == Some(participant.joined_at)
+        });
+    if !in_call {
+        return Ok(());
+    }
+    let mut outbox = Outbox::new(&participant.room);
+    let event = CallEvent::Signal {
+        from: PEER.to_owned(),
+        messages: vec![SignalMessage::Description(SessionDescription { kind, sdp })],
+    };
+    outbox
+        .record(
+            &mut tx,
+            &event,
+            vec![participant.session_id.clone()],
+            now_millis(),
+        )
+        .await?;
+    outbox.commit(tx, &state.events).await?;
     Ok(())
 }
 

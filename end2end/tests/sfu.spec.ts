@@ -1,0 +1,264 @@
+// Live video through the SFU (Janus): with the room's `sfu_switchover` below the call's size,
+// three participants each receive the two others' video and audio through Janus, a waiting
+// guest has no media and cannot reach Janus through Knock, a removed participant stops
+// receiving within 2 s and Janus then lists the two who stay, and Janus refuses whoever lacks
+// its API secret. A call that grows past the switchover moves to the SFU for everyone, and back
+// to the mesh when it shrinks. Needs a Janus (`scripts/with-janus.sh`, which `make e2e` uses):
+// without KNOCK_JANUS_URL these tests are skipped.
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { fakeMediaLaunchOptions } from '../playwright.config';
+import {
+  api,
+  base,
+  closeAll,
+  closePeople,
+  createRoom,
+  createToken,
+  expectInCall,
+  joinAs,
+  knockAlert,
+  knockAs,
+  openPeople,
+  openRoom,
+  participants,
+  type Person,
+} from './support';
+
+const JANUS_URL = process.env.KNOCK_JANUS_URL ?? '';
+const JANUS_SECRET = process.env.KNOCK_JANUS_API_SECRET ?? '';
+
+test.skip(!JANUS_URL, 'needs Janus: KNOCK_JANUS_URL is unset (run under scripts/with-janus.sh, as make e2e does)');
+test.use({ launchOptions: fakeMediaLaunchOptions });
+// Three encoders and decoders on two cores, and Janus, take a while to reach their stride.
+test.setTimeout(180_000);
+
+/** A request to Janus's HTTP API, with its secret unless `secret` is given. */
+async function janus(path: string, body: Record<string, unknown>, secret: string | null = JANUS_SECRET): Promise<any> {
+  const response = await fetch(`${JANUS_URL}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ transaction: `t${Math.random()}`, ...(secret === null ? {} : { apisecret: secret }), ...body }),
+  });
+  return response.json();
+}
+
+/** A synchronous VideoRoom request on a fresh Janus session of the test's own. */
+async function videoroom(body: Record<string, unknown>): Promise<any> {
+  const session = (await janus('', { janus: 'create' })).data.id;
+  const handle = (await janus(`/${session}`, { janus: 'attach', plugin: 'janus.plugin.videoroom' })).data.id;
+  const answer = await janus(`/${session}/${handle}`, { janus: 'message', body });
+  await janus(`/${session}`, { janus: 'destroy' });
+  return answer.plugindata.data;
+}
+
+/** Who Janus lists (their display names: Knock session ids) in the room `someone` is in. */
+async function janusRoomOf(someone: string): Promise<string[]> {
+  const rooms = (await videoroom({ request: 'list' })).list as { room: unknown }[];
+  for (const { room } of rooms) {
+    const listed = ((await videoroom({ request: 'listparticipants', room })).participants ?? []) as {
+      display: string;
+    }[];
+    const names = listed.map((p) => p.display);
+    if (names.includes(someone)) return names.sort();
+  }
+  return [];
+}
+
+/** The participants of the call, as the REST API lists them. */
+async function presence(room: string): Promise<{ id: string; userName: string }[]> {
+  const answer = await api<{ data: { id: string; userName: string }[] }>('GET', `/v1/rooms/${room}/presence`);
+  return answer.data;
+}
+
+/** A room whose call moves to the SFU beyond `switchover` people. */
+async function roomSwitchingOverAt(switchover: number): Promise<string> {
+  const room = await createRoom();
+  await api('POST', `/v1/rooms/${room}`, { properties: { sfu_switchover: switchover } });
+  return room;
+}
+
+/** `name` in the call of `room` with a token (`owner`: an owner's), watching their connections. */
+async function joinWithToken(browser: Browser, room: string, name: string, owner = false): Promise<Person> {
+  const person = await openRoom(browser, room, {
+    token: await createToken(room, { user_name: name, ...(owner ? { is_owner: true } : {}) }),
+    watchPeers: true,
+  });
+  await joinAs(person.page, room, name);
+  return person;
+}
+
+/** The tile of another participant, by name. */
+const tileOf = (page: Page, name: string) => page.locator('figure.tile:not([data-you])').filter({ hasText: name });
+
+/** Frames decoded so far by the video in `name`'s tile, and its width. */
+async function videoOf(page: Page, name: string): Promise<{ width: number; frames: number }> {
+  return tileOf(page, name)
+    .locator('video')
+    .evaluate((video: HTMLVideoElement) => ({
+      width: video.videoWidth,
+      frames: video.getVideoPlaybackQuality().totalVideoFrames,
+    }));
+}
+
+/** What the page's open connections have received so far: video frames decoded, audio packets. */
+async function received(page: Page): Promise<{ frames: number; packets: number; open: number }> {
+  return page.evaluate(async () => {
+    let frames = 0;
+    let packets = 0;
+    let open = 0;
+    for (const peer of (window as any).knockPeers as RTCPeerConnection[]) {
+      if (peer.connectionState === 'closed') continue;
+      open += 1;
+      (await peer.getStats()).forEach((report: any) => {
+        if (report.type !== 'inbound-rtp') return;
+        if (report.kind === 'video') frames += report.framesDecoded ?? 0;
+        if (report.kind === 'audio') packets += report.packetsReceived ?? 0;
+      });
+    }
+    return { frames, packets, open };
+  });
+}
+
+/** The page's connections, for a failure message. */
+async function connections(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    JSON.stringify(
+      ((window as any).knockPeers as RTCPeerConnection[]).map((pc) => ({
+        connection: pc.connectionState,
+        signaling: pc.signalingState,
+        receivers: pc.getReceivers().map((r) => `${r.track.kind}:${r.track.readyState}:${r.track.muted ? 'muted' : 'live'}`),
+      })),
+    ),
+  );
+}
+
+/** `page` shows `name`'s live video, with decoded frames rising. */
+async function expectLiveVideo(page: Page, name: string): Promise<void> {
+  const tile = tileOf(page, name);
+  await expect(tile).toHaveCount(1);
+  try {
+    await expect(tile.locator('video')).toBeVisible({ timeout: 45_000 });
+    await expect.poll(async () => (await videoOf(page, name)).width, { timeout: 45_000 }).toBeGreaterThan(0);
+  } catch (error) {
+    throw new Error(`no video from ${name}; connections: ${await connections(page)}\n${error}`);
+  }
+  await expect
+    .poll(
+      async () => {
+        const before = (await videoOf(page, name)).frames;
+        await page.waitForTimeout(1_000);
+        return (await videoOf(page, name)).frames - before;
+      },
+      { message: `frames from ${name} keep coming`, timeout: 15_000 },
+    )
+    .toBeGreaterThan(0);
+}
+
+/** `page` receives audio packets, more and more. */
+async function expectLiveAudio(page: Page): Promise<void> {
+  await expect.poll(async () => (await received(page)).packets, { timeout: 30_000 }).toBeGreaterThan(0);
+  const before = (await received(page)).packets;
+  await page.waitForTimeout(2_000);
+  expect((await received(page)).packets, 'audio packets keep coming').toBeGreaterThan(before);
+}
+
+/** Every one of `people` sees and hears every other. */
+async function expectEveryoneSeesEveryone(people: Record<string, Person>): Promise<void> {
+  for (const [name, person] of Object.entries(people)) {
+    for (const other of Object.keys(people).filter((n) => n !== name)) {
+      await expectLiveVideo(person.page, other);
+    }
+    await expectLiveAudio(person.page);
+  }
+}
+
+/** How the call's media flows, as `page` asks the server (daily-js' getNetworkTopology()). */
+async function topologyOf(page: Page, room: string): Promise<string> {
+  const answer = await page.request.post(`${base()}/api/network_topology`, { form: { room } });
+  return (await answer.json()).topology;
+}
+
+test('three people see and hear each other through Janus; the lobby never reaches it; a removed one is cut off', async ({
+  browser,
+}) => {
+  const room = await roomSwitchingOverAt(0.5);
+  const ana = await joinWithToken(browser, room, 'Ana', true);
+  const max = await joinWithToken(browser, room, 'Max');
+  const cy = await joinWithToken(browser, room, 'Cy');
+  expect(await topologyOf(ana.page, room)).toBe('sfu');
+
+  await expectEveryoneSeesEveryone({ Ana: ana, Max: max, Cy: cy });
+  // One connection publishes, one receives: no mesh.
+  expect((await received(ana.page)).open).toBe(2);
+
+  const ids = Object.fromEntries((await presence(room)).map((p) => [p.userName, p.id]));
+  expect(await janusRoomOf(ids.Ana)).toEqual([ids.Ana, ids.Cy, ids.Max].sort());
+
+  // A waiting guest: no connection, nothing from Knock about the call's media, and the SFU is
+  // refused to them.
+  const ben = await openRoom(browser, room, { watchPeers: true });
+  await knockAs(ben.page, 'Ben');
+  await expect(knockAlert(ana.page, 'Ben')).toBeVisible();
+  const offer = { description: { type: 'offer', sdp: 'v=0\r\n' } };
+  const refused = await ben.page.request.post(`${base()}/api/signal`, { data: { room, to: 'sfu', messages: [offer] } });
+  expect(refused.status()).toBe(403);
+  expect(await topologyOf(ben.page, room)).toBe('none');
+  await ben.page.waitForTimeout(1_000);
+  expect(await ben.page.evaluate(() => (window as any).knockPeers.length)).toBe(0);
+  const benId = (await ben.page.request.post(`${base()}/api/pre_auth`, { form: { room } }).then((r) => r.json()))
+    .session_id;
+  expect(await janusRoomOf(ids.Ana)).not.toContain(benId);
+
+  // Ana removes Cy: within 2 s Cy receives nothing more, and Janus lists Ana and Max.
+  await openPeople(ana.page);
+  await ana.page.getByRole('button', { name: 'Remove Cy', exact: true }).click();
+  const confirm = ana.page.getByRole('group', { name: 'Remove Cy from the call?' });
+  await confirm.getByRole('button', { name: 'Remove', exact: true }).click();
+  const removedAt = Date.now();
+  await expect(participants(ana.page).getByRole('listitem').filter({ hasText: 'Cy' })).toHaveCount(0);
+  await closePeople(ana.page);
+  await cy.page.waitForTimeout(Math.max(0, removedAt + 2_000 - Date.now()));
+  const afterTwo = await received(cy.page);
+  await cy.page.waitForTimeout(1_000);
+  const afterThree = await received(cy.page);
+  expect(afterThree.frames, 'no frame reaches Cy 2 s after the removal').toBe(afterTwo.frames);
+  await expect.poll(() => janusRoomOf(ids.Ana), { timeout: 2_000 }).toEqual([ids.Ana, ids.Max].sort());
+  await expectLiveVideo(ana.page, 'Max');
+  await expectLiveVideo(max.page, 'Ana');
+
+  // Janus itself refuses anyone without its API secret.
+  for (const secret of [null, 'not-the-secret']) {
+    const answer = await janus('', { janus: 'create' }, secret);
+    expect(answer.janus).toBe('error');
+    expect(answer.error.code).toBe(403);
+  }
+
+  for (const person of [ana, max]) expect(person.errors).toEqual([]);
+  await closeAll(ana, max, cy, ben);
+});
+
+test('the call moves to the SFU when a third person joins, live for everyone, and back when they leave', async ({
+  browser,
+}) => {
+  const room = await roomSwitchingOverAt(2);
+  const ana = await joinWithToken(browser, room, 'Ana', true);
+  const max = await joinWithToken(browser, room, 'Max');
+  await expectEveryoneSeesEveryone({ Ana: ana, Max: max });
+  expect(await topologyOf(ana.page, room)).toBe('peer');
+  const ids = Object.fromEntries((await presence(room)).map((p) => [p.userName, p.id]));
+  expect(await janusRoomOf(ids.Ana)).toEqual([]);
+
+  const cy = await joinWithToken(browser, room, 'Cy');
+  await expect.poll(() => topologyOf(ana.page, room)).toBe('sfu');
+  await expectEveryoneSeesEveryone({ Ana: ana, Max: max, Cy: cy });
+  await expect
+    .poll(async () => janusRoomOf(ids.Ana), { timeout: 30_000 })
+    .toEqual([ids.Ana, ids.Max, (await presence(room)).find((p) => p.userName === 'Cy')!.id].sort());
+
+  await cy.page.getByRole('button', { name: 'Leave', exact: true }).click();
+  await expect.poll(() => topologyOf(ana.page, room)).toBe('peer');
+  await expectEveryoneSeesEveryone({ Ana: ana, Max: max });
+
+  for (const person of [ana, max, cy]) expect(person.errors).toEqual([]);
+  await closeAll(ana, max, cy);
+});
