@@ -25,10 +25,12 @@ use tokio::net::TcpListener;
 
 /// Builds the whole application router.
 pub fn router(mut state: AppState) -> Router {
-    state.leptos_options = assets::with_hashed_names(state.leptos_options);
+    state.leptos_options = std::sync::Arc::new(assets::with_hashed_names(
+        leptos::config::LeptosOptions::clone(&state.leptos_options),
+    ));
     let routes = generate_route_list(App);
     let context_state = state.clone();
-    let shell_options = state.leptos_options.clone();
+    let shell_options = leptos::config::LeptosOptions::clone(&state.leptos_options);
     let app = Router::new()
         .route("/healthz", get(healthz))
         .merge(rest::router(state.clone()))

@@ -12,19 +12,23 @@ use super::{
     events::EventHub,
     limits::OpenStreams,
     presence::Presence,
+    rooms::RoomCache,
+    tokens::TokenRecords,
 };
 
-/// Everything a handler or server function needs; cheap to clone.
+/// Everything a handler or server function needs; cheap to clone (a request clones it once
+/// per layer that reads it, so what is more than a pointer is shared).
 #[derive(Clone, FromRef)]
 pub struct AppState {
     /// Where the compiled site lives and how it is named.
-    pub leptos_options: LeptosOptions,
-    /// The configuration read at start.
-    pub config: Config,
+    #[from_ref(skip)]
+    pub leptos_options: Arc<LeptosOptions>,
+    /// The configuration read at start (shared: a request clones the state several times).
+    pub config: Arc<Config>,
     /// The database.
     pub db: Db,
     /// The REST API key, also the HS256 secret of meeting tokens.
-    pub api_key: Secret,
+    pub api_key: Arc<Secret>,
     /// The key's fingerprint, recorded with every session and sign-in: they end when it
     /// changes (`secrets::key_id`).
     #[from_ref(skip)]
@@ -35,11 +39,22 @@ pub struct AppState {
     pub events: Arc<EventHub>,
     /// Open streams per session.
     pub presence: Arc<Presence>,
+    /// The rooms read through `GET /v1/rooms/{name}`, kept exact by every writer of rooms.
+    pub rooms: Arc<RoomCache>,
+    /// Writes the records of issued meeting tokens, several in one statement.
+    pub token_records: TokenRecords,
     /// This server's open event streams per session and per client, for their caps.
     pub streams: Arc<OpenStreams>,
     /// Becomes `true` when the server shuts down, so endless event streams end and graceful
     /// shutdown can finish.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+/// What Leptos' handlers extract.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        LeptosOptions::clone(&state.leptos_options)
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -106,17 +121,26 @@ impl AppState {
                 }
             }
         };
-        let events = EventHub::for_db(&db).await.map_err(database)?;
+        let rooms = Arc::new(match db.backend() {
+            super::db::Backend::Sqlite => RoomCache::local(),
+            super::db::Backend::Postgres => RoomCache::shared(super::events::POLL_EVERY),
+        });
+        let events = EventHub::for_db(&db, Arc::clone(&rooms))
+            .await
+            .map_err(database)?;
+        let token_records = TokenRecords::start(db.clone());
         let presence = Presence::new(config.presence_grace);
         let state = AppState {
-            leptos_options,
-            config,
+            leptos_options: Arc::new(leptos_options),
+            config: Arc::new(config),
             db,
             key_id: super::secrets::key_id(api_key.expose()),
-            api_key,
+            api_key: Arc::new(api_key),
             domain_id,
             events: Arc::new(events),
             presence,
+            rooms,
+            token_records,
             streams: Arc::default(),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
         };

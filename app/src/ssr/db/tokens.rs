@@ -2,22 +2,39 @@
 
 use super::{Error, Handle};
 
-/// Records a token this server issued.
-pub async fn insert(
-    db: impl Handle<'_>,
-    jti: &str,
-    properties_json: &str,
-    created_at: i64,
-) -> Result<(), Error> {
-    run!(db, |db| sqlx::query(
-        "INSERT INTO meeting_tokens (jti, properties, created_at) VALUES ($1, $2, $3)"
-    )
-    .bind(jti)
-    .bind(properties_json)
-    .bind(created_at)
-    .execute(db)
-    .await
-    .map(|_| ()))
+/// The record of an issued token.
+#[derive(Clone, Debug)]
+pub struct TokenRecord {
+    /// The token's id (`jti`).
+    pub jti: String,
+    /// Its properties, as JSON.
+    pub properties_json: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// Records tokens this server issued, in one statement.
+pub async fn insert_many(db: impl Handle<'_>, records: &[&TokenRecord]) -> Result<(), Error> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..records.len())
+        .map(|row| format!("(${}, ${}, ${})", 3 * row + 1, 3 * row + 2, 3 * row + 3))
+        .collect();
+    let sql = format!(
+        "INSERT INTO meeting_tokens (jti, properties, created_at) VALUES {}",
+        values.join(", ")
+    );
+    run!(db, |db| {
+        let mut query = sqlx::query(&sql);
+        for record in records {
+            query = query
+                .bind(record.jti.as_str())
+                .bind(record.properties_json.as_str())
+                .bind(record.created_at);
+        }
+        query.execute(db).await.map(|_| ())
+    })
 }
 
 /// Marks a token revoked (idempotent), until the token's own expiry `expires_at` (unix seconds;
