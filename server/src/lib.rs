@@ -201,7 +201,6 @@ const SEAT_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 pub const READ_BUFFER: usize = 8 * 1024;
 
 /// Serves on an already bound listener in the background, until the runtime stops (tests).
-
 pub fn spawn(listener: TcpListener, state: AppState) {
     tokio::spawn(async move {
         if let Err(error) = serve(listener, state, std::future::pending()).await {

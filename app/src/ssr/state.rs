@@ -17,7 +17,7 @@ use super::{
 };
 
 /// Everything a handler or server function needs; cheap to clone (a request clones it once
-/// per layer that reads it, so what is more than a pointer is shared).
+/// per layer that reads it, so the configuration and the Leptos options are shared).
 #[derive(Clone, FromRef)]
 pub struct AppState {
     /// Where the compiled site lives and how it is named.
@@ -28,7 +28,7 @@ pub struct AppState {
     /// The database.
     pub db: Db,
     /// The REST API key, also the HS256 secret of meeting tokens.
-    pub api_key: Arc<Secret>,
+    pub api_key: Secret,
     /// The key's fingerprint, recorded with every session and sign-in: they end when it
     /// changes (`secrets::key_id`).
     #[from_ref(skip)]
@@ -135,7 +135,7 @@ impl AppState {
             config: Arc::new(config),
             db,
             key_id: super::secrets::key_id(api_key.expose()),
-            api_key: Arc::new(api_key),
+            api_key,
             domain_id,
             events: Arc::new(events),
             presence,
