@@ -30,11 +30,9 @@ use std::{
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use super::{
-    db::{
-        self, Db, Tx,
-        doorbell::{self, Doorbell, Ring},
-    },
+use super::db::{
+    self, Db, Tx,
+    doorbell::{self, Doorbell, Ring},
     rooms::RoomCache,
 };
 use crate::{error::AppError, model::CallEvent};

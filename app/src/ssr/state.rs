@@ -8,12 +8,10 @@ use rand::{Rng, distr::Alphanumeric};
 
 use super::{
     config::{Config, Secret},
-    db::{Db, settings},
+    db::{Db, rooms::RoomCache, settings, tokens::TokenRecords},
     events::EventHub,
     limits::OpenStreams,
     presence::Presence,
-    rooms::RoomCache,
-    tokens::TokenRecords,
 };
 
 /// Everything a handler or server function needs; cheap to clone (a request clones it once

@@ -2,14 +2,12 @@
 //! against the revocations, and revoking. The token itself, its claims and their signature are
 //! the domain's ([`crate::ssr::domain::claims`]).
 //!
-//! Records of issued tokens are written by one task per server ([`TokenRecords`]): the tokens
-//! minted while a write is under way go together in the next statement, and each answer waits
-//! until its record is committed.
-
-use tokio::sync::{mpsc, oneshot};
+//! Records of issued tokens are written by one task per server
+//! ([`TokenRecords`](super::db::tokens::TokenRecords)): the tokens minted while a write is under
+//! way go together in the next statement, and each answer waits until its record is committed.
 
 use super::{
-    db::{Db, tokens as repo},
+    db::tokens as repo,
     domain::claims::{Claims, TokenRejection, check_times, decode, revocation_key, sign},
     state::AppState,
     time::now_millis,
@@ -47,80 +45,6 @@ pub async fn create(
         .record(jti, record, now_millis())
         .await?;
     Ok(CreatedToken { token })
-}
-
-/// Records written in one statement at most.
-const MAX_BATCH: usize = 64;
-
-/// A token record waiting to be written, and who waits for its commit.
-struct Pending {
-    record: repo::TokenRecord,
-    committed: oneshot::Sender<Result<(), String>>,
-}
-
-/// The writer of issued tokens' records: one task, which writes every record queued while the
-/// previous write was under way in one multi-row `INSERT` (one statement and one commit for
-/// many tokens).
-#[derive(Clone, Debug)]
-pub struct TokenRecords {
-    queue: mpsc::UnboundedSender<Pending>,
-}
-
-impl TokenRecords {
-    /// Starts the writer on `db` (it ends when every handle is dropped).
-    pub fn start(db: Db) -> Self {
-        let (queue, pending) = mpsc::unbounded_channel();
-        tokio::spawn(write_records(db, pending));
-        Self { queue }
-    }
-
-    /// Records the token `jti` with its properties (JSON), issued at `created_at` (unix
-    /// milliseconds); returns once the record is committed.
-    pub async fn record(
-        &self,
-        jti: String,
-        properties_json: String,
-        created_at: i64,
-    ) -> Result<(), AppError> {
-        let (committed, answer) = oneshot::channel();
-        let pending = Pending {
-            record: repo::TokenRecord {
-                jti,
-                properties_json,
-                created_at,
-            },
-            committed,
-        };
-        if self.queue.send(pending).is_err() {
-            return Err(AppError::internal(
-                "recording a token",
-                "the token writer has stopped",
-            ));
-        }
-        match answer.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(AppError::internal("recording a token", error)),
-            Err(_) => Err(AppError::internal(
-                "recording a token",
-                "the token writer has stopped",
-            )),
-        }
-    }
-}
-
-async fn write_records(db: Db, mut queue: mpsc::UnboundedReceiver<Pending>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let records: Vec<&repo::TokenRecord> =
-            batch.iter().map(|pending| &pending.record).collect();
-        let written = repo::insert_many(&db, &records)
-            .await
-            .map_err(|error| error.to_string());
-        for pending in batch.drain(..) {
-            // The requester may have gone; the record is written either way.
-            let _ = pending.committed.send(written.clone());
-        }
-    }
 }
 
 /// Fully verifies a token: algorithm, signature, domain, times and revocation.
