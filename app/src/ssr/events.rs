@@ -15,9 +15,10 @@
 //! subscription of a stream that stays [`MAX_UNREAD`] events behind: the stream ends when it is
 //! next polled, and its client reconnects and replays from the log.
 //!
-//! The doorbell also carries room changes (`rooms::changed`): every server's listener forgets
-//! the room in its [`RoomCache`], and the server that rang waits until its own listener has
-//! heard the ring, so the others have been told before its writer answers.
+//! The doorbell also carries room changes (`AppState::room_changed`): every server's listener
+//! forgets the room in its [`RoomCache`], and the server that rang waits until its own
+//! listener has heard the ring, so the database has passed it on to every listener before the
+//! writer answers (each forgets the room as soon as it reads it).
 
 use std::{
     collections::{HashMap, HashSet},

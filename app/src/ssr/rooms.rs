@@ -3,8 +3,9 @@
 //!
 //! `GET /v1/rooms/{name}` answers from the room cache (`db::rooms::RoomCache`) when it can. It
 //! is kept exact by the writers: every change of a room (here, and the in-call room access
-//! switch) calls [`changed`] after its commit, which forgets the room on this server and, on
-//! PostgreSQL, rings the other servers (the events' doorbell), whose listeners forget it too.
+//! switch) calls `AppState::room_changed` after its commit, which forgets the room on this
+//! server and, on PostgreSQL, rings the other servers (the events' doorbell), whose listeners
+//! forget it too.
 
 use rand::{Rng, distr::Alphanumeric};
 
@@ -146,14 +147,6 @@ pub async fn get(state: &AppState, name: &str) -> Result<Room, AppError> {
     Ok(room)
 }
 
-/// After a committed change of the room `name` (its privacy or properties, or its deletion):
-/// forgets it here and, on PostgreSQL, on every other server before this returns (as far as
-/// they listen). Every writer of the `rooms` table calls it.
-pub async fn changed(state: &AppState, name: &str) {
-    state.rooms.forget(name);
-    state.events.room_changed(name).await;
-}
-
 /// Changes a room's privacy and merges its properties.
 pub async fn update(
     state: &AppState,
@@ -173,7 +166,7 @@ pub async fn update(
         .await?
         .ok_or_else(|| room_not_found(name))?;
     tx.commit().await?;
-    changed(state, name).await;
+    state.room_changed(name).await;
     Ok(to_room(&record, &state.config.public_url))
 }
 
@@ -187,7 +180,7 @@ pub async fn delete(state: &AppState, name: &str) -> Result<RoomDeleted, AppErro
     let mut outbox = Outbox::new(name);
     super::lobby::room_deleted(&mut tx, &mut outbox, name).await?;
     outbox.commit(tx, &state.events).await?;
-    changed(state, name).await;
+    state.room_changed(name).await;
     // Its SFU room goes with it (within the 2 s the lobby promises).
     super::sfu::guard(&state.db, &state.config, name);
     Ok(RoomDeleted {

@@ -48,6 +48,16 @@ pub struct AppState {
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
+impl AppState {
+    /// After a committed change of the room `name` (its privacy or properties, or its
+    /// deletion): forgets it in this server's room cache and, on PostgreSQL, rings the other
+    /// servers, which forget it when they hear it. Every writer of the `rooms` table calls it.
+    pub async fn room_changed(&self, name: &str) {
+        self.rooms.forget(name);
+        self.events.room_changed(name).await;
+    }
+}
+
 /// What Leptos' handlers extract.
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
