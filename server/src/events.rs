@@ -14,7 +14,10 @@ use app::{
     ssr::{
         client,
         cookies::session_from_cookie,
-        db::events::{self as repo, EventRow, Page},
+        db::{
+            Db,
+            events::{self as repo, EventRow, Page},
+        },
         events::{Missed, Subscription},
         limits::StreamSlot,
         presence::PresenceGuard,
@@ -74,7 +77,7 @@ pub async fn stream(
     let shutdown = state.shutdown.subscribe();
     let cursor = Cursor {
         shutdown,
-        state,
+        db: state.db.clone(),
         session_id: session.id,
         live,
         pending: VecDeque::new(),
@@ -87,9 +90,12 @@ pub async fn stream(
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
+/// A stream's state between events. It is held for as long as the stream is open, so it keeps
+/// only what it needs: the database (not the whole state, whose clone copies the
+/// configuration), and a replay page only while one is being delivered.
 struct Cursor {
     shutdown: tokio::sync::watch::Receiver<bool>,
-    state: AppState,
+    db: Db,
     session_id: String,
     live: Subscription,
     /// The page of the log being delivered.
@@ -113,11 +119,23 @@ impl Cursor {
                 }
                 continue;
             }
+            if self.pending.capacity() > 0 {
+                // A delivered page's memory goes back now, not when the stream ends.
+                self.pending = VecDeque::new();
+            }
             if self.replaying {
-                match repo::since(&self.state.db, &self.session_id, self.last, REPLAY_PAGE).await {
+                // Boxed: the read's future is large and only needed now, while the future
+                // awaiting live events lives as long as the stream.
+                let page = Box::pin(repo::since(
+                    &self.db,
+                    &self.session_id,
+                    self.last,
+                    REPLAY_PAGE,
+                ));
+                match page.await {
                     Ok(rows) => {
                         self.replaying = !REPLAY_PAGE.is_last(&rows);
-                        self.pending.extend(rows);
+                        self.pending = rows.into();
                         continue;
                     }
                     Err(error) => {

@@ -25,10 +25,12 @@ use tokio::net::TcpListener;
 
 /// Builds the whole application router.
 pub fn router(mut state: AppState) -> Router {
-    state.leptos_options = assets::with_hashed_names(state.leptos_options);
+    state.leptos_options = std::sync::Arc::new(assets::with_hashed_names(
+        leptos::config::LeptosOptions::clone(&state.leptos_options),
+    ));
     let routes = generate_route_list(App);
     let context_state = state.clone();
-    let shell_options = state.leptos_options.clone();
+    let shell_options = leptos::config::LeptosOptions::clone(&state.leptos_options);
     let app = Router::new()
         .route("/healthz", get(healthz))
         .merge(rest::router(state.clone()))
@@ -41,8 +43,6 @@ pub fn router(mut state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
     let app = assets::with_static_files(app, &state.leptos_options);
     let app = limits::with_limits(app, state.config.request_timeout)
-        // After the limits: an event stream lasts as long as its visitor stays.
-        .route("/api/events/{room}", get(events::stream))
         .layer(axum::middleware::map_response(server_fn_error_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -52,12 +52,18 @@ pub fn router(mut state: AppState) -> Router {
             state.clone(),
             session::sessions,
         ));
-    security::with_headers(app)
+    let app = security::with_headers(app)
         .layer(axum::middleware::from_fn(assets::pages_not_cached))
         // Outside everything that reads or rewrites a body (server_fn_error_status).
-        .layer(assets::compression())
-        .layer(trace::layer())
-        .with_state(state)
+        .layer(assets::compression());
+    // Event streams come after those layers: a stream lasts as long as its visitor stays, so
+    // it gets no request timeout or body limit, and it is never compressed (each event must
+    // leave as it happens), so its body is not wrapped in the compressing body, which every
+    // open stream would carry for its whole life. (The sessions, same-origin and server-function
+    // layers do nothing for `GET /api/events/...`.) The security headers and the trace it gets.
+    let streams =
+        security::with_headers(Router::new().route("/api/events/{room}", get(events::stream)));
+    app.merge(streams).layer(trace::layer()).with_state(state)
 }
 
 /// Leptos answers every server-function error with 500; the error itself (an
@@ -102,16 +108,17 @@ async fn healthz(
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then finishes the requests in flight.
-/// (axum::serve, but with hyper's header-read timeout: a client that sends its headers slower
-/// than `header_read_timeout` is disconnected, so idle half-open requests cannot pile up.)
+/// (axum::serve, but HTTP/1.1 only and with hyper's header-read timeout: a client that sends
+/// its headers slower than `header_read_timeout` is disconnected, so idle half-open requests
+/// cannot pile up.)
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use hyper_util::{
-        rt::{TokioExecutor, TokioIo, TokioTimer},
-        server::{conn::auto, graceful::GracefulShutdown},
+        rt::{TokioIo, TokioTimer},
+        server::graceful::GracefulShutdown,
         service::TowerToHyperService,
     };
     use tower::ServiceExt;
@@ -128,11 +135,20 @@ pub async fn serve(
     {
         tracing::warn!("no seat in the database after {SEAT_LIMIT:?}; serving anyway");
     }
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only (browsers speak HTTP/2 only over TLS, which a proxy in front ends): every
+    // connection's task is sized for the largest protocol it might serve, and an HTTP/2
+    // connection's state is the larger by far, which each open event stream would carry.
+    let mut builder = hyper::server::conn::http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(state.config.header_read_timeout);
+        .header_read_timeout(state.config.header_read_timeout)
+        // The read buffer stays at hyper's initial 8 KiB. With the default limit (about 400
+        // KiB) a request whose body arrived with its head doubles the buffer to 16 KiB, and
+        // the connection keeps it while it stays open: for an event stream, as long as its
+        // visitor stays. A request head (the request line and headers, cookies included) may
+        // thus be at most 8 KiB, as with nginx's default; bodies are read in pieces and are
+        // limited by `limits::MAX_BODY` only.
+        .max_buf_size(READ_BUFFER);
     let router = router(state);
     let connections = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -158,9 +174,8 @@ pub async fn serve(
                 request
             },
         );
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
+        let connection =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = connections.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
@@ -179,10 +194,13 @@ pub async fn serve(
     Ok(())
 }
 
-/// Serves on an already bound listener in the background, until the runtime stops (tests).
 /// How long a starting server waits for its seat in the database before it serves anyway.
 const SEAT_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// The most a connection buffers of what it reads: hyper's smallest, and its initial size.
+pub const READ_BUFFER: usize = 8 * 1024;
+
+/// Serves on an already bound listener in the background, until the runtime stops (tests).
 pub fn spawn(listener: TcpListener, state: AppState) {
     tokio::spawn(async move {
         if let Err(error) = serve(listener, state, std::future::pending()).await {

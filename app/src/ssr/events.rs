@@ -14,6 +14,11 @@
 //! it has not read (up to the channel's capacity). A watchdog ([`STALL_CHECK_EVERY`]) ends the
 //! subscription of a stream that stays [`MAX_UNREAD`] events behind: the stream ends when it is
 //! next polled, and its client reconnects and replays from the log.
+//!
+//! The doorbell also carries room changes (`AppState::room_changed`): every server's listener
+//! forgets the room in its [`RoomCache`], and the server that rang waits until its own
+//! listener has heard the ring, so the database has passed it on to every listener before the
+//! writer answers (each forgets the room as soon as it reads it).
 
 use std::{
     collections::{HashMap, HashSet},
@@ -24,11 +29,12 @@ use std::{
     time::Duration,
 };
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::db::{
     self, Db, Tx,
     doorbell::{self, Doorbell, Ring},
+    rooms::RoomCache,
 };
 use crate::{error::AppError, model::CallEvent};
 
@@ -187,13 +193,13 @@ enum Delivery {
 
 impl EventHub {
     /// The hub for `db`: local on SQLite; on PostgreSQL, one that listens to the doorbell (a
-    /// background task, started here).
-    pub async fn for_db(db: &Db) -> Result<Self, db::Error> {
+    /// background task, started here), which also forgets changed rooms in `rooms`.
+    pub async fn for_db(db: &Db, rooms: Arc<RoomCache>) -> Result<Self, db::Error> {
         let delivery = match db.postgres() {
             None => Delivery::Local(LocalHub::default()),
             Some(pool) => {
                 let doorbell = Doorbell::listen(pool).await?;
-                Delivery::Shared(SharedHub::start(db.clone(), pool.clone(), doorbell))
+                Delivery::Shared(SharedHub::start(db.clone(), pool.clone(), doorbell, rooms))
             }
         };
         let watched = Arc::new(Watchdog::default());
@@ -211,7 +217,23 @@ impl EventHub {
         };
         Ok(self.watched.watch(receiver))
     }
+
+    /// Tells the other servers sharing the database that the room `room` changed (after its
+    /// commit), and waits until this server's own listener heard it (at most
+    /// [`ECHO_WAIT`]): the database has then passed it on to every listener. Nothing to do on
+    /// one server.
+    pub async fn room_changed(&self, room: &str) {
+        if let Delivery::Shared(hub) = &self.delivery {
+            hub.room_changed(room).await;
+        }
+    }
 }
+
+/// How long a server that rang a room change waits for its own listener to hear it.
+pub const ECHO_WAIT: Duration = Duration::from_secs(1);
+
+/// Room-change rings this server sent, by nonce, with whoever waits to hear them back.
+type Echoes = Mutex<HashMap<u64, oneshot::Sender<()>>>;
 
 impl std::fmt::Debug for EventHub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -329,6 +351,7 @@ impl LocalHub {
 struct SharedHub {
     db: Db,
     feeds: Mutex<HashMap<String, Feed>>,
+    echoes: Arc<Echoes>,
 }
 
 struct Feed {
@@ -338,15 +361,39 @@ struct Feed {
 }
 
 impl SharedHub {
-    fn start(db: Db, pool: sqlx::PgPool, doorbell: Doorbell) -> Arc<Self> {
+    fn start(db: Db, pool: sqlx::PgPool, doorbell: Doorbell, rooms: Arc<RoomCache>) -> Arc<Self> {
+        let echoes = Arc::new(Echoes::default());
         let hub = Arc::new(Self {
             db,
             feeds: Mutex::new(HashMap::new()),
+            echoes: Arc::clone(&echoes),
         });
         let (rings, heard) = mpsc::unbounded_channel();
-        tokio::spawn(listen(pool, doorbell, rings));
+        let ears = Ears {
+            rooms,
+            echoes,
+            rings,
+        };
+        tokio::spawn(listen(pool, doorbell, ears));
         tokio::spawn(Arc::clone(&hub).deliver(heard));
         hub
+    }
+
+    async fn room_changed(&self, room: &str) {
+        let Some(pool) = self.db.postgres() else {
+            return;
+        };
+        let nonce: u64 = rand::random();
+        let (heard, echo) = oneshot::channel();
+        lock(&self.echoes).insert(nonce, heard);
+        // Committed is committed: a ring that fails costs the other servers the time-to-live
+        // of their cached copy, never a change.
+        if let Err(error) = doorbell::ring_room_changed(pool, room, nonce).await {
+            tracing::warn!(%error, room, "could not ring a room change");
+        } else if tokio::time::timeout(ECHO_WAIT, echo).await.is_err() {
+            tracing::warn!(room, "this server did not hear its own room-change ring");
+        }
+        lock(&self.echoes).remove(&nonce);
     }
 
     async fn commit(
@@ -413,6 +460,8 @@ impl SharedHub {
                         *highest = (*highest).max(id);
                     }
                     Ring::Missed => everything = true,
+                    // The listener handles these itself.
+                    Ring::RoomChanged { .. } => {}
                 }
                 next = heard.try_recv().ok();
             }
@@ -477,11 +526,33 @@ impl SharedHub {
     }
 }
 
-/// Listens to the doorbell and passes each ring on; after losing the connection it listens
-/// anew and says rings were missed.
-async fn listen(pool: sqlx::PgPool, mut doorbell: Doorbell, rings: mpsc::UnboundedSender<Ring>) {
+/// Where the listener passes what it hears.
+struct Ears {
+    /// Forgets the rooms that changed.
+    rooms: Arc<RoomCache>,
+    /// This server's own room-change rings, answered when heard.
+    echoes: Arc<Echoes>,
+    /// Event rings, to the delivering task.
+    rings: mpsc::UnboundedSender<Ring>,
+}
+
+/// Listens to the doorbell: forgets a changed room at once (and answers this server's own
+/// ring), passes event rings on; after losing the connection it listens anew, forgets every
+/// room and says rings were missed.
+async fn listen(pool: sqlx::PgPool, mut doorbell: Doorbell, ears: Ears) {
     loop {
         let ring = match doorbell.next().await {
+            Ok(Ring::RoomChanged { room, nonce }) => {
+                ears.rooms.forget(&room);
+                if let Some(heard) = lock(&ears.echoes).remove(&nonce) {
+                    let _ = heard.send(());
+                }
+                continue;
+            }
+            Ok(Ring::Missed) => {
+                ears.rooms.forget_all();
+                Ring::Missed
+            }
             Ok(ring) => ring,
             Err(error) => {
                 tracing::warn!(%error, "the doorbell connection failed; listening again");
@@ -492,10 +563,11 @@ async fn listen(pool: sqlx::PgPool, mut doorbell: Doorbell, rings: mpsc::Unbound
                         Err(error) => tracing::warn!(%error, "listening to the doorbell"),
                     }
                 };
+                ears.rooms.forget_all();
                 Ring::Missed
             }
         };
-        if rings.send(ring).is_err() {
+        if ears.rings.send(ring).is_err() {
             return;
         }
     }
@@ -515,7 +587,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite://{}", dir.path().join("events.db").display());
         let db = Db::connect(&url).await.expect("open the database");
-        let hub = EventHub::for_db(&db).await.expect("a hub");
+        let hub = EventHub::for_db(&db, Arc::new(RoomCache::local()))
+            .await
+            .expect("a hub");
         (dir, db, hub)
     }
 

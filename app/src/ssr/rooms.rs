@@ -1,5 +1,11 @@
 //! The rooms service: create, list, read, change and delete rooms. The REST API and the
 //! dashboard both call these functions, so every rule about rooms lives here.
+//!
+//! `GET /v1/rooms/{name}` answers from the room cache (`db::rooms::RoomCache`) when it can. It
+//! is kept exact by the writers: every change of a room (here, and the in-call room access
+//! switch) calls `AppState::room_changed` after its commit, which forgets the room on this
+//! server and, on PostgreSQL, rings the other servers (the events' doorbell), whose listeners
+//! forget it too.
 
 use rand::{Rng, distr::Alphanumeric};
 
@@ -123,12 +129,22 @@ async fn cursor(state: &AppState, field: &str, id: &str) -> Result<i64, AppError
         .ok_or_else(|| AppError::invalid(format!("{field}: no room has the id {id}")))
 }
 
-/// The room called `name`.
+/// The room called `name`: from the cache when it holds it and the room has not expired, else
+/// read (and kept for the next time).
 pub async fn get(state: &AppState, name: &str) -> Result<Room, AppError> {
+    let now = super::time::now();
+    if let Some(room) = state.rooms.fresh(name, now) {
+        return Ok(room);
+    }
+    let generation = state.rooms.generation();
     let record = repo::find_by_name(&state.db, name)
         .await?
         .ok_or_else(|| room_not_found(name))?;
-    Ok(to_room(&record, &state.config.public_url))
+    let room = to_room(&record, &state.config.public_url);
+    state
+        .rooms
+        .keep(generation, &room, record.properties.exp, now);
+    Ok(room)
 }
 
 /// Changes a room's privacy and merges its properties.
@@ -150,6 +166,7 @@ pub async fn update(
         .await?
         .ok_or_else(|| room_not_found(name))?;
     tx.commit().await?;
+    state.room_changed(name).await;
     Ok(to_room(&record, &state.config.public_url))
 }
 
@@ -163,6 +180,7 @@ pub async fn delete(state: &AppState, name: &str) -> Result<RoomDeleted, AppErro
     let mut outbox = Outbox::new(name);
     super::lobby::room_deleted(&mut tx, &mut outbox, name).await?;
     outbox.commit(tx, &state.events).await?;
+    state.room_changed(name).await;
     // Its SFU room goes with it (within the 2 s the lobby promises).
     super::sfu::guard(&state.db, &state.config, name);
     Ok(RoomDeleted {

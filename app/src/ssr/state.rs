@@ -8,19 +8,21 @@ use rand::{Rng, distr::Alphanumeric};
 
 use super::{
     config::{Config, Secret},
-    db::{Db, settings},
+    db::{Db, rooms::RoomCache, settings, tokens::TokenRecords},
     events::EventHub,
     limits::OpenStreams,
     presence::Presence,
 };
 
-/// Everything a handler or server function needs; cheap to clone.
+/// Everything a handler or server function needs; cheap to clone (a request clones it once
+/// per layer that reads it, so the configuration and the Leptos options are shared).
 #[derive(Clone, FromRef)]
 pub struct AppState {
     /// Where the compiled site lives and how it is named.
-    pub leptos_options: LeptosOptions,
-    /// The configuration read at start.
-    pub config: Config,
+    #[from_ref(skip)]
+    pub leptos_options: Arc<LeptosOptions>,
+    /// The configuration read at start (shared: a request clones the state several times).
+    pub config: Arc<Config>,
     /// The database.
     pub db: Db,
     /// The REST API key, also the HS256 secret of meeting tokens.
@@ -35,11 +37,32 @@ pub struct AppState {
     pub events: Arc<EventHub>,
     /// Open streams per session.
     pub presence: Arc<Presence>,
+    /// The rooms read through `GET /v1/rooms/{name}`, kept exact by every writer of rooms.
+    pub rooms: Arc<RoomCache>,
+    /// Writes the records of issued meeting tokens, several in one statement.
+    pub token_records: TokenRecords,
     /// This server's open event streams per session and per client, for their caps.
     pub streams: Arc<OpenStreams>,
     /// Becomes `true` when the server shuts down, so endless event streams end and graceful
     /// shutdown can finish.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl AppState {
+    /// After a committed change of the room `name` (its privacy or properties, or its
+    /// deletion): forgets it in this server's room cache and, on PostgreSQL, rings the other
+    /// servers, which forget it when they hear it. Every writer of the `rooms` table calls it.
+    pub async fn room_changed(&self, name: &str) {
+        self.rooms.forget(name);
+        self.events.room_changed(name).await;
+    }
+}
+
+/// What Leptos' handlers extract.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        LeptosOptions::clone(&state.leptos_options)
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -106,17 +129,30 @@ impl AppState {
                 }
             }
         };
-        let events = EventHub::for_db(&db).await.map_err(database)?;
+        let rooms = Arc::new(match db.backend() {
+            super::db::Backend::Sqlite => RoomCache::local(),
+            // Several servers: not cached for now (a time-to-live of zero). The doorbell does
+            // tell every server of a change, but a test saw another server answer a room's
+            // previous state after the change had been heard; until that is understood, rooms
+            // are read from the database there.
+            super::db::Backend::Postgres => RoomCache::shared(std::time::Duration::ZERO),
+        });
+        let events = EventHub::for_db(&db, Arc::clone(&rooms))
+            .await
+            .map_err(database)?;
+        let token_records = TokenRecords::start(db.clone());
         let presence = Presence::new(config.presence_grace);
         let state = AppState {
-            leptos_options,
-            config,
+            leptos_options: Arc::new(leptos_options),
+            config: Arc::new(config),
             db,
             key_id: super::secrets::key_id(api_key.expose()),
             api_key,
             domain_id,
             events: Arc::new(events),
             presence,
+            rooms,
+            token_records,
             streams: Arc::default(),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
         };

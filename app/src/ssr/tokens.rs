@@ -1,6 +1,10 @@
 //! The meeting-token service: issuing (the properties checked, the record stored), verifying
 //! against the revocations, and revoking. The token itself, its claims and their signature are
 //! the domain's ([`crate::ssr::domain::claims`]).
+//!
+//! Records of issued tokens are written by one task per server
+//! ([`TokenRecords`](super::db::tokens::TokenRecords)): the tokens minted while a write is under
+//! way go together in the next statement, and each answer waits until its record is committed.
 
 use super::{
     db::tokens as repo,
@@ -36,7 +40,10 @@ pub async fn create(
     let token = sign(&claims, state.api_key.expose())?;
     let record = serde_json::to_string(&properties)
         .map_err(|error| AppError::internal("encoding token properties", error))?;
-    repo::insert(&state.db, &jti, &record, now_millis()).await?;
+    state
+        .token_records
+        .record(jti, record, now_millis())
+        .await?;
     Ok(CreatedToken { token })
 }
 

@@ -17,6 +17,7 @@ mod meeting_tokens;
 mod meetings;
 mod pruning;
 mod reliability;
+mod rest_cache;
 mod rest_errors;
 mod restart;
 mod rooms;

@@ -24,9 +24,19 @@ pub enum Ring {
         /// The highest id committed.
         id: i64,
     },
+    /// The room `room` changed or was deleted.
+    RoomChanged {
+        /// The room's name.
+        room: String,
+        /// Chosen by the server that rang, to recognise its own ring.
+        nonce: u64,
+    },
     /// The connection was lost and listens again: rings may have been missed meanwhile.
     Missed,
 }
+
+/// The prefix of a room-change ring (an event ring starts with a number).
+const ROOM_CHANGED: &str = "changed ";
 
 /// Rings the doorbell for `room` (after the commit, never inside the transaction: a `NOTIFY`
 /// there would serialize every commit of the cluster).
@@ -34,6 +44,16 @@ pub async fn ring(pool: &PgPool, room: &str, id: i64) -> Result<(), Error> {
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANNEL)
         .bind(format!("{id} {room}"))
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// Rings the doorbell to say the room `room` changed (after the commit).
+pub async fn ring_room_changed(pool: &PgPool, room: &str, nonce: u64) -> Result<(), Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(format!("{ROOM_CHANGED}{nonce} {room}"))
         .execute(pool)
         .await
         .map(|_| ())
@@ -67,6 +87,15 @@ impl Doorbell {
             let Some(notification) = self.listener.try_recv().await? else {
                 return Ok(Ring::Missed);
             };
+            if let Some(changed) = notification.payload().strip_prefix(ROOM_CHANGED)
+                && let Some((nonce, room)) = changed.split_once(' ')
+                && let Ok(nonce) = nonce.parse()
+            {
+                return Ok(Ring::RoomChanged {
+                    room: room.to_owned(),
+                    nonce,
+                });
+            }
             if let Some((id, room)) = notification.payload().split_once(' ')
                 && let Ok(id) = id.parse()
             {

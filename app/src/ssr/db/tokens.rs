@@ -1,23 +1,43 @@
 //! The `meeting_tokens` and `token_revocations` tables.
 
-use super::{Error, Handle};
+use tokio::sync::{mpsc, oneshot};
 
-/// Records a token this server issued.
-pub async fn insert(
-    db: impl Handle<'_>,
-    jti: &str,
-    properties_json: &str,
-    created_at: i64,
-) -> Result<(), Error> {
-    run!(db, |db| sqlx::query(
-        "INSERT INTO meeting_tokens (jti, properties, created_at) VALUES ($1, $2, $3)"
-    )
-    .bind(jti)
-    .bind(properties_json)
-    .bind(created_at)
-    .execute(db)
-    .await
-    .map(|_| ()))
+use super::{Db, Error, Handle};
+use crate::error::AppError;
+
+/// The record of an issued token.
+#[derive(Clone, Debug)]
+pub struct TokenRecord {
+    /// The token's id (`jti`).
+    pub jti: String,
+    /// Its properties, as JSON.
+    pub properties_json: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// Records tokens this server issued, in one statement.
+pub async fn insert_many(db: impl Handle<'_>, records: &[&TokenRecord]) -> Result<(), Error> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..records.len())
+        .map(|row| format!("(${}, ${}, ${})", 3 * row + 1, 3 * row + 2, 3 * row + 3))
+        .collect();
+    let sql = format!(
+        "INSERT INTO meeting_tokens (jti, properties, created_at) VALUES {}",
+        values.join(", ")
+    );
+    run!(db, |db| {
+        let mut query = sqlx::query(&sql);
+        for record in records {
+            query = query
+                .bind(record.jti.as_str())
+                .bind(record.properties_json.as_str())
+                .bind(record.created_at);
+        }
+        query.execute(db).await.map(|_| ())
+    })
 }
 
 /// Marks a token revoked (idempotent), until the token's own expiry `expires_at` (unix seconds;
@@ -63,4 +83,77 @@ pub async fn prune_revocations(db: impl Handle<'_>, before: i64, limit: u32) -> 
     .execute(db)
     .await
     .map(|result| result.rows_affected()))
+}
+
+/// Records written in one statement at most.
+const MAX_BATCH: usize = 64;
+
+/// A token record waiting to be written, and who waits for its commit.
+struct Pending {
+    record: TokenRecord,
+    committed: oneshot::Sender<Result<(), String>>,
+}
+
+/// The writer of issued tokens' records: one task, which writes every record queued while the
+/// previous write was under way in one multi-row `INSERT` (one statement and one commit for
+/// many tokens).
+#[derive(Clone, Debug)]
+pub struct TokenRecords {
+    queue: mpsc::UnboundedSender<Pending>,
+}
+
+impl TokenRecords {
+    /// Starts the writer on `db` (it ends when every handle is dropped).
+    pub fn start(db: Db) -> Self {
+        let (queue, pending) = mpsc::unbounded_channel();
+        tokio::spawn(write_records(db, pending));
+        Self { queue }
+    }
+
+    /// Records the token `jti` with its properties (JSON), issued at `created_at` (unix
+    /// milliseconds); returns once the record is committed.
+    pub async fn record(
+        &self,
+        jti: String,
+        properties_json: String,
+        created_at: i64,
+    ) -> Result<(), AppError> {
+        let (committed, answer) = oneshot::channel();
+        let pending = Pending {
+            record: TokenRecord {
+                jti,
+                properties_json,
+                created_at,
+            },
+            committed,
+        };
+        if self.queue.send(pending).is_err() {
+            return Err(AppError::internal(
+                "recording a token",
+                "the token writer has stopped",
+            ));
+        }
+        match answer.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(AppError::internal("recording a token", error)),
+            Err(_) => Err(AppError::internal(
+                "recording a token",
+                "the token writer has stopped",
+            )),
+        }
+    }
+}
+
+async fn write_records(db: Db, mut queue: mpsc::UnboundedReceiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let records: Vec<&TokenRecord> = batch.iter().map(|pending| &pending.record).collect();
+        let written = insert_many(&db, &records)
+            .await
+            .map_err(|error| error.to_string());
+        for pending in batch.drain(..) {
+            // The requester may have gone; the record is written either way.
+            let _ = pending.committed.send(written.clone());
+        }
+    }
 }

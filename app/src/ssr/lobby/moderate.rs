@@ -148,6 +148,7 @@ pub async fn set_room_access(
     let event = CallEvent::RoomAccessUpdated { access, by };
     outbox.record(&mut tx, &event, admins, now_millis()).await?;
     outbox.commit(tx, &state.events).await?;
+    state.room_changed(&room).await;
     Ok(access)
 }
 
