@@ -21,6 +21,10 @@ use crate::{
 
 /// The longest session description accepted (real ones are a few kilobytes).
 pub const MAX_SDP_BYTES: usize = 32 * 1024;
+/// The longest session description accepted for the SFU: the answer to its offer has two media
+/// sections (a few hundred bytes each) per other participant, so it grows with the call, up to
+/// what a request body may carry (64 KiB of JSON): enough for rooms of about 80.
+pub const MAX_SFU_SDP_BYTES: usize = 56 * 1024;
 /// The longest ICE candidate line accepted.
 pub const MAX_CANDIDATE_BYTES: usize = 1024;
 
@@ -64,8 +68,9 @@ fn not_in_call() -> AppError {
     AppError::Forbidden("only participants in the call can send or receive its media".into())
 }
 
-/// Checks the messages' shape and size before anything is stored.
-fn validate(messages: &[SignalMessage]) -> Result<(), AppError> {
+/// Checks the messages' shape and size (descriptions of at most `max_sdp` bytes) before
+/// anything is stored.
+fn validate(messages: &[SignalMessage], max_sdp: usize) -> Result<(), AppError> {
     if messages.is_empty() || messages.len() > MAX_SIGNAL_MESSAGES {
         return Err(AppError::InvalidRequest(format!(
             "messages: send between 1 and {MAX_SIGNAL_MESSAGES} signaling messages at a time"
@@ -73,9 +78,9 @@ fn validate(messages: &[SignalMessage]) -> Result<(), AppError> {
     }
     for message in messages {
         match message {
-            SignalMessage::Description(description) if description.sdp.len() > MAX_SDP_BYTES => {
+            SignalMessage::Description(description) if description.sdp.len() > max_sdp => {
                 return Err(AppError::InvalidRequest(format!(
-                    "messages: a session description may be at most {MAX_SDP_BYTES} bytes"
+                    "messages: a session description may be at most {max_sdp} bytes"
                 )));
             }
             SignalMessage::Candidate(candidate)
@@ -101,13 +106,14 @@ pub async fn signal(
     to: &str,
     messages: Vec<SignalMessage>,
 ) -> Result<(), AppError> {
-    validate(&messages)?;
     if to == super::sfu::PEER {
+        validate(&messages, MAX_SFU_SDP_BYTES)?;
         let cost = signal_cost(&messages)?;
         let relayed =
             super::sfu::relay::signal(state, session, messages, cost, SIGNAL_WINDOW_MILLIS).await?;
         return if relayed { Ok(()) } else { Err(over_budget()) };
     }
+    validate(&messages, MAX_SDP_BYTES)?;
     let mut tx = state.db.write_room(&session.room).await?;
     let sender = repo::find(&mut tx, &session.id)
         .await?
@@ -200,6 +206,7 @@ mod tests {
 
     #[test]
     fn messages_are_bounded_in_number_and_size() {
+        let validate = |messages: &[SignalMessage]| validate(messages, MAX_SDP_BYTES);
         assert!(validate(&[offer(3000)]).is_ok());
         assert!(validate(&[]).is_err(), "nothing to send");
         assert!(validate(&vec![offer(10); MAX_SIGNAL_MESSAGES + 1]).is_err());
@@ -213,6 +220,26 @@ mod tests {
         };
         assert!(validate(&[candidate(200)]).is_ok());
         assert!(validate(&[candidate(MAX_CANDIDATE_BYTES + 1)]).is_err());
+    }
+
+    #[test]
+    fn the_answer_to_the_sfu_may_be_longer_and_still_fits_in_a_request() {
+        assert!(validate(&[offer(40 * 1024)], MAX_SFU_SDP_BYTES).is_ok());
+        assert!(
+            validate(&[offer(40 * 1024)], MAX_SDP_BYTES).is_err(),
+            "not to a peer"
+        );
+        assert!(validate(&[offer(MAX_SFU_SDP_BYTES + 1)], MAX_SFU_SDP_BYTES).is_err());
+        // The request carries the SDP in JSON, where each line break takes two bytes more
+        // (`\r\n`): the largest answer, in short lines, still fits the 64 KiB body limit.
+        let line = "a=rtcp-fb:96 nack\r\n";
+        let largest = SignalMessage::Description(SessionDescription {
+            kind: SdpKind::Answer,
+            sdp: line.repeat(MAX_SFU_SDP_BYTES / line.len()),
+        });
+        assert!(validate(std::slice::from_ref(&largest), MAX_SFU_SDP_BYTES).is_ok());
+        let body = serde_json::json!({"room": "r".repeat(128), "to": "sfu", "messages": [largest]});
+        assert!(serde_json::to_vec(&body).expect("encodes").len() < 64 * 1024);
     }
 
     #[test]

@@ -167,6 +167,8 @@ pub async fn update(
         .ok_or_else(|| room_not_found(name))?;
     tx.commit().await?;
     state.room_changed(name).await;
+    // A new `sfu_switchover` moves a call that is under way to the SFU or back, now.
+    super::sfu::call_changed(state, name);
     Ok(to_room(&record, &state.config.public_url))
 }
 

@@ -718,6 +718,43 @@ async fn the_third_one_in_moves_the_call_to_the_sfu_for_everyone_and_leaving_mov
 }
 
 #[tokio::test]
+#[ignore = "needs Janus: make test runs it"]
+async fn a_new_sfu_switchover_moves_a_call_under_way_at_once() {
+    let room = room_switching_over_at(with_janus, 4.0).await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (_leo, mut leo_events) = room.member_in_call("Leo").await;
+    assert_eq!(
+        topology_of(&ana).await,
+        ("peer".into(), 0),
+        "two of four: a mesh"
+    );
+
+    room.api
+        .post(
+            &format!("/v1/rooms/{}", room.name),
+            json!({"properties": {"sfu_switchover": 1}}),
+        )
+        .await;
+    for events in [&mut ana_events, &mut leo_events] {
+        assert_eq!(told(events).await, ("sfu".into(), 1), "two of one: the SFU");
+    }
+
+    room.api
+        .post(
+            &format!("/v1/rooms/{}", room.name),
+            json!({"properties": {"sfu_switchover": null}}),
+        )
+        .await;
+    for events in [&mut ana_events, &mut leo_events] {
+        assert_eq!(
+            told(events).await,
+            ("peer-to-peer".into(), 2),
+            "the default: a mesh"
+        );
+    }
+}
+
+#[tokio::test]
 async fn without_janus_every_call_is_a_mesh_whatever_its_sfu_switchover() {
     let room = room_switching_over_at(|_| {}, 0.5).await;
     let (ana, mut ana_events) = room.owner_in_call("Ana").await;
