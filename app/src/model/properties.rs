@@ -127,8 +127,9 @@ room_properties! {
     enable_people_ui: bool, Acts;
     /// Page language, one of Daily's (default `en`; Knock's pages are in English).
     lang: Lang = Lang::En, Stored, schema(example = "en");
-    /// Participant count at which a call moves from peer-to-peer to a media server.
-    sfu_switchover: Fraction, Stored;
+    /// Participant count after which a call moves from the mesh to the SFU (with Janus
+    /// configured; default 4; a change applies at once to a call under way).
+    sfu_switchover: Fraction, Acts;
     /// Picture-in-picture controls.
     enable_pip_ui: bool, Stored;
     /// Emoji reactions.
@@ -489,6 +490,7 @@ mod tests {
                 "start_video_off",
                 "start_audio_off",
                 "enable_people_ui",
+                "sfu_switchover",
             ]
         );
         assert_eq!(
