@@ -340,7 +340,8 @@ fn topology_now(
 
 /// Tells everyone in `room`'s call its topology (`network-connection`) if it is not the one
 /// they were last told, in a transaction on the room (so two servers never tell the same
-/// change twice, and the version grows by one with each).
+/// change twice, and the version grows by one with each). A call back to a mesh then leaves
+/// the SFU ([`sweep`]).
 pub async fn tell_topology(state: &AppState, room: &str) -> Result<(), AppError> {
     let mut tx = state.db.write_room(room).await?;
     let record = rooms_repo::find_by_name(&mut tx, room).await?;
@@ -366,6 +367,12 @@ pub async fn tell_topology(state: &AppState, room: &str) -> Result<(), AppError>
         .record(&mut tx, &event, in_call, now_millis())
         .await?;
     outbox.commit(tx, &state.events).await?;
+    // Back to a mesh: nobody's place on the SFU is needed any more.
+    if now == Topology::Mesh
+        && let Some(sfu) = Sfu::configured(&state.config)
+    {
+        sweep(&state.db, &sfu, Some(room)).await?;
+    }
     Ok(())
 }
 

@@ -303,9 +303,10 @@ async fn within_two_seconds<F: Future<Output = bool>>(
     }
 }
 
-/// A room with Janus, the owner Ana publishing through it, and the stored binding.
+/// A room with Janus whose calls are on the SFU from the first person, the owner Ana publishing
+/// through it, and the stored binding.
 async fn ana_on_the_sfu() -> (Room, Person, EventStream, Binding) {
-    let room = Room::knocking_with(with_janus).await;
+    let room = room_switching_over_at(with_janus, 0.5).await;
     let (ana, mut ana_events) = room.owner_in_call("Ana").await;
     publish(&ana, &mut ana_events).await;
     let binding = stored_binding(&room.app, &room.name)
@@ -774,4 +775,47 @@ async fn with_a_switchover_below_one_the_first_one_in_is_on_the_sfu() {
     let (ana, mut ana_events) = room.owner_in_call("Ana").await;
     assert_eq!(told(&mut ana_events).await, ("sfu".into(), 1));
     assert_eq!(topology_of(&ana).await, ("sfu".into(), 1));
+}
+
+#[tokio::test]
+#[ignore = "needs Janus: make test runs it"]
+async fn a_call_back_to_a_mesh_leaves_janus_within_two_seconds() {
+    let room = room_switching_over_at(with_janus, 2.0).await;
+    let (ana, mut ana_events) = room.owner_in_call("Ana").await;
+    let (leo, mut leo_events) = room.member_in_call("Leo").await;
+    let (cy, mut cy_events) = room.member_in_call("Cy").await;
+    for events in [&mut ana_events, &mut leo_events, &mut cy_events] {
+        assert_eq!(told(events).await, ("sfu".into(), 1), "three: the SFU");
+    }
+    let (_, ana_janus) = also_publishing(&room, &ana, &mut ana_events).await;
+    let (_, leo_janus) = also_publishing(&room, &leo, &mut leo_events).await;
+    let binding = stored_binding(&room.app, &room.name)
+        .await
+        .expect("a binding");
+    let janus = Janus::from_env();
+    assert_eq!(
+        janus.participants(&binding.sfu_room).await.map(|p| p.len()),
+        Some(2)
+    );
+
+    let (status, body) = cy.leave().await;
+    assert_eq!(status, 200, "{body}");
+    for events in [&mut ana_events, &mut leo_events] {
+        assert_eq!(told(events).await, ("peer-to-peer".into(), 2), "two again");
+    }
+    let took = within_two_seconds("the mesh's people are out of Janus", || async {
+        !janus.session_exists(ana_janus).await && !janus.session_exists(leo_janus).await
+    })
+    .await;
+    eprintln!("out of Janus after {took:?}");
+    assert!(
+        janus_session(&room.app, &ana.session_id().await)
+            .await
+            .is_none()
+    );
+    assert!(
+        janus_session(&room.app, &leo.session_id().await)
+            .await
+            .is_none()
+    );
 }

@@ -242,23 +242,27 @@ pub async fn remove_participant(
 
 /// The participants on the SFU whose session is no longer in the call of their room (left,
 /// removed, sent to the lobby, ejected, or gone with its room) in the stay their place belongs
-/// to, in `room` or in every room.
+/// to, or whose call was last told it is a mesh again (browsers publish to the SFU only after
+/// being told `sfu`), in `room` or in every room.
 pub async fn stale_participants(
     db: impl Handle<'_>,
     room: Option<&str>,
 ) -> Result<Vec<SfuParticipantRecord>, Error> {
-    run!(db, |db| sqlx::query_as::<_, SfuParticipantRecord>(
+    run!(db, |db| {
+        sqlx::query_as::<_, SfuParticipantRecord>(
         &format!(
             "SELECT {PARTICIPANT_COLUMNS} FROM sfu_participants p \
-         WHERE ($1 IS NULL OR p.room = $1) AND NOT EXISTS \
+         WHERE ($1 IS NULL OR p.room = $1) AND (NOT EXISTS \
          (SELECT 1 FROM sessions s WHERE s.id = p.session_id AND s.room = p.room \
           AND s.phase = 'in_call' AND s.joined_at = p.joined_at) \
+         OR EXISTS (SELECT 1 FROM call_topologies t WHERE t.room = p.room AND t.topology = 'peer')) \
          ORDER BY created_at"
         )
     )
     .bind(room)
     .fetch_all(db)
-    .await)
+    .await
+    })
 }
 
 /// Every participant on the SFU (for keeping their SFU sessions alive).
