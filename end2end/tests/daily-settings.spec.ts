@@ -17,6 +17,8 @@ import {
   expectPrejoin,
   joinAs,
   openRoom,
+  received,
+  tileOf,
   uniqueRoom,
 } from './support';
 
@@ -48,23 +50,6 @@ async function sent(page: Page): Promise<{ frames: number; packets: number; peer
     return { frames, packets, peers };
   });
 }
-
-/** Audio packets received so far over every connection of the page. */
-async function audioReceived(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    let packets = 0;
-    for (const peer of (window as any).knockPeers as RTCPeerConnection[]) {
-      (await peer.getStats()).forEach((report: any) => {
-        if (report.type === 'inbound-rtp' && report.kind === 'audio') packets += report.packetsReceived;
-      });
-    }
-    return packets;
-  });
-}
-
-/** The tile of another participant, by name. */
-const tileOf = (page: Page, name: string) =>
-  page.locator('figure.tile:not([data-you])').filter({ hasText: name });
 
 /** A tray toggle (`Camera` or `Microphone`). */
 const toggle = (page: Page, name: 'Camera' | 'Microphone') =>
@@ -163,7 +148,7 @@ test('start_video_off and a token’s start_audio_off start the call without sen
 
   // Connected both ways (Ben hears Ana), yet Ana sends no video and Ben no audio; the others'
   // tiles show it.
-  await expect.poll(() => audioReceived(ben.page), { timeout: 30_000 }).toBeGreaterThan(0);
+  await expect.poll(async () => (await received(ben.page)).packets, { timeout: 30_000 }).toBeGreaterThan(0);
   await expect.poll(async () => (await sent(ben.page)).frames, { timeout: 30_000 }).toBeGreaterThan(0);
   await ben.page.waitForTimeout(2_000);
   const anaSent = await sent(ana.page);

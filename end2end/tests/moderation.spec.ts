@@ -21,15 +21,12 @@ import {
   openPeople,
   openRoom,
   participants,
+  tileOf,
   type Person,
 } from './support';
 
 // Four or five people in one journey, on two cores.
 test.setTimeout(150_000);
-
-/** Another participant's video tile, by name. */
-const tileOf = (page: Page, name: string) =>
-  page.locator('figure.tile:not([data-you])').filter({ hasText: name });
 
 /** The `Room access` group. */
 const roomAccess = (page: Page) => page.getByRole('radiogroup', { name: 'Room access' });
