@@ -8,11 +8,10 @@ import {
   base,
   closeAll,
   createRoom,
-  createToken,
   expectDenied,
   expectPrejoin,
   hydrated,
-  joinAs,
+  joinWithToken,
   knockAlert,
   knockAs,
   openPeople,
@@ -36,11 +35,7 @@ async function expectAccessible(page: Page, state: string): Promise<void> {
 for (const [size, viewport] of Object.entries(sizes)) {
   test(`every state of the lobby and the call passes axe (${size})`, async ({ browser }) => {
     const room = await createRoom();
-    const ana = await openRoom(browser, room, {
-      token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-      viewport,
-    });
-    await joinAs(ana.page, room, 'Ana');
+    const ana = await joinWithToken(browser, room, 'Ana', { owner: true, viewport });
 
     const ben = await openRoom(browser, room, { viewport });
     await expectPrejoin(ben.page, 'Ask to join');

@@ -11,12 +11,12 @@ import {
   api,
   closeAll,
   createRoom,
-  createToken,
   expectInCall,
   expectListed,
   expectPrejoin,
   joinAs,
   openRoom,
+  openWithToken,
   received,
   tileOf,
   uniqueRoom,
@@ -59,9 +59,7 @@ test('with the prejoin page off, a named owner lands in the call and a guest is 
   browser,
 }) => {
   const room = await roomWith({ enable_prejoin_ui: false });
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
+  const ana = await openWithToken(browser, room, 'Ana', { owner: true });
   await expectInCall(ana.page, room, 'Ana');
   await expect(ana.page.getByRole('heading', { name: 'Ready to join?' })).toHaveCount(0);
   await expectListed(ana.page, 'Ana', true);
@@ -96,19 +94,14 @@ test('with the prejoin page off, a knocker still gets the knock form', async ({ 
   const cy = await openRoom(browser, room);
   await expectPrejoin(cy.page, 'Ask to join');
   // A token holder of the same room goes straight in.
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
+  const ana = await openWithToken(browser, room, 'Ana', { owner: true });
   await expectInCall(ana.page, room, 'Ana');
   await closeAll(cy, ana);
 });
 
 test('with the prejoin page off and no JavaScript, the name form joins', async ({ browser }) => {
   const room = await roomWith({ enable_prejoin_ui: false });
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-    javaScriptEnabled: false,
-  });
+  const ana = await openWithToken(browser, room, 'Ana', { owner: true, javaScriptEnabled: false });
   const { page } = ana;
   await expect(page.getByRole('heading', { name: 'Ready to join?' })).toHaveCount(0);
   await expect(page.getByRole('textbox', { name: 'Your name' })).toHaveValue('Ana');
@@ -126,10 +119,7 @@ test('start_video_off and a token’s start_audio_off start the call without sen
   const room = await roomWith({ start_video_off: true });
 
   // The prejoin preview already shows the camera off and the microphone on.
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-    watchPeers: true,
-  });
+  const ana = await openWithToken(browser, room, 'Ana', { owner: true, watchPeers: true });
   await expect(toggle(ana.page, 'Microphone')).toHaveAttribute('aria-pressed', 'true');
   await expect(toggle(ana.page, 'Camera')).toHaveAttribute('aria-pressed', 'false');
   await expect(ana.page.getByLabel('Your camera preview')).toBeHidden();
@@ -137,8 +127,8 @@ test('start_video_off and a token’s start_audio_off start the call without sen
   await expect(toggle(ana.page, 'Camera')).toHaveAttribute('aria-pressed', 'false');
 
   // Ben's token turns his camera back on (the token wins) and his microphone off.
-  const ben = await openRoom(browser, room, {
-    token: await createToken(room, { user_name: 'Ben', start_video_off: false, start_audio_off: true }),
+  const ben = await openWithToken(browser, room, 'Ben', {
+    properties: { start_video_off: false, start_audio_off: true },
     watchPeers: true,
   });
   await expect(toggle(ben.page, 'Camera')).toHaveAttribute('aria-pressed', 'true');
@@ -177,9 +167,7 @@ test('start_video_off and a token’s start_audio_off start the call without sen
 
 test('without the settings the call starts with camera and microphone on', async ({ browser }) => {
   const room = await createRoom({ privacy: 'public', knocking: false });
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
+  const ana = await openWithToken(browser, room, 'Ana', { owner: true });
   await expectPrejoin(ana.page, 'Join');
   await expect(toggle(ana.page, 'Camera')).toHaveAttribute('aria-pressed', 'true');
   await expect(toggle(ana.page, 'Microphone')).toHaveAttribute('aria-pressed', 'true');

@@ -9,9 +9,8 @@ import {
   anyKnockText,
   closeAll,
   createRoom,
-  createToken,
   hostMessage,
-  joinAs,
+  joinWithToken,
   knockAlert,
   knockAs,
   knockWithNote,
@@ -33,12 +32,8 @@ async function expectAccessible(page: Page, state: string): Promise<void> {
 
 test('notes, messages and places in line reach only whom they are for', async ({ browser }) => {
   const room = await createRoom();
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
-  const leo = await openRoom(browser, room, { token: await createToken(room, { user_name: 'Leo' }) });
-  await joinAs(leo.page, room, 'Leo');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
+  const leo = await joinWithToken(browser, room, 'Leo');
 
   // Ben knocks with a note (shown as text, never as markup); he is next in line.
   const note = 'From the design team <b>hi</b>';
@@ -118,10 +113,7 @@ test('notes, messages and places in line reach only whom they are for', async ({
 
 test('Deny and block turns a guest away for good, without Knock again', async ({ browser }) => {
   const room = await createRoom();
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
   const ben = await openRoom(browser, room);
   await knockAs(ben.page, 'Ben');
   await expect(knockAlert(ana.page, 'Ben')).toBeVisible();

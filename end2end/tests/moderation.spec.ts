@@ -10,12 +10,11 @@ import {
   closeAll,
   closePeople,
   createRoom,
-  createToken,
   expectInCall,
   expectPrejoin,
   expectWaiting,
   hydrated,
-  joinAs,
+  joinWithToken,
   knockAlert,
   knockAs,
   openPeople,
@@ -81,16 +80,9 @@ async function visitor(browser: Browser, room: string, expectation: (page: Page)
 
 test('admins move a guest to the lobby and back, remove him for good, and lock the room; a participant sees none of it', async ({ browser }) => {
   const room = await createRoom();
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
-  const cleo = await openRoom(browser, room, {
-    token: await createToken(room, { user_name: 'Cleo', permissions: { canAdmin: ['participants'] } }),
-  });
-  await joinAs(cleo.page, room, 'Cleo');
-  const cy = await openRoom(browser, room, { token: await createToken(room, { user_name: 'Cy' }) });
-  await joinAs(cy.page, room, 'Cy');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
+  const cleo = await joinWithToken(browser, room, 'Cleo', { properties: { permissions: { canAdmin: ['participants'] } } });
+  const cy = await joinWithToken(browser, room, 'Cy');
   const ben = await openRoom(browser, room);
   await knockAs(ben.page, 'Ben');
   await allowFromAlert(ana.page, 'Ben');
@@ -227,10 +219,7 @@ test.describe('with a camera and microphone', () => {
     // Chromium with its fake camera and microphone, for this journey only.
     const browser = await chromium.launch(fakeMediaLaunchOptions);
     const room = await createRoom();
-    const ana = await openRoom(browser, room, {
-      token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-    });
-    await joinAs(ana.page, room, 'Ana');
+    const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
     const context = await browser.newContext();
     await context.addInitScript(recordPeers);
     const page = await context.newPage();

@@ -15,7 +15,7 @@ import {
   createRoom,
   expectEveryoneSeesEveryone,
   expectLiveVideo,
-  joinWithToken,
+  joinLive,
   knockAlert,
   knockAs,
   openPeople,
@@ -84,9 +84,9 @@ test('three people see and hear each other through Janus; the lobby never reache
   browser,
 }) => {
   const room = await roomSwitchingOverAt(0.5);
-  const ana = await joinWithToken(browser, room, 'Ana', true);
-  const max = await joinWithToken(browser, room, 'Max');
-  const cy = await joinWithToken(browser, room, 'Cy');
+  const ana = await joinLive(browser, room, 'Ana', { owner: true });
+  const max = await joinLive(browser, room, 'Max');
+  const cy = await joinLive(browser, room, 'Cy');
   expect(await topologyOf(ana.page, room)).toBe('sfu');
 
   await expectEveryoneSeesEveryone({ Ana: ana, Max: max, Cy: cy }, overJanus);
@@ -143,14 +143,14 @@ test('the call moves to the SFU when a third person joins, live for everyone, an
   browser,
 }) => {
   const room = await roomSwitchingOverAt(2);
-  const ana = await joinWithToken(browser, room, 'Ana', true);
-  const max = await joinWithToken(browser, room, 'Max');
+  const ana = await joinLive(browser, room, 'Ana', { owner: true });
+  const max = await joinLive(browser, room, 'Max');
   await expectEveryoneSeesEveryone({ Ana: ana, Max: max }, overJanus);
   expect(await topologyOf(ana.page, room)).toBe('peer');
   const ids = Object.fromEntries((await presence(room)).map((p) => [p.userName, p.id]));
   expect(await janusRoomOf(ids.Ana)).toEqual([]);
 
-  const cy = await joinWithToken(browser, room, 'Cy');
+  const cy = await joinLive(browser, room, 'Cy');
   await expect.poll(() => topologyOf(ana.page, room)).toBe('sfu');
   await expectEveryoneSeesEveryone({ Ana: ana, Max: max, Cy: cy }, overJanus);
   await expect

@@ -73,6 +73,15 @@ export async function waitingList(
 /** One person: their own browser context and page, and any uncaught page errors. */
 export type Person = { context: BrowserContext; page: Page; errors: string[] };
 
+/** How openRoom opens a room. */
+export type OpenOptions = {
+  token?: string;
+  javaScriptEnabled?: boolean;
+  watchPeers?: boolean;
+  server?: string;
+  viewport?: { width: number; height: number };
+};
+
 /**
  * Opens a new context for one person and goes to the room: with `token`, through
  * `/<room>?t=<token>` (the server redirects to `/<room>`); without, as a guest. Waits for
@@ -80,17 +89,7 @@ export type Person = { context: BrowserContext; page: Page; errors: string[] };
  * global-setup.ts started, unless told otherwise); `viewport` the window's size (1280x720
  * unless told otherwise).
  */
-export async function openRoom(
-  browser: Browser,
-  room: string,
-  options: {
-    token?: string;
-    javaScriptEnabled?: boolean;
-    watchPeers?: boolean;
-    server?: string;
-    viewport?: { width: number; height: number };
-  } = {},
-): Promise<Person> {
+export async function openRoom(browser: Browser, room: string, options: OpenOptions = {}): Promise<Person> {
   const javaScriptEnabled = options.javaScriptEnabled ?? true;
   const context = await browser.newContext({
     javaScriptEnabled,
@@ -274,13 +273,42 @@ export async function presence(room: string): Promise<{ id: string; userName: st
   return answer.data;
 }
 
-/** `name` in the call of `room` with a token (`owner`: an owner's), watching their connections;
- * the prejoin page has their camera on. */
-export async function joinWithToken(browser: Browser, room: string, name: string, owner = false): Promise<Person> {
-  const person = await openRoom(browser, room, {
-    token: await createToken(room, { user_name: name, ...(owner ? { is_owner: true } : {}) }),
-    watchPeers: true,
-  });
+/** Who a token is for: an owner with `owner`, and any further token `properties`. */
+export type TokenFor = { owner?: boolean; properties?: TokenProperties };
+
+/** Opens `room` (see openRoom) for `name` with a meeting token minted for them, without
+ * joining yet. */
+export async function openWithToken(
+  browser: Browser,
+  room: string,
+  name: string,
+  { owner, properties, ...options }: TokenFor & Omit<OpenOptions, 'token'> = {},
+): Promise<Person> {
+  const token = await createToken(room, { user_name: name, ...(owner ? { is_owner: true } : {}), ...properties });
+  return openRoom(browser, room, { ...options, token });
+}
+
+/** `name` in the call of `room` with a meeting token (see openWithToken), through `Join`. */
+export async function joinWithToken(
+  browser: Browser,
+  room: string,
+  name: string,
+  options: TokenFor & Omit<OpenOptions, 'token'> = {},
+): Promise<Person> {
+  const person = await openWithToken(browser, room, name, options);
+  await joinAs(person.page, room, name);
+  return person;
+}
+
+/** `name` in the call of `room` with a token (an owner's with `owner`) and live media: their
+ * connections watched, and the prejoin page has their camera on. */
+export async function joinLive(
+  browser: Browser,
+  room: string,
+  name: string,
+  { owner }: { owner?: boolean } = {},
+): Promise<Person> {
+  const person = await openWithToken(browser, room, name, { owner, watchPeers: true });
   await expect(person.page.getByRole('button', { name: 'Camera' })).toHaveAttribute('aria-pressed', 'true');
   await joinAs(person.page, room, name);
   return person;

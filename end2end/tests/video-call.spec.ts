@@ -15,7 +15,7 @@ import {
   expectListed,
   expectLiveAudio,
   expectLiveVideo,
-  joinWithToken,
+  joinLive,
   knockAlert,
   knockAs,
   openRoom,
@@ -32,7 +32,7 @@ test('an owner and an admitted guest see and hear each other; a waiting guest ge
   browser,
 }) => {
   const room = await createRoom();
-  const ana = await joinWithToken(browser, room, 'Ana', true);
+  const ana = await joinLive(browser, room, 'Ana', { owner: true });
 
   const ben = await openRoom(browser, room, { watchPeers: true });
   // The prejoin page previews the camera, mirrored, with both devices on.
@@ -79,9 +79,9 @@ test('three people connect in a full mesh; a camera turned off shows the name; w
   browser,
 }) => {
   const room = await createRoom();
-  const ana = await joinWithToken(browser, room, 'Ana', true);
-  const max = await joinWithToken(browser, room, 'Max');
-  const cy = await joinWithToken(browser, room, 'Cy');
+  const ana = await joinLive(browser, room, 'Ana', { owner: true });
+  const max = await joinLive(browser, room, 'Max');
+  const cy = await joinLive(browser, room, 'Cy');
   await expectEveryoneSeesEveryone({ Ana: ana, Max: max, Cy: cy });
 
   // Cy turns her camera off: the others see her name instead, and her muted state follows.
@@ -110,7 +110,7 @@ test('three people connect in a full mesh; a camera turned off shows the name; w
 
 test('two guests let in together with Allow all see each other and the owner', async ({ browser }) => {
   const room = await createRoom();
-  const ana = await joinWithToken(browser, room, 'Ana', true);
+  const ana = await joinLive(browser, room, 'Ana', { owner: true });
   const guests: Person[] = [];
   for (const name of ['Ben', 'Cy']) {
     const guest = await openRoom(browser, room, { watchPeers: true });
