@@ -1,16 +1,6 @@
 // Journey 8: names are text, never HTML: an <img onerror> name runs nothing on either side.
 import { expect, test } from '@playwright/test';
-import {
-  closeAll,
-  createRoom,
-  expectInCall,
-  joinWithToken,
-  knockAlert,
-  knockAs,
-  openPeople,
-  openRoom,
-  participants,
-} from './support';
+import { closeAll, createRoom, expectInCall, joinWithToken, knockAlert, knockAs, openPeople, openRoom, participants } from './support';
 
 const evil = '<img src=x onerror="window.__xss=1">';
 

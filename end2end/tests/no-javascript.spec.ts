@@ -1,15 +1,6 @@
 // Journey 11: the prejoin page and the knock work without JavaScript (server-rendered forms).
 import { expect, test } from '@playwright/test';
-import {
-  base,
-  closeAll,
-  createRoom,
-  expectPrejoin,
-  expectWaiting,
-  joinWithToken,
-  knockAlert,
-  openRoom,
-} from './support';
+import { base, closeAll, createRoom, expectPrejoin, expectWaiting, joinWithToken, knockAlert, openRoom } from './support';
 
 test('without JavaScript the prejoin page renders and a knock goes through', async ({ browser }) => {
   const room = await createRoom();

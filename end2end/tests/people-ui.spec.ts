@@ -1,16 +1,7 @@
 // Daily's `enable_people_ui: false`: guests in the call are not offered the people panel; an
 // owner still is (the waiting room lives there).
 import { expect, test } from '@playwright/test';
-import {
-  api,
-  closeAll,
-  expectPrejoin,
-  hydrated,
-  openRoom,
-  openWithToken,
-  peopleButton,
-  uniqueRoom,
-} from './support';
+import { api, closeAll, expectPrejoin, hydrated, openRoom, openWithToken, peopleButton, uniqueRoom } from './support';
 
 test('with enable_people_ui false a guest has no People control, the owner keeps it', async ({ browser }) => {
   const room = uniqueRoom('nopeople');

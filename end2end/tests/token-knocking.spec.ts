@@ -1,14 +1,6 @@
 // Journey 10: a token with `knocking: true` opens the lobby, not the call.
 import { expect, test } from '@playwright/test';
-import {
-  closeAll,
-  createRoom,
-  expectPrejoin,
-  joinWithToken,
-  knockAlert,
-  knockAs,
-  openWithToken,
-} from './support';
+import { closeAll, createRoom, expectPrejoin, joinWithToken, knockAlert, knockAs, openWithToken } from './support';
 
 test('a token holder with knocking must ask to join', async ({ browser }) => {
   const room = await createRoom();
