@@ -3,12 +3,12 @@
 // the alert and the waiting room; a message reaches only the guest it is for, or everyone
 // waiting; each guest knows their place in line, live; `Deny and block` turns a guest away for
 // good (a reload changes nothing).
-import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import {
   anyKnockText,
   closeAll,
   createRoom,
+  expectAccessible,
   hostMessage,
   joinWithToken,
   knockAlert,
@@ -20,15 +20,6 @@ import {
 } from './support';
 
 test.describe.configure({ timeout: 90_000 });
-
-/** axe-core finds no serious or critical violation on the page as it is. */
-async function expectAccessible(page: Page, state: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const serious = violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} at ${violation.nodes.map((node) => node.target.join(' '))}`);
-  expect(serious, `axe on ${state}`).toEqual([]);
-}
 
 test('notes, messages and places in line reach only whom they are for', async ({ browser }) => {
   const room = await createRoom();

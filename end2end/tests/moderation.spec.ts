@@ -1,7 +1,6 @@
 // Moderation from the call: admins send a participant back to the lobby (and let them in
 // again), remove one (with or without a ban) and switch the room between `Anyone with the
 // link`, `Knock to join` and `Locked`; a participant who is no admin sees none of it.
-import AxeBuilder from '@axe-core/playwright';
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { fakeMediaLaunchOptions } from '../playwright.config';
 import {
@@ -10,6 +9,7 @@ import {
   closeAll,
   closePeople,
   createRoom,
+  expectAccessible,
   expectInCall,
   expectPrejoin,
   expectWaiting,
@@ -52,15 +52,6 @@ async function remove(page: Page, name: string, ban: boolean): Promise<void> {
   await confirm.getByRole('button', { name: 'Remove', exact: true }).click();
   await expect(participants(page).getByRole('listitem').filter({ hasText: name })).toHaveCount(0);
   await closePeople(page);
-}
-
-/** axe finds no serious or critical violation on the page as it is. */
-async function expectAccessible(page: Page, state: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const serious = violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
-  expect(serious, `axe on ${state}`).toEqual([]);
 }
 
 /** Chooses `option` in `Room access` on `page` (its people panel open). */

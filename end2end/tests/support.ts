@@ -1,6 +1,7 @@
 // Shared helpers for the lobby and call journeys: the REST API (rooms, tokens, the lobby, presence),
 // one browser context per person, the page steps every journey repeats (prejoin, join, knock),
 // and live media (video frames and audio packets rising).
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 
 /** The server global-setup.ts started. */
@@ -407,4 +408,16 @@ export async function expectEveryoneSeesEveryone(
     }
     if (options.hears) await expectLiveAudio(person.page);
   }
+}
+
+/** axe-core (@axe-core/playwright) finds no serious or critical violation on `page` as it is;
+ * a failure names `state` and lists each violation with where it is. */
+export async function expectAccessible(page: Page, state: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const serious = violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes
+      .map((node) => node.target.join(' '))
+      .join(', ')}`);
+  expect(serious, `axe on ${state}`).toEqual([]);
 }
