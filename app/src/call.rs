@@ -764,25 +764,21 @@ mod tests {
         }
     }
 
+    /// `access-state-updated`: now at `level`, awaiting `awaiting` (if anything).
+    fn access_updated(level: AccessLevel, awaiting: Option<AccessLevel>) -> CallEvent {
+        CallEvent::AccessStateUpdated {
+            access: Level { level },
+            awaiting_access: awaiting.map(|level| Level { level }),
+        }
+    }
+
     #[test]
     fn a_knock_admitted_moves_the_guest_into_the_call() {
         let mut model = CallModel::default();
         model.set_state(state(Phase::Prejoin, AccessLevel::Lobby));
-        model.apply(CallEvent::AccessStateUpdated {
-            access: Level {
-                level: AccessLevel::Lobby,
-            },
-            awaiting_access: Some(Level {
-                level: AccessLevel::Full,
-            }),
-        });
+        model.apply(access_updated(AccessLevel::Lobby, Some(AccessLevel::Full)));
         assert_eq!(model.phase(), Some(Phase::Waiting));
-        model.apply(CallEvent::AccessStateUpdated {
-            access: Level {
-                level: AccessLevel::Full,
-            },
-            awaiting_access: None,
-        });
+        model.apply(access_updated(AccessLevel::Full, None));
         assert_eq!(model.phase(), Some(Phase::InCall));
     }
 
@@ -905,14 +901,7 @@ mod tests {
         model.apply(told(ConnectionType::PeerToPeer, 2));
         assert_eq!(model.topology.topology, Topology::Peer);
         // Sent to the lobby: no media, whatever the call does.
-        model.apply(CallEvent::AccessStateUpdated {
-            access: Level {
-                level: AccessLevel::Lobby,
-            },
-            awaiting_access: Some(Level {
-                level: AccessLevel::Full,
-            }),
-        });
+        model.apply(access_updated(AccessLevel::Lobby, Some(AccessLevel::Full)));
         assert_eq!(model.topology.topology, Topology::None);
         model.apply(told(ConnectionType::Sfu, 3));
         assert_eq!(model.topology.topology, Topology::None);

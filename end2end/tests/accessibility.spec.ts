@@ -1,18 +1,17 @@
 // axe-core (@axe-core/playwright) finds no serious or critical violation in any state of the
 // room page (prejoin, waiting, denied, in the call with the knock alert, the people panel open)
 // nor on the dashboard, at a laptop's size and a phone's.
-import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import {
   api,
   base,
   closeAll,
   createRoom,
-  createToken,
+  expectAccessible,
   expectDenied,
   expectPrejoin,
   hydrated,
-  joinAs,
+  joinWithToken,
   knockAlert,
   knockAs,
   openPeople,
@@ -22,25 +21,10 @@ import {
 
 test.describe.configure({ timeout: 90_000 });
 
-/** Runs axe on the page as it is and fails with every serious or critical violation. */
-async function expectAccessible(page: Page, state: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const serious = violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes
-      .map((node) => node.target.join(' '))
-      .join(', ')}`);
-  expect(serious, `axe on ${state}`).toEqual([]);
-}
-
 for (const [size, viewport] of Object.entries(sizes)) {
   test(`every state of the lobby and the call passes axe (${size})`, async ({ browser }) => {
     const room = await createRoom();
-    const ana = await openRoom(browser, room, {
-      token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-      viewport,
-    });
-    await joinAs(ana.page, room, 'Ana');
+    const ana = await joinWithToken(browser, room, 'Ana', { owner: true, viewport });
 
     const ben = await openRoom(browser, room, { viewport });
     await expectPrejoin(ben.page, 'Ask to join');

@@ -2,25 +2,21 @@
 import { expect, test } from '@playwright/test';
 import {
   closeAll,
+  closePeople,
   createRoom,
-  createToken,
   expectInCall,
   expectListed,
-  joinAs,
+  joinWithToken,
   knockAlert,
   knockAs,
-  openRoom,
-  closePeople,
   openPeople,
+  openRoom,
   participants,
 } from './support';
 
 test('a canAdmin participant who is not an owner admits a guest', async ({ browser }) => {
   const room = await createRoom();
-  const cam = await openRoom(browser, room, {
-    token: await createToken(room, { user_name: 'Cam', permissions: { canAdmin: ['participants'] } }),
-  });
-  await joinAs(cam.page, room, 'Cam');
+  const cam = await joinWithToken(browser, room, 'Cam', { properties: { permissions: { canAdmin: ['participants'] } } });
   // Not an owner: no badge.
   await openPeople(cam.page);
   await expect(participants(cam.page).getByRole('listitem').filter({ hasText: '(you)' })).not.toContainText('Owner');
@@ -45,14 +41,8 @@ test('a canAdmin participant who is not an owner admits a guest', async ({ brows
 
 test('when one admin decides, the other admin sees who let the guest in', async ({ browser }) => {
   const room = await createRoom();
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
-  const cam = await openRoom(browser, room, {
-    token: await createToken(room, { user_name: 'Cam', permissions: { canAdmin: ['participants'] } }),
-  });
-  await joinAs(cam.page, room, 'Cam');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
+  const cam = await joinWithToken(browser, room, 'Cam', { properties: { permissions: { canAdmin: ['participants'] } } });
 
   const ben = await openRoom(browser, room);
   await knockAs(ben.page, 'Ben');

@@ -4,19 +4,21 @@
 // `start_audio_off` (room, or the token's, which wins) start the call with the camera or the
 // microphone off: nothing of it is sent until its toggle turns it on.
 // Chromium runs with its fake camera and microphone (a moving test pattern and a beep).
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { fakeMediaLaunchOptions } from '../playwright.config';
 import {
   api,
   closeAll,
   createRoom,
-  createToken,
+  expectAccessible,
   expectInCall,
   expectListed,
   expectPrejoin,
   joinAs,
   openRoom,
+  openWithToken,
+  received,
+  tileOf,
   uniqueRoom,
 } from './support';
 
@@ -49,23 +51,6 @@ async function sent(page: Page): Promise<{ frames: number; packets: number; peer
   });
 }
 
-/** Audio packets received so far over every connection of the page. */
-async function audioReceived(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    let packets = 0;
-    for (const peer of (window as any).knockPeers as RTCPeerConnection[]) {
-      (await peer.getStats()).forEach((report: any) => {
-        if (report.type === 'inbound-rtp' && report.kind === 'audio') packets += report.packetsReceived;
-      });
-    }
-    return packets;
-  });
-}
-
-/** The tile of another participant, by name. */
-const tileOf = (page: Page, name: string) =>
-  page.locator('figure.tile:not([data-you])').filter({ hasText: name });
-
 /** A tray toggle (`Camera` or `Microphone`). */
 const toggle = (page: Page, name: 'Camera' | 'Microphone') =>
   page.getByRole('group', { name: 'Camera and microphone' }).getByRole('button', { name });
@@ -74,9 +59,7 @@ test('with the prejoin page off, a named owner lands in the call and a guest is 
   browser,
 }) => {
   const room = await roomWith({ enable_prejoin_ui: false });
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
+  const ana = await openWithToken(browser, room, 'Ana', { owner: true });
   await expectInCall(ana.page, room, 'Ana');
   await expect(ana.page.getByRole('heading', { name: 'Ready to join?' })).toHaveCount(0);
   await expectListed(ana.page, 'Ana', true);
@@ -87,8 +70,7 @@ test('with the prejoin page off, a named owner lands in the call and a guest is 
   await expect(ben.page.getByRole('textbox', { name: 'Your name' })).toBeVisible();
   await expect(ben.page.getByRole('heading', { name: 'Ready to join?' })).toHaveCount(0);
   await expect(ben.page.getByRole('region', { name: 'Your camera' })).toHaveCount(0);
-  const { violations } = await new AxeBuilder({ page: ben.page }).analyze();
-  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+  await expectAccessible(ben.page, 'the name form without the prejoin page');
   await ben.page.getByRole('textbox', { name: 'Your name' }).fill('Ben');
   await ben.page.getByRole('button', { name: 'Join', exact: true }).click();
   await expectInCall(ben.page, room, 'Ben');
@@ -111,19 +93,14 @@ test('with the prejoin page off, a knocker still gets the knock form', async ({ 
   const cy = await openRoom(browser, room);
   await expectPrejoin(cy.page, 'Ask to join');
   // A token holder of the same room goes straight in.
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
+  const ana = await openWithToken(browser, room, 'Ana', { owner: true });
   await expectInCall(ana.page, room, 'Ana');
   await closeAll(cy, ana);
 });
 
 test('with the prejoin page off and no JavaScript, the name form joins', async ({ browser }) => {
   const room = await roomWith({ enable_prejoin_ui: false });
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-    javaScriptEnabled: false,
-  });
+  const ana = await openWithToken(browser, room, 'Ana', { owner: true, javaScriptEnabled: false });
   const { page } = ana;
   await expect(page.getByRole('heading', { name: 'Ready to join?' })).toHaveCount(0);
   await expect(page.getByRole('textbox', { name: 'Your name' })).toHaveValue('Ana');
@@ -141,10 +118,7 @@ test('start_video_off and a token’s start_audio_off start the call without sen
   const room = await roomWith({ start_video_off: true });
 
   // The prejoin preview already shows the camera off and the microphone on.
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-    watchPeers: true,
-  });
+  const ana = await openWithToken(browser, room, 'Ana', { owner: true, watchPeers: true });
   await expect(toggle(ana.page, 'Microphone')).toHaveAttribute('aria-pressed', 'true');
   await expect(toggle(ana.page, 'Camera')).toHaveAttribute('aria-pressed', 'false');
   await expect(ana.page.getByLabel('Your camera preview')).toBeHidden();
@@ -152,8 +126,8 @@ test('start_video_off and a token’s start_audio_off start the call without sen
   await expect(toggle(ana.page, 'Camera')).toHaveAttribute('aria-pressed', 'false');
 
   // Ben's token turns his camera back on (the token wins) and his microphone off.
-  const ben = await openRoom(browser, room, {
-    token: await createToken(room, { user_name: 'Ben', start_video_off: false, start_audio_off: true }),
+  const ben = await openWithToken(browser, room, 'Ben', {
+    properties: { start_video_off: false, start_audio_off: true },
     watchPeers: true,
   });
   await expect(toggle(ben.page, 'Camera')).toHaveAttribute('aria-pressed', 'true');
@@ -163,7 +137,7 @@ test('start_video_off and a token’s start_audio_off start the call without sen
 
   // Connected both ways (Ben hears Ana), yet Ana sends no video and Ben no audio; the others'
   // tiles show it.
-  await expect.poll(() => audioReceived(ben.page), { timeout: 30_000 }).toBeGreaterThan(0);
+  await expect.poll(async () => (await received(ben.page)).packets, { timeout: 30_000 }).toBeGreaterThan(0);
   await expect.poll(async () => (await sent(ben.page)).frames, { timeout: 30_000 }).toBeGreaterThan(0);
   await ben.page.waitForTimeout(2_000);
   const anaSent = await sent(ana.page);
@@ -192,9 +166,7 @@ test('start_video_off and a token’s start_audio_off start the call without sen
 
 test('without the settings the call starts with camera and microphone on', async ({ browser }) => {
   const room = await createRoom({ privacy: 'public', knocking: false });
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
+  const ana = await openWithToken(browser, room, 'Ana', { owner: true });
   await expectPrejoin(ana.page, 'Join');
   await expect(toggle(ana.page, 'Camera')).toHaveAttribute('aria-pressed', 'true');
   await expect(toggle(ana.page, 'Microphone')).toHaveAttribute('aria-pressed', 'true');

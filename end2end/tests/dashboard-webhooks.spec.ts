@@ -2,11 +2,10 @@
 // state and last deliveries; a receiver that answers 500 turns it `FAILED` (circuit breaker),
 // and `Re-activate` makes it `ACTIVE` again, after which the deliveries it was owed arrive.
 // The receiver is a small HTTP server inside the test, on port 0.
-import AxeBuilder from '@axe-core/playwright';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, test, type Page } from '@playwright/test';
-import { api, base, closeAll, createRoom, hydrated, joinAs, openRoom, type Person } from './support';
+import { api, base, closeAll, createRoom, expectAccessible, hydrated, joinAs, openRoom, type Person } from './support';
 
 test.setTimeout(120_000);
 
@@ -45,15 +44,6 @@ async function startReceiver(): Promise<{
     events,
     setEventStatus: (status) => (eventStatus = status),
   };
-}
-
-/** axe finds no serious or critical violation on the page as it is. */
-async function expectAccessible(page: Page): Promise<void> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const serious = violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
-  expect(serious).toEqual([]);
 }
 
 /** Opens the dashboard in its own context and signs in with the API key. */
@@ -109,7 +99,7 @@ test('the dashboard lists a webhook, shows it FAILED after failed deliveries, an
       await expect(row.filter({ hasText: 'meeting.started' }).first()).toContainText('On hold (HTTP 500)');
     }
     expect((await api<{ state: string }>('GET', `/v1/webhooks/${webhook.uuid}`)).state).toBe('FAILED');
-    await expectAccessible(page);
+    await expectAccessible(page, 'the dashboard with a failed webhook');
     // On a phone, the section fits the width.
     await page.setViewportSize({ width: 375, height: 667 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);

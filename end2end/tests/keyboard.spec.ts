@@ -2,7 +2,7 @@
 // joins, focus moves to the knock alert when it appears, the owner admits from it, opens the
 // people panel, closes it with Escape and leaves. Every control reached shows a focus ring.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { closeAll, createRoom, createToken, openRoom, participants } from './support';
+import { closeAll, createRoom, openRoom, openWithToken, participants } from './support';
 
 /** Presses Tab until `target` has focus (at most `limit` times), then checks its focus ring. */
 async function tabTo(page: Page, target: Locator, limit = 12): Promise<void> {
@@ -26,9 +26,7 @@ async function expectFocusRing(target: Locator): Promise<void> {
 
 test('knock, admit from the alert, open the people panel and leave, by keyboard only', async ({ browser }) => {
   const room = await createRoom();
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
+  const ana = await openWithToken(browser, room, 'Ana', { owner: true });
   const owner = ana.page;
   await tabTo(owner, owner.getByRole('button', { name: 'Join', exact: true }));
   await owner.keyboard.press('Enter');

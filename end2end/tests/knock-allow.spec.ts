@@ -4,10 +4,9 @@ import {
   anyKnockText,
   closeAll,
   createRoom,
-  createToken,
   expectInCall,
   expectListed,
-  joinAs,
+  joinWithToken,
   knockAlert,
   knockAs,
   openRoom,
@@ -17,15 +16,9 @@ test('a guest knocks, only the owner sees it, the owner allows and the guest is 
   browser,
 }) => {
   const room = await createRoom();
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
 
-  const max = await openRoom(browser, room, {
-    token: await createToken(room, { user_name: 'Max' }),
-  });
-  await joinAs(max.page, room, 'Max');
+  const max = await joinWithToken(browser, room, 'Max');
   await expectListed(ana.page, 'Max', false);
   // Max came in after Ana: he should see her (owner-marked) too.
   await expectListed(max.page, 'Ana', true);

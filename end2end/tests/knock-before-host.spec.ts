@@ -1,6 +1,6 @@
 // Journey 5: a guest knocks into an empty room; the knock stays open until an owner arrives.
 import { expect, test } from '@playwright/test';
-import { closeAll, createRoom, createToken, expectWaiting, joinAs, knockAlert, knockAs, openRoom } from './support';
+import { closeAll, createRoom, expectWaiting, joinWithToken, knockAlert, knockAs, openRoom } from './support';
 
 test('a knock made before any host arrives reaches the owner when they join', async ({ browser }) => {
   const room = await createRoom();
@@ -9,10 +9,7 @@ test('a knock made before any host arrives reaches the owner when they join', as
   const noHost = ben.page.getByText('No host is here yet', { exact: false });
   await expect(noHost).toBeVisible();
 
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
 
   // An admin who joins while someone waits is told about them.
   await expect(knockAlert(ana.page, 'Ben')).toBeVisible();

@@ -4,24 +4,20 @@ import {
   base,
   closeAll,
   createRoom,
-  createToken,
   expectDenied,
   expectPrejoin,
   hydrated,
-  joinAs,
+  joinWithToken,
   knockAlert,
   knockAs,
-  openRoom,
   openPeople,
+  openRoom,
   participants,
 } from './support';
 
 test('a denied guest sees Request denied and can knock again', async ({ browser }) => {
   const room = await createRoom();
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
 
   const ben = await openRoom(browser, room);
   await knockAs(ben.page, 'Ben');

@@ -6,8 +6,8 @@ import { expect, test, type Page } from '@playwright/test';
 import {
   closeAll,
   createRoom,
-  createToken,
   joinAs,
+  joinWithToken,
   knockAlert,
   knockAs,
   openPeople,
@@ -61,11 +61,7 @@ for (const [size, viewport] of Object.entries(sizes)) {
   }) => {
     const windowArea = viewport.width * viewport.height;
     const room = await createRoom();
-    const ana = await openRoom(browser, room, {
-      token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-      viewport,
-    });
-    await joinAs(ana.page, room, 'Ana');
+    const ana = await joinWithToken(browser, room, 'Ana', { owner: true, viewport });
 
     // One person: their tile fills the stage, at least 60% of the whole window.
     await expect.poll(async () => area(await tiles(ana.page)) / windowArea).toBeGreaterThanOrEqual(0.6);
@@ -112,11 +108,7 @@ for (const [size, viewport] of Object.entries(sizes)) {
 
 test('the grid is laid out again when the window changes shape', async ({ browser }) => {
   const room = await createRoom({ privacy: 'public', knocking: false });
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-    viewport: sizes.desktop,
-  });
-  await joinAs(ana.page, room, 'Ana');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true, viewport: sizes.desktop });
   const pia = await openRoom(browser, room);
   await joinAs(pia.page, room, 'Pia');
   await expect(ana.page.locator('figure.tile')).toHaveCount(2);

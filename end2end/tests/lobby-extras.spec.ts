@@ -3,15 +3,14 @@
 // the alert and the waiting room; a message reaches only the guest it is for, or everyone
 // waiting; each guest knows their place in line, live; `Deny and block` turns a guest away for
 // good (a reload changes nothing).
-import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import {
   anyKnockText,
   closeAll,
   createRoom,
-  createToken,
+  expectAccessible,
   hostMessage,
-  joinAs,
+  joinWithToken,
   knockAlert,
   knockAs,
   knockWithNote,
@@ -22,23 +21,10 @@ import {
 
 test.describe.configure({ timeout: 90_000 });
 
-/** axe-core finds no serious or critical violation on the page as it is. */
-async function expectAccessible(page: Page, state: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const serious = violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} at ${violation.nodes.map((node) => node.target.join(' '))}`);
-  expect(serious, `axe on ${state}`).toEqual([]);
-}
-
 test('notes, messages and places in line reach only whom they are for', async ({ browser }) => {
   const room = await createRoom();
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
-  const leo = await openRoom(browser, room, { token: await createToken(room, { user_name: 'Leo' }) });
-  await joinAs(leo.page, room, 'Leo');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
+  const leo = await joinWithToken(browser, room, 'Leo');
 
   // Ben knocks with a note (shown as text, never as markup); he is next in line.
   const note = 'From the design team <b>hi</b>';
@@ -118,10 +104,7 @@ test('notes, messages and places in line reach only whom they are for', async ({
 
 test('Deny and block turns a guest away for good, without Knock again', async ({ browser }) => {
   const room = await createRoom();
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
   const ben = await openRoom(browser, room);
   await knockAs(ben.page, 'Ben');
   await expect(knockAlert(ana.page, 'Ben')).toBeVisible();

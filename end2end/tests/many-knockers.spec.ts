@@ -3,14 +3,13 @@ import { expect, test, type Browser } from '@playwright/test';
 import {
   closeAll,
   createRoom,
-  createToken,
   expectDenied,
   expectInCall,
   expectListed,
-  joinAs,
+  joinWithToken,
   knockAs,
-  openRoom,
   openPeople,
+  openRoom,
   participants,
   type Person,
 } from './support';
@@ -23,10 +22,7 @@ test.describe.configure({ timeout: 90_000 });
 /** A room with Ana (owner) in the call and three guests knocking; the panel opened. */
 async function threeKnockers(browser: Browser) {
   const room = await createRoom();
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
 
   const guests: Person[] = [];
   for (const name of names) {

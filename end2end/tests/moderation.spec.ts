@@ -1,7 +1,6 @@
 // Moderation from the call: admins send a participant back to the lobby (and let them in
 // again), remove one (with or without a ban) and switch the room between `Anyone with the
 // link`, `Knock to join` and `Locked`; a participant who is no admin sees none of it.
-import AxeBuilder from '@axe-core/playwright';
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { fakeMediaLaunchOptions } from '../playwright.config';
 import {
@@ -10,26 +9,23 @@ import {
   closeAll,
   closePeople,
   createRoom,
-  createToken,
+  expectAccessible,
   expectInCall,
   expectPrejoin,
   expectWaiting,
   hydrated,
-  joinAs,
+  joinWithToken,
   knockAlert,
   knockAs,
   openPeople,
   openRoom,
   participants,
+  tileOf,
   type Person,
 } from './support';
 
 // Four or five people in one journey, on two cores.
 test.setTimeout(150_000);
-
-/** Another participant's video tile, by name. */
-const tileOf = (page: Page, name: string) =>
-  page.locator('figure.tile:not([data-you])').filter({ hasText: name });
 
 /** The `Room access` group. */
 const roomAccess = (page: Page) => page.getByRole('radiogroup', { name: 'Room access' });
@@ -58,15 +54,6 @@ async function remove(page: Page, name: string, ban: boolean): Promise<void> {
   await closePeople(page);
 }
 
-/** axe finds no serious or critical violation on the page as it is. */
-async function expectAccessible(page: Page, state: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const serious = violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
-  expect(serious, `axe on ${state}`).toEqual([]);
-}
-
 /** Chooses `option` in `Room access` on `page` (its people panel open). */
 async function chooseAccess(page: Page, option: string): Promise<void> {
   const radio = roomAccess(page).getByRole('radio', { name: option, exact: true });
@@ -84,16 +71,9 @@ async function visitor(browser: Browser, room: string, expectation: (page: Page)
 
 test('admins move a guest to the lobby and back, remove him for good, and lock the room; a participant sees none of it', async ({ browser }) => {
   const room = await createRoom();
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
-  const cleo = await openRoom(browser, room, {
-    token: await createToken(room, { user_name: 'Cleo', permissions: { canAdmin: ['participants'] } }),
-  });
-  await joinAs(cleo.page, room, 'Cleo');
-  const cy = await openRoom(browser, room, { token: await createToken(room, { user_name: 'Cy' }) });
-  await joinAs(cy.page, room, 'Cy');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
+  const cleo = await joinWithToken(browser, room, 'Cleo', { properties: { permissions: { canAdmin: ['participants'] } } });
+  const cy = await joinWithToken(browser, room, 'Cy');
   const ben = await openRoom(browser, room);
   await knockAs(ben.page, 'Ben');
   await allowFromAlert(ana.page, 'Ben');
@@ -230,10 +210,7 @@ test.describe('with a camera and microphone', () => {
     // Chromium with its fake camera and microphone, for this journey only.
     const browser = await chromium.launch(fakeMediaLaunchOptions);
     const room = await createRoom();
-    const ana = await openRoom(browser, room, {
-      token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-    });
-    await joinAs(ana.page, room, 'Ana');
+    const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
     const context = await browser.newContext();
     await context.addInitScript(recordPeers);
     const page = await context.newPage();

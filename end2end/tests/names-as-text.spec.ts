@@ -1,15 +1,12 @@
 // Journey 8: names are text, never HTML: an <img onerror> name runs nothing on either side.
 import { expect, test } from '@playwright/test';
-import { closeAll, createRoom, createToken, expectInCall, joinAs, knockAlert, knockAs, openPeople, openRoom, participants } from './support';
+import { closeAll, createRoom, expectInCall, joinWithToken, knockAlert, knockAs, openPeople, openRoom, participants } from './support';
 
 const evil = '<img src=x onerror="window.__xss=1">';
 
 test('a knocker named like HTML is shown as text to the owner and in the call', async ({ browser }) => {
   const room = await createRoom();
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
 
   const guest = await openRoom(browser, room);
   await knockAs(guest.page, evil);

@@ -1,14 +1,11 @@
 // Without a camera or microphone (this Chromium has neither, and no fake ones), the prejoin page
 // says so plainly, joining still works, and the others see the name tile, marked Muted.
 import { expect, test } from '@playwright/test';
-import { closeAll, createRoom, createToken, joinAs, openRoom } from './support';
+import { closeAll, createRoom, joinAs, joinWithToken, openRoom } from './support';
 
 test('a visitor without devices is told so, joins, and the others see their name', async ({ browser }) => {
   const room = await createRoom({ privacy: 'public', knocking: false });
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
 
   const pia = await openRoom(browser, room);
   await expect(pia.page.getByRole('status')).toContainText('You can still join');

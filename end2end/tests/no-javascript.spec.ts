@@ -1,6 +1,6 @@
 // Journey 11: the prejoin page and the knock work without JavaScript (server-rendered forms).
 import { expect, test } from '@playwright/test';
-import { base, closeAll, createRoom, createToken, expectPrejoin, expectWaiting, joinAs, knockAlert, openRoom } from './support';
+import { base, closeAll, createRoom, expectPrejoin, expectWaiting, joinWithToken, knockAlert, openRoom } from './support';
 
 test('without JavaScript the prejoin page renders and a knock goes through', async ({ browser }) => {
   const room = await createRoom();
@@ -19,10 +19,7 @@ test('without JavaScript the prejoin page renders and a knock goes through', asy
   await expect(page.getByText('Noa', { exact: true })).toBeVisible();
 
   // The knock is real: an owner who comes in sees it.
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
   await expect(knockAlert(ana.page, 'Noa')).toBeVisible();
 
   await closeAll(guest, ana);

@@ -12,6 +12,7 @@ import {
   createToken,
   hydrated,
   joinAs,
+  joinWithToken,
   knockAlert,
   knockAs,
   knockWithNote,
@@ -80,8 +81,7 @@ test('Enable notifications is offered to admins only, and asks only when clicked
   await expect(enable).toBeVisible();
   expect(await ana.page.evaluate(() => (window as any).knockAsked), 'not asked on load').toBe(0);
 
-  const leo = await openRoom(browser, room, { token: await createToken(room, { user_name: 'Leo' }) });
-  await joinAs(leo.page, room, 'Leo');
+  const leo = await joinWithToken(browser, room, 'Leo');
   await expect(leo.page.getByRole('button', { name: 'Enable notifications' })).toHaveCount(0);
 
   // The click asks (Playwright answers for the user: refused, as nothing was granted); the

@@ -1,15 +1,13 @@
 // Daily's `enable_people_ui: false`: guests in the call are not offered the people panel; an
 // owner still is (the waiting room lives there).
 import { expect, test } from '@playwright/test';
-import { api, closeAll, createToken, expectPrejoin, hydrated, openRoom, peopleButton, uniqueRoom } from './support';
+import { api, closeAll, expectPrejoin, hydrated, openRoom, openWithToken, peopleButton, uniqueRoom } from './support';
 
 test('with enable_people_ui false a guest has no People control, the owner keeps it', async ({ browser }) => {
   const room = uniqueRoom('nopeople');
   await api('POST', '/v1/rooms', { name: room, privacy: 'public', properties: { enable_people_ui: false } });
 
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
+  const ana = await openWithToken(browser, room, 'Ana', { owner: true });
   await expectPrejoin(ana.page, 'Join');
   await ana.page.getByRole('button', { name: 'Join', exact: true }).click();
   await expect(ana.page.getByRole('button', { name: 'Leave', exact: true })).toBeVisible();

@@ -1,13 +1,10 @@
 // Beside journey 1: a tokenless visitor of a public room joins directly under the name they typed.
 import { expect, test } from '@playwright/test';
-import { closeAll, createRoom, createToken, expectInCall, expectListed, joinAs, openRoom } from './support';
+import { closeAll, createRoom, expectInCall, expectListed, joinAs, joinWithToken, openRoom } from './support';
 
 test('a guest in a public room joins with the name they typed and sees who is there', async ({ browser }) => {
   const room = await createRoom({ privacy: 'public', knocking: false });
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
 
   const pia = await openRoom(browser, room);
   await joinAs(pia.page, room, 'Pia'); // prejoin offers Join; the own-name check is soft

@@ -3,11 +3,10 @@ import { expect, test } from '@playwright/test';
 import {
   closeAll,
   createRoom,
-  createToken,
   expectInCall,
   expectWaiting,
   hydrated,
-  joinAs,
+  joinWithToken,
   knockAlert,
   knockAs,
   openRoom,
@@ -18,10 +17,7 @@ test('a reload while waiting keeps the one knock, and the owner still sees it af
   browser,
 }) => {
   const room = await createRoom();
-  const ana = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: 'Ana' }),
-  });
-  await joinAs(ana.page, room, 'Ana');
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
 
   const ben = await openRoom(browser, room);
   await knockAs(ben.page, 'Ben');

@@ -1,5 +1,7 @@
-// Shared helpers for the lobby journeys: the REST API (rooms, tokens, the lobby), one browser
-// context per person, and the page steps every journey repeats (prejoin, join, knock).
+// Shared helpers for the lobby and call journeys: the REST API (rooms, tokens, the lobby, presence),
+// one browser context per person, the page steps every journey repeats (prejoin, join, knock),
+// and live media (video frames and audio packets rising).
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 
 /** The server global-setup.ts started. */
@@ -72,6 +74,15 @@ export async function waitingList(
 /** One person: their own browser context and page, and any uncaught page errors. */
 export type Person = { context: BrowserContext; page: Page; errors: string[] };
 
+/** How openRoom opens a room. */
+export type OpenOptions = {
+  token?: string;
+  javaScriptEnabled?: boolean;
+  watchPeers?: boolean;
+  server?: string;
+  viewport?: { width: number; height: number };
+};
+
 /**
  * Opens a new context for one person and goes to the room: with `token`, through
  * `/<room>?t=<token>` (the server redirects to `/<room>`); without, as a guest. Waits for
@@ -79,17 +90,7 @@ export type Person = { context: BrowserContext; page: Page; errors: string[] };
  * global-setup.ts started, unless told otherwise); `viewport` the window's size (1280x720
  * unless told otherwise).
  */
-export async function openRoom(
-  browser: Browser,
-  room: string,
-  options: {
-    token?: string;
-    javaScriptEnabled?: boolean;
-    watchPeers?: boolean;
-    server?: string;
-    viewport?: { width: number; height: number };
-  } = {},
-): Promise<Person> {
+export async function openRoom(browser: Browser, room: string, options: OpenOptions = {}): Promise<Person> {
   const javaScriptEnabled = options.javaScriptEnabled ?? true;
   const context = await browser.newContext({
     javaScriptEnabled,
@@ -262,3 +263,161 @@ export const placeInLine = (page: Page, n: number) =>
 
 /** The waiting page's `Message from the host` region. */
 export const hostMessage = (page: Page) => page.getByRole('region', { name: 'Message from the host' });
+
+/** The tile of another participant in the call, by name. */
+export const tileOf = (page: Page, name: string) =>
+  page.locator('figure.tile:not([data-you])').filter({ hasText: name });
+
+/** The participants of the call, as the REST API lists them. */
+export async function presence(room: string): Promise<{ id: string; userName: string }[]> {
+  const answer = await api<{ data: { id: string; userName: string }[] }>('GET', `/v1/rooms/${room}/presence`);
+  return answer.data;
+}
+
+/** Who a token is for: an owner with `owner`, and any further token `properties`. */
+export type TokenFor = { owner?: boolean; properties?: TokenProperties };
+
+/** Opens `room` (see openRoom) for `name` with a meeting token minted for them, without
+ * joining yet. */
+export async function openWithToken(
+  browser: Browser,
+  room: string,
+  name: string,
+  { owner, properties, ...options }: TokenFor & Omit<OpenOptions, 'token'> = {},
+): Promise<Person> {
+  const token = await createToken(room, { user_name: name, ...(owner ? { is_owner: true } : {}), ...properties });
+  return openRoom(browser, room, { ...options, token });
+}
+
+/** `name` in the call of `room` with a meeting token (see openWithToken), through `Join`. */
+export async function joinWithToken(
+  browser: Browser,
+  room: string,
+  name: string,
+  options: TokenFor & Omit<OpenOptions, 'token'> = {},
+): Promise<Person> {
+  const person = await openWithToken(browser, room, name, options);
+  await joinAs(person.page, room, name);
+  return person;
+}
+
+/** `name` in the call of `room` with a token (an owner's with `owner`) and live media: their
+ * connections watched, and the prejoin page has their camera on. */
+export async function joinLive(
+  browser: Browser,
+  room: string,
+  name: string,
+  { owner }: { owner?: boolean } = {},
+): Promise<Person> {
+  const person = await openWithToken(browser, room, name, { owner, watchPeers: true });
+  await expect(person.page.getByRole('button', { name: 'Camera' })).toHaveAttribute('aria-pressed', 'true');
+  await joinAs(person.page, room, name);
+  return person;
+}
+
+/** Frames decoded so far by the video in `name`'s tile, and its width. */
+export async function videoOf(page: Page, name: string): Promise<{ width: number; frames: number }> {
+  return tileOf(page, name)
+    .locator('video')
+    .evaluate((video: HTMLVideoElement) => ({
+      width: video.videoWidth,
+      frames: video.getVideoPlaybackQuality().totalVideoFrames,
+    }));
+}
+
+/** What the page's open connections (see `watchPeers` in openRoom) have received so far: video
+ * frames decoded, audio packets; and how many connections are open. */
+export async function received(page: Page): Promise<{ frames: number; packets: number; open: number }> {
+  return page.evaluate(async () => {
+    let frames = 0;
+    let packets = 0;
+    let open = 0;
+    for (const peer of (window as any).knockPeers as RTCPeerConnection[]) {
+      if (peer.connectionState === 'closed') continue;
+      open += 1;
+      (await peer.getStats()).forEach((report: any) => {
+        if (report.type !== 'inbound-rtp') return;
+        if (report.kind === 'video') frames += report.framesDecoded ?? 0;
+        if (report.kind === 'audio') packets += report.packetsReceived ?? 0;
+      });
+    }
+    return { frames, packets, open };
+  });
+}
+
+/** The page's connections, for a failure message. */
+async function connections(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    JSON.stringify(
+      ((window as any).knockPeers as RTCPeerConnection[]).map((pc) => ({
+        connection: pc.connectionState,
+        signaling: pc.signalingState,
+        ice: pc.iceConnectionState,
+        remoteCandidates: (pc.remoteDescription?.sdp.match(/a=candidate/g) ?? []).length,
+        receivers: pc.getReceivers().map((r) => `${r.track.kind}:${r.track.readyState}:${r.track.muted ? 'muted' : 'live'}`),
+      })),
+    ),
+  );
+}
+
+/** How long live media may take to show: `appearWithin` ms for a video element to become visible
+ * (30 s unless told). */
+export type LiveOptions = { appearWithin?: number };
+
+/** `page` shows `name`'s live video: visible, with a width, and frames still arriving. */
+export async function expectLiveVideo(page: Page, name: string, options: LiveOptions = {}): Promise<void> {
+  const tile = tileOf(page, name);
+  await expect(tile).toHaveCount(1);
+  try {
+    await expect(tile.locator('video')).toBeVisible({ timeout: options.appearWithin ?? 30_000 });
+    await expect.poll(async () => (await videoOf(page, name)).width, { timeout: 45_000 }).toBeGreaterThan(0);
+  } catch (error) {
+    throw new Error(`no video from ${name}; connections: ${await connections(page)}\n${error}`);
+  }
+  // Frames keep coming: more decoded one second than the second before. Polled, because a camera
+  // turned back on brings a new track whose count starts again from zero.
+  await expect
+    .poll(
+      async () => {
+        const before = (await videoOf(page, name)).frames;
+        await page.waitForTimeout(1_000);
+        return (await videoOf(page, name)).frames - before;
+      },
+      { message: `frames from ${name} keep coming`, timeout: 15_000 },
+    )
+    .toBeGreaterThan(0);
+}
+
+/** `page` receives audio packets, more and more. */
+export async function expectLiveAudio(page: Page): Promise<void> {
+  await expect.poll(async () => (await received(page)).packets, { timeout: 30_000 }).toBeGreaterThan(0);
+  const before = (await received(page)).packets;
+  await page.waitForTimeout(2_000);
+  expect((await received(page)).packets, 'audio packets keep coming').toBeGreaterThan(before);
+}
+
+/** Every one of `people` (by name) sees every other's live video; with `hears`, each also
+ * receives live audio. */
+export async function expectEveryoneSeesEveryone(
+  people: Record<string, Person>,
+  options: LiveOptions & { hears?: boolean } = {},
+): Promise<void> {
+  for (const [name, person] of Object.entries(people)) {
+    for (const other of Object.keys(people).filter((n) => n !== name)) {
+      await expectLiveVideo(person.page, other, options);
+    }
+    if (options.hears) await expectLiveAudio(person.page);
+  }
+}
+
+/** axe-core (@axe-core/playwright) finds no serious or critical violation on `page` as it is;
+ * a failure names `state` and lists each violation with where it is. */
+export async function expectAccessible(page: Page, state: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const serious = violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes
+      .map((node) => node.target.join(' '))
+      .join(', ')}`);
+  expect(serious, `axe on ${state}`).toEqual([]);
+}

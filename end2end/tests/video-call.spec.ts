@@ -4,20 +4,23 @@
 // whoever leaves disappears from the others' tiles. (`make stress-mesh` repeats the three- and
 // four-person journeys with joins in every order.)
 // Chromium runs with its fake camera and microphone (a moving test pattern and a beep).
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { fakeMediaLaunchOptions } from '../playwright.config';
 import {
-  api,
   base,
   closeAll,
   createRoom,
-  createToken,
+  expectEveryoneSeesEveryone,
   expectInCall,
   expectListed,
-  joinAs,
+  expectLiveAudio,
+  expectLiveVideo,
+  joinLive,
   knockAlert,
   knockAs,
   openRoom,
+  presence,
+  tileOf,
   type Person,
 } from './support';
 
@@ -25,102 +28,11 @@ test.use({ launchOptions: fakeMediaLaunchOptions });
 // Three encoders and decoders on two cores take a while to reach their stride.
 test.setTimeout(120_000);
 
-/** The tile of another participant, by name. */
-const tileOf = (page: Page, name: string) =>
-  page.locator('figure.tile:not([data-you])').filter({ hasText: name });
-
-/** Frames decoded so far by the video in `name`'s tile, and its width. */
-async function videoOf(page: Page, name: string): Promise<{ width: number; frames: number }> {
-  return tileOf(page, name)
-    .locator('video')
-    .evaluate((video: HTMLVideoElement) => ({
-      width: video.videoWidth,
-      frames: video.getVideoPlaybackQuality().totalVideoFrames,
-    }));
-}
-
-/** Audio packets received so far over every connection of the page. */
-async function audioPacketsReceived(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    let packets = 0;
-    for (const peer of (window as any).knockPeers as RTCPeerConnection[]) {
-      if (peer.connectionState === 'closed') continue;
-      (await peer.getStats()).forEach((report: any) => {
-        if (report.type === 'inbound-rtp' && report.kind === 'audio') packets += report.packetsReceived;
-      });
-    }
-    return packets;
-  });
-}
-
-/** The page's connections, for a failure message. */
-async function connections(page: Page): Promise<string> {
-  return page.evaluate(() =>
-    JSON.stringify(
-      ((window as any).knockPeers as RTCPeerConnection[]).map((pc) => ({
-        connection: pc.connectionState,
-        signaling: pc.signalingState,
-        ice: pc.iceConnectionState,
-        remoteCandidates: (pc.remoteDescription?.sdp.match(/a=candidate/g) ?? []).length,
-        receivers: pc.getReceivers().map((r) => `${r.track.kind}:${r.track.readyState}:${r.track.muted ? 'muted' : 'live'}`),
-      })),
-    ),
-  );
-}
-
-/** `page` shows `name`'s live video, with frames still arriving. */
-async function expectLiveVideo(page: Page, name: string): Promise<void> {
-  const tile = tileOf(page, name);
-  await expect(tile).toHaveCount(1);
-  await expect(tile.locator('video')).toBeVisible({ timeout: 30_000 });
-  try {
-    await expect.poll(async () => (await videoOf(page, name)).width, { timeout: 45_000 }).toBeGreaterThan(0);
-  } catch (error) {
-    throw new Error(`no video from ${name}; connections: ${await connections(page)}\n${error}`);
-  }
-  // Frames keep coming: more decoded one second than the second before. Polled, because a camera
-  // turned back on brings a new track whose count starts again from zero.
-  await expect
-    .poll(
-      async () => {
-        const before = (await videoOf(page, name)).frames;
-        await page.waitForTimeout(1_000);
-        return (await videoOf(page, name)).frames - before;
-      },
-      { message: `frames from ${name} keep coming`, timeout: 15_000 },
-    )
-    .toBeGreaterThan(0);
-}
-
-/** `page` keeps receiving audio packets. */
-async function expectLiveAudio(page: Page): Promise<void> {
-  await expect.poll(() => audioPacketsReceived(page), { timeout: 30_000 }).toBeGreaterThan(0);
-  const before = await audioPacketsReceived(page);
-  await page.waitForTimeout(2_000);
-  expect(await audioPacketsReceived(page), 'audio packets keep coming').toBeGreaterThan(before);
-}
-
-/** The participants of the call, as the REST API lists them. */
-async function presence(room: string): Promise<{ id: string; userName: string }[]> {
-  const answer = await api<{ data: { id: string; userName: string }[] }>('GET', `/v1/rooms/${room}/presence`);
-  return answer.data;
-}
-
-async function joinOwner(browser: any, room: string, name: string): Promise<Person> {
-  const person = await openRoom(browser, room, {
-    token: await createToken(room, { is_owner: true, user_name: name }),
-    watchPeers: true,
-  });
-  await expect(person.page.getByRole('button', { name: 'Camera' })).toHaveAttribute('aria-pressed', 'true');
-  await joinAs(person.page, room, name);
-  return person;
-}
-
 test('an owner and an admitted guest see and hear each other; a waiting guest gets nothing', async ({
   browser,
 }) => {
   const room = await createRoom();
-  const ana = await joinOwner(browser, room, 'Ana');
+  const ana = await joinLive(browser, room, 'Ana', { owner: true });
 
   const ben = await openRoom(browser, room, { watchPeers: true });
   // The prejoin page previews the camera, mirrored, with both devices on.
@@ -167,24 +79,10 @@ test('three people connect in a full mesh; a camera turned off shows the name; w
   browser,
 }) => {
   const room = await createRoom();
-  const ana = await joinOwner(browser, room, 'Ana');
-  const max = await openRoom(browser, room, {
-    token: await createToken(room, { user_name: 'Max' }),
-    watchPeers: true,
-  });
-  await joinAs(max.page, room, 'Max');
-  const cy = await openRoom(browser, room, {
-    token: await createToken(room, { user_name: 'Cy' }),
-    watchPeers: true,
-  });
-  await joinAs(cy.page, room, 'Cy');
-
-  const people = { Ana: ana, Max: max, Cy: cy };
-  for (const [name, person] of Object.entries(people)) {
-    for (const other of Object.keys(people).filter((n) => n !== name)) {
-      await expectLiveVideo(person.page, other);
-    }
-  }
+  const ana = await joinLive(browser, room, 'Ana', { owner: true });
+  const max = await joinLive(browser, room, 'Max');
+  const cy = await joinLive(browser, room, 'Cy');
+  await expectEveryoneSeesEveryone({ Ana: ana, Max: max, Cy: cy });
 
   // Cy turns her camera off: the others see her name instead, and her muted state follows.
   await cy.page.getByRole('button', { name: 'Camera' }).click();
@@ -212,7 +110,7 @@ test('three people connect in a full mesh; a camera turned off shows the name; w
 
 test('two guests let in together with Allow all see each other and the owner', async ({ browser }) => {
   const room = await createRoom();
-  const ana = await joinOwner(browser, room, 'Ana');
+  const ana = await joinLive(browser, room, 'Ana', { owner: true });
   const guests: Person[] = [];
   for (const name of ['Ben', 'Cy']) {
     const guest = await openRoom(browser, room, { watchPeers: true });
@@ -226,12 +124,7 @@ test('two guests let in together with Allow all see each other and the owner', a
   await expectInCall(ben.page, room, 'Ben');
   await expectInCall(cy.page, room, 'Cy');
 
-  const people = { Ana: ana, Ben: ben, Cy: cy };
-  for (const [name, person] of Object.entries(people)) {
-    for (const other of Object.keys(people).filter((n) => n !== name)) {
-      await expectLiveVideo(person.page, other);
-    }
-  }
+  await expectEveryoneSeesEveryone({ Ana: ana, Ben: ben, Cy: cy });
   for (const person of [ana, ben, cy]) expect(person.errors).toEqual([]);
   await closeAll(ana, ben, cy);
 });

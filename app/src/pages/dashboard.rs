@@ -60,14 +60,23 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
-/// Reloads the rooms into `rows` now, after every action, and every few seconds.
-fn keep_fresh(rows: RwSignal<Vec<DashboardRoom>>, versions: impl Fn() -> usize + 'static) {
+/// Keeps `list` fresh once hydrated: reloads it with `load` after every action (whenever
+/// `versions` changes) and every few seconds. `load` answers `None` when there is nothing to
+/// show instead (an error, or signed out), and `list` then stays as it is.
+fn keep_fresh<T, F>(
+    list: RwSignal<Vec<T>>,
+    load: impl Fn() -> F + Copy + 'static,
+    versions: impl Fn() -> usize + 'static,
+) where
+    T: Send + Sync + 'static,
+    F: std::future::Future<Output = Option<Vec<T>>> + 'static,
+{
     #[cfg(feature = "hydrate")]
     {
         let reload = move || {
             leptos::task::spawn_local(async move {
-                if let Ok(Some(rooms)) = dashboard_rooms().await {
-                    rows.set(rooms);
+                if let Some(fresh) = load().await {
+                    list.set(fresh);
                 }
             });
         };
@@ -83,7 +92,7 @@ fn keep_fresh(rows: RwSignal<Vec<DashboardRoom>>, versions: impl Fn() -> usize +
         }
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (rows, versions);
+    let _ = (list, load, versions);
 }
 
 /// The create form and the rooms table.
@@ -93,9 +102,11 @@ fn Rooms(rows: RwSignal<Vec<DashboardRoom>>) -> impl IntoView {
     let delete = ServerAction::<DashboardDeleteRoom>::new();
     let create_token = ServerAction::<DashboardCreateToken>::new();
     let revoke = ServerAction::<DashboardRevokeToken>::new();
-    keep_fresh(rows, move || {
-        save.version().get() + delete.version().get() + revoke.version().get()
-    });
+    keep_fresh(
+        rows,
+        || async { dashboard_rooms().await.ok().flatten() },
+        move || save.version().get() + delete.version().get() + revoke.version().get(),
+    );
     view! {
         <div class="dashboard-grid">
             <RoomForm action=save/>
@@ -375,7 +386,11 @@ fn Webhooks() -> impl IntoView {
     let reactivate = ServerAction::<DashboardReactivateWebhook>::new();
     let first = Resource::new(|| (), |_| dashboard_webhooks());
     let hooks = RwSignal::new(Vec::<DashboardWebhook>::new());
-    keep_webhooks_fresh(hooks, move || reactivate.version().get());
+    keep_fresh(
+        hooks,
+        || async { dashboard_webhooks().await.ok() },
+        move || reactivate.version().get(),
+    );
     let error = action_error(reactivate);
     view! {
         <section class="card webhooks" aria-labelledby="webhooks-heading">
@@ -395,35 +410,6 @@ fn Webhooks() -> impl IntoView {
             <p class="error" role="alert">{error}</p>
         </section>
     }
-}
-
-/// Reloads the webhooks into `hooks` after every action and every few seconds.
-fn keep_webhooks_fresh(
-    hooks: RwSignal<Vec<DashboardWebhook>>,
-    versions: impl Fn() -> usize + 'static,
-) {
-    #[cfg(feature = "hydrate")]
-    {
-        let reload = move || {
-            leptos::task::spawn_local(async move {
-                if let Ok(listed) = dashboard_webhooks().await {
-                    hooks.set(listed);
-                }
-            });
-        };
-        Effect::new(move |previous: Option<usize>| {
-            let now = versions();
-            if previous.is_some() {
-                reload();
-            }
-            now
-        });
-        if let Ok(handle) = set_interval_with_handle(reload, std::time::Duration::from_secs(3)) {
-            on_cleanup(move || handle.clear());
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (hooks, versions);
 }
 
 #[component]

@@ -157,30 +157,33 @@ struct Binding {
 
 /// The strings one row of `query` holds (every column a string or a number, as text).
 async fn row(app: &TestApp, query: &str) -> Option<Vec<String>> {
-    use sqlx::Row;
-    let columns = |count: usize, get: &dyn Fn(usize) -> String| (0..count).map(get).collect();
     match Database::open_read_only(&app.database_url).await {
         Database::Sqlite(mut connection) => sqlx::query(query)
             .fetch_optional(&mut connection)
             .await
             .expect(query)
-            .map(|row| {
-                columns(row.len(), &|i| {
-                    row.try_get::<String, _>(i)
-                        .unwrap_or_else(|_| row.get::<i64, _>(i).to_string())
-                })
-            }),
+            .map(strings),
         Database::Postgres(mut connection) => sqlx::query(query)
             .fetch_optional(&mut connection)
             .await
             .expect(query)
-            .map(|row| {
-                columns(row.len(), &|i| {
-                    row.try_get::<String, _>(i)
-                        .unwrap_or_else(|_| row.get::<i64, _>(i).to_string())
-                })
-            }),
+            .map(strings),
     }
+}
+
+/// Every column of `row` as text: a string as it is, a number written out.
+fn strings<R: sqlx::Row>(row: R) -> Vec<String>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    (0..row.len())
+        .map(|i| {
+            row.try_get::<String, _>(i)
+                .unwrap_or_else(|_| row.get::<i64, _>(i).to_string())
+        })
+        .collect()
 }
 
 async fn stored_binding(app: &TestApp, room: &str) -> Option<Binding> {
@@ -497,68 +500,70 @@ async fn a_removed_participant_leaves_the_janus_room_within_two_seconds() {
     assert_error(status, &body, 403, "forbidden-error");
 }
 
+/// The ways out of a call that must take someone out of the SFU too: leaving, an admin's `Send
+/// to the lobby`, `POST /v1/rooms/:name/eject`, and the meeting token deleted.
+#[derive(Clone, Copy, Debug)]
+enum Exit {
+    Leaving,
+    SentToTheLobby,
+    Ejected,
+    Revoked,
+}
+
 #[tokio::test]
 #[ignore = "needs Janus: make test runs it"]
 async fn leaving_sent_to_the_lobby_ejected_or_revoked_all_leave_janus_within_two_seconds() {
     let (room, ana, _ana_events, binding) = ana_on_the_sfu().await;
     let janus = Janus::from_env();
     let ana_id = ana.session_id().await;
-    let (token_holder, token) = room.with_token(json!({"user_name": "Tia"})).await;
-    let mut tia_events = token_holder.enter("Tia").await;
-    let mut people = Vec::new();
-    for name in ["Leo", "Mia", "Ned"] {
+    let (tia, token) = room.with_token(json!({"user_name": "Tia"})).await;
+    let mut tia_events = tia.enter("Tia").await;
+    let mut cases = Vec::new();
+    for (exit, name) in [
+        (Exit::Leaving, "Leo"),
+        (Exit::SentToTheLobby, "Mia"),
+        (Exit::Ejected, "Ned"),
+    ] {
         let (person, mut events) = room.member_in_call(name).await;
         let (id, janus_session) = also_publishing(&room, &person, &mut events).await;
-        people.push((person, id, janus_session, events));
+        cases.push((exit, person, id, janus_session, events));
     }
-    let (tia_id, tia_janus) = also_publishing(&room, &token_holder, &mut tia_events).await;
+    let (tia_id, tia_janus) = also_publishing(&room, &tia, &mut tia_events).await;
+    cases.push((Exit::Revoked, tia, tia_id, tia_janus, tia_events));
     assert_eq!(
         janus.participants(&binding.sfu_room).await.map(|p| p.len()),
         Some(5)
     );
 
-    let (leo, leo_id, leo_janus, _) = &people[0];
-    let (status, body) = leo.leave().await;
-    assert_eq!(status, 200, "{body}");
-    let gone = |id: String, session: i64| {
-        let janus = &janus;
-        let binding = &binding;
-        async move {
-            within_two_seconds(&format!("{id} is out of Janus"), || async {
-                let listed = janus
-                    .participants(&binding.sfu_room)
+    for (exit, person, id, session, _events) in &cases {
+        let (status, body) = match exit {
+            Exit::Leaving => person.leave().await,
+            Exit::SentToTheLobby => ana.call("send_to_lobby", &[("id", id.as_str())]).await,
+            Exit::Ejected => {
+                room.api
+                    .call(
+                        Method::POST,
+                        &format!("/v1/rooms/{}/eject", room.name),
+                        Some(json!({"ids": [id]})),
+                    )
                     .await
-                    .unwrap_or_default();
-                !listed.contains(&id) && !janus.session_exists(session).await
-            })
-            .await
-        }
-    };
-    gone(leo_id.clone(), *leo_janus).await;
-
-    let (_, mia_id, mia_janus, _) = &people[1];
-    let (status, body) = ana.call("send_to_lobby", &[("id", mia_id.as_str())]).await;
-    assert_eq!(status, 200, "{body}");
-    gone(mia_id.clone(), *mia_janus).await;
-
-    let (_, ned_id, ned_janus, _) = &people[2];
-    let (status, body) = room
-        .api
-        .call(
-            Method::POST,
-            &format!("/v1/rooms/{}/eject", room.name),
-            Some(json!({"ids": [ned_id]})),
-        )
+            }
+            Exit::Revoked => {
+                room.api
+                    .call(Method::DELETE, &format!("/v1/meeting-tokens/{token}"), None)
+                    .await
+            }
+        };
+        assert_eq!(status, 200, "{exit:?}: {body}");
+        within_two_seconds(&format!("{exit:?}: {id} is out of Janus"), || async {
+            let listed = janus
+                .participants(&binding.sfu_room)
+                .await
+                .unwrap_or_default();
+            !listed.contains(id) && !janus.session_exists(*session).await
+        })
         .await;
-    assert_eq!(status, 200, "{body}");
-    gone(ned_id.clone(), *ned_janus).await;
-
-    let (status, body) = room
-        .api
-        .call(Method::DELETE, &format!("/v1/meeting-tokens/{token}"), None)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    gone(tia_id, tia_janus).await;
+    }
 
     assert_eq!(
         janus.participants(&binding.sfu_room).await,
