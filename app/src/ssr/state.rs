@@ -51,7 +51,8 @@ pub struct AppState {
 impl AppState {
     /// After a committed change of the room `name` (its privacy or properties, or its
     /// deletion): forgets it in this server's room cache and, on PostgreSQL, rings the other
-    /// servers, which forget it when they hear it. Every writer of the `rooms` table calls it.
+    /// servers and waits until each has forgotten it. Every writer of the `rooms` table calls
+    /// it before answering.
     pub async fn room_changed(&self, name: &str) {
         self.rooms.forget(name);
         self.events.room_changed(name).await;
@@ -131,11 +132,9 @@ impl AppState {
         };
         let rooms = Arc::new(match db.backend() {
             super::db::Backend::Sqlite => RoomCache::local(),
-            // Several servers: not cached for now (a time-to-live of zero). The doorbell does
-            // tell every server of a change, but a test saw another server answer a room's
-            // previous state after the change had been heard; until that is understood, rooms
-            // are read from the database there.
-            super::db::Backend::Postgres => RoomCache::shared(std::time::Duration::ZERO),
+            // Several servers: a writer answers once every server's listener has forgotten the
+            // room; the time-to-live bounds what a lost ring or a silent listener can cost.
+            super::db::Backend::Postgres => RoomCache::shared(super::events::POLL_EVERY),
         });
         let events = EventHub::for_db(&db, Arc::clone(&rooms))
             .await
