@@ -14,14 +14,18 @@ use super::{
     presence::Presence,
 };
 
-/// Everything a handler or server function needs; cheap to clone (a request clones it once
-/// per layer that reads it, so the configuration and the Leptos options are shared).
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Everything a handler or server function needs, read through it as [`Shared`]'s fields
+/// (`state.db`, `state.config`, ...). Cheap to clone: one `Arc` (a request clones the state once
+/// per layer that reads it; cloning each field allocated three strings and bumped ten counters).
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares.
+#[derive(Clone)]
+pub struct Shared {
     /// Where the compiled site lives and how it is named.
-    #[from_ref(skip)]
     pub leptos_options: Arc<LeptosOptions>,
-    /// The configuration read at start (shared: a request clones the state several times).
+    /// The configuration read at start.
     pub config: Arc<Config>,
     /// The database.
     pub db: Db,
@@ -29,7 +33,6 @@ pub struct AppState {
     pub api_key: Secret,
     /// The key's fingerprint, recorded with every session and sign-in: they end when it
     /// changes (`secrets::key_id`).
-    #[from_ref(skip)]
     pub key_id: String,
     /// This deployment's domain id: the `d` claim of its meeting tokens.
     pub domain_id: String,
@@ -48,7 +51,22 @@ pub struct AppState {
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
+    /// The same state serving the site `options` describes (the router names the hashed
+    /// files there at start).
+    pub fn with_leptos_options(mut self, options: LeptosOptions) -> Self {
+        Arc::make_mut(&mut self.0).leptos_options = Arc::new(options);
+        self
+    }
+
     /// After a committed change of the room `name` (its privacy or properties, or its
     /// deletion): forgets it in this server's room cache and, on PostgreSQL, rings the other
     /// servers and waits until each has forgotten it. Every writer of the `rooms` table calls
@@ -141,7 +159,7 @@ impl AppState {
             .map_err(database)?;
         let token_records = TokenRecords::start(db.clone());
         let presence = Presence::new(config.presence_grace);
-        let state = AppState {
+        let state = AppState(Arc::new(Shared {
             leptos_options: Arc::new(leptos_options),
             config: Arc::new(config),
             db,
@@ -154,7 +172,7 @@ impl AppState {
             token_records,
             streams: Arc::default(),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
-        };
+        }));
         Ok(Startup {
             state,
             generated_api_key,
