@@ -24,10 +24,10 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 
 /// Builds the whole application router.
-pub fn router(mut state: AppState) -> Router {
-    state.leptos_options = std::sync::Arc::new(assets::with_hashed_names(
-        leptos::config::LeptosOptions::clone(&state.leptos_options),
-    ));
+pub fn router(state: AppState) -> Router {
+    let options =
+        assets::with_hashed_names(leptos::config::LeptosOptions::clone(&state.leptos_options));
+    let state = state.with_leptos_options(options);
     let routes = generate_route_list(App);
     let context_state = state.clone();
     let shell_options = leptos::config::LeptosOptions::clone(&state.leptos_options);

@@ -16,9 +16,11 @@
 //! next polled, and its client reconnects and replays from the log.
 //!
 //! The doorbell also carries room changes (`AppState::room_changed`): every server's listener
-//! forgets the room in its [`RoomCache`], and the server that rang waits until its own
-//! listener has heard the ring, so the database has passed it on to every listener before the
-//! writer answers (each forgets the room as soon as it reads it).
+//! forgets the room in its [`RoomCache`] and then acknowledges the ring, and the server that
+//! rang waits until every listener of the database has (at most [`ECHO_WAIT`]), so no server
+//! answers the room's previous state once the writer has answered. Hearing its own ring would
+//! not do: the database hands a notification to each listener independently, and another
+//! server may read its socket (and forget) after a request that came in meanwhile.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -219,9 +221,8 @@ impl EventHub {
     }
 
     /// Tells the other servers sharing the database that the room `room` changed (after its
-    /// commit), and waits until this server's own listener heard it (at most
-    /// [`ECHO_WAIT`]): the database has then passed it on to every listener. Nothing to do on
-    /// one server.
+    /// commit), and waits until every server's listener has forgotten it (at most
+    /// [`ECHO_WAIT`]). Nothing to do on one server.
     pub async fn room_changed(&self, room: &str) {
         if let Delivery::Shared(hub) = &self.delivery {
             hub.room_changed(room).await;
@@ -229,11 +230,18 @@ impl EventHub {
     }
 }
 
-/// How long a server that rang a room change waits for its own listener to hear it.
+/// How long a server that rang a room change waits for every listener to forget the room (one
+/// that has gone away never answers; the cache's time-to-live covers it).
 pub const ECHO_WAIT: Duration = Duration::from_secs(1);
 
-/// Room-change rings this server sent, by nonce, with whoever waits to hear them back.
-type Echoes = Mutex<HashMap<u64, oneshot::Sender<()>>>;
+/// Room-change rings this server sent, by nonce: the listeners (backend process ids) yet to say
+/// they forgot the room, and whoever waits for them.
+type Echoes = Mutex<HashMap<u64, Echo>>;
+
+struct Echo {
+    waiting: HashSet<u32>,
+    done: oneshot::Sender<()>,
+}
 
 impl std::fmt::Debug for EventHub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -383,15 +391,34 @@ impl SharedHub {
         let Some(pool) = self.db.postgres() else {
             return;
         };
+        // Committed is committed: a ring that fails, or a listener that does not answer, costs
+        // the other servers the time-to-live of their cached copy, never a change. Listed
+        // before the ring: a listener that starts later forgets every room when it starts.
+        let waiting = match doorbell::listeners(pool).await {
+            Ok(waiting) => waiting,
+            Err(error) => {
+                tracing::warn!(%error, room, "could not list the doorbell's listeners");
+                HashSet::new()
+            }
+        };
         let nonce: u64 = rand::random();
-        let (heard, echo) = oneshot::channel();
-        lock(&self.echoes).insert(nonce, heard);
-        // Committed is committed: a ring that fails costs the other servers the time-to-live
-        // of their cached copy, never a change.
+        let (done, forgotten) = oneshot::channel();
+        if waiting.is_empty() {
+            drop(done);
+        } else {
+            lock(&self.echoes).insert(nonce, Echo { waiting, done });
+        }
         if let Err(error) = doorbell::ring_room_changed(pool, room, nonce).await {
             tracing::warn!(%error, room, "could not ring a room change");
-        } else if tokio::time::timeout(ECHO_WAIT, echo).await.is_err() {
-            tracing::warn!(room, "this server did not hear its own room-change ring");
+        } else if tokio::time::timeout(ECHO_WAIT, forgotten).await.is_err()
+            && let Some(echo) = lock(&self.echoes).get(&nonce)
+        {
+            let missing = echo.waiting.len();
+            tracing::warn!(
+                room,
+                missing,
+                "listeners did not say they forgot a changed room"
+            );
         }
         lock(&self.echoes).remove(&nonce);
     }
@@ -461,7 +488,7 @@ impl SharedHub {
                     }
                     Ring::Missed => everything = true,
                     // The listener handles these itself.
-                    Ring::RoomChanged { .. } => {}
+                    Ring::RoomChanged { .. } | Ring::Forgot { .. } => {}
                 }
                 next = heard.try_recv().ok();
             }
@@ -530,22 +557,35 @@ impl SharedHub {
 struct Ears {
     /// Forgets the rooms that changed.
     rooms: Arc<RoomCache>,
-    /// This server's own room-change rings, answered when heard.
+    /// This server's own room-change rings, answered when every listener forgot the room.
     echoes: Arc<Echoes>,
     /// Event rings, to the delivering task.
     rings: mpsc::UnboundedSender<Ring>,
 }
 
-/// Listens to the doorbell: forgets a changed room at once (and answers this server's own
-/// ring), passes event rings on; after losing the connection it listens anew, forgets every
-/// room and says rings were missed.
+/// Listens to the doorbell: forgets a changed room at once and says so (and counts who said so
+/// of this server's own rings), passes event rings on; after losing the connection it listens
+/// anew, forgets every room and says rings were missed.
 async fn listen(pool: sqlx::PgPool, mut doorbell: Doorbell, ears: Ears) {
     loop {
         let ring = match doorbell.next().await {
             Ok(Ring::RoomChanged { room, nonce }) => {
                 ears.rooms.forget(&room);
-                if let Some(heard) = lock(&ears.echoes).remove(&nonce) {
-                    let _ = heard.send(());
+                // A failure here is the connection's: the next ring says it was lost.
+                if let Err(error) = doorbell.forgot(nonce).await {
+                    tracing::warn!(%error, room, "could not acknowledge a room change");
+                }
+                continue;
+            }
+            Ok(Ring::Forgot { nonce, by }) => {
+                let mut echoes = lock(&ears.echoes);
+                if let Some(echo) = echoes.get_mut(&nonce) {
+                    echo.waiting.remove(&by);
+                    if echo.waiting.is_empty()
+                        && let Some(echo) = echoes.remove(&nonce)
+                    {
+                        let _ = echo.done.send(());
+                    }
                 }
                 continue;
             }

@@ -5,7 +5,7 @@
 //! is kept exact by the writers: every change of a room (here, and the in-call room access
 //! switch) calls `AppState::room_changed` after its commit, which forgets the room on this
 //! server and, on PostgreSQL, rings the other servers (the events' doorbell), whose listeners
-//! forget it too.
+//! forget it too before the change is answered.
 
 use rand::{Rng, distr::Alphanumeric};
 

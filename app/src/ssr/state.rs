@@ -14,14 +14,18 @@ use super::{
     presence::Presence,
 };
 
-/// Everything a handler or server function needs; cheap to clone (a request clones it once
-/// per layer that reads it, so the configuration and the Leptos options are shared).
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Everything a handler or server function needs, read through it as [`Shared`]'s fields
+/// (`state.db`, `state.config`, ...). Cheap to clone: one `Arc` (a request clones the state once
+/// per layer that reads it; cloning each field allocated three strings and bumped ten counters).
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares.
+#[derive(Clone)]
+pub struct Shared {
     /// Where the compiled site lives and how it is named.
-    #[from_ref(skip)]
     pub leptos_options: Arc<LeptosOptions>,
-    /// The configuration read at start (shared: a request clones the state several times).
+    /// The configuration read at start.
     pub config: Arc<Config>,
     /// The database.
     pub db: Db,
@@ -29,7 +33,6 @@ pub struct AppState {
     pub api_key: Secret,
     /// The key's fingerprint, recorded with every session and sign-in: they end when it
     /// changes (`secrets::key_id`).
-    #[from_ref(skip)]
     pub key_id: String,
     /// This deployment's domain id: the `d` claim of its meeting tokens.
     pub domain_id: String,
@@ -48,10 +51,26 @@ pub struct AppState {
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
+    /// The same state serving the site `options` describes (the router names the hashed
+    /// files there at start).
+    pub fn with_leptos_options(mut self, options: LeptosOptions) -> Self {
+        Arc::make_mut(&mut self.0).leptos_options = Arc::new(options);
+        self
+    }
+
     /// After a committed change of the room `name` (its privacy or properties, or its
     /// deletion): forgets it in this server's room cache and, on PostgreSQL, rings the other
-    /// servers, which forget it when they hear it. Every writer of the `rooms` table calls it.
+    /// servers and waits until each has forgotten it. Every writer of the `rooms` table calls
+    /// it before answering.
     pub async fn room_changed(&self, name: &str) {
         self.rooms.forget(name);
         self.events.room_changed(name).await;
@@ -131,18 +150,16 @@ impl AppState {
         };
         let rooms = Arc::new(match db.backend() {
             super::db::Backend::Sqlite => RoomCache::local(),
-            // Several servers: not cached for now (a time-to-live of zero). The doorbell does
-            // tell every server of a change, but a test saw another server answer a room's
-            // previous state after the change had been heard; until that is understood, rooms
-            // are read from the database there.
-            super::db::Backend::Postgres => RoomCache::shared(std::time::Duration::ZERO),
+            // Several servers: a writer answers once every server's listener has forgotten the
+            // room; the time-to-live bounds what a lost ring or a silent listener can cost.
+            super::db::Backend::Postgres => RoomCache::shared(super::events::POLL_EVERY),
         });
         let events = EventHub::for_db(&db, Arc::clone(&rooms))
             .await
             .map_err(database)?;
         let token_records = TokenRecords::start(db.clone());
         let presence = Presence::new(config.presence_grace);
-        let state = AppState {
+        let state = AppState(Arc::new(Shared {
             leptos_options: Arc::new(leptos_options),
             config: Arc::new(config),
             db,
@@ -155,7 +172,7 @@ impl AppState {
             token_records,
             streams: Arc::default(),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
-        };
+        }));
         Ok(Startup {
             state,
             generated_api_key,

@@ -187,10 +187,10 @@ const CACHE_CAPACITY: usize = 10_000;
 
 /// The rooms this server has read, as the API shows them, by name. Exact on one server: a
 /// writer forgets a room after its commit, and a read that began before a forget does not
-/// store what it read (the generation moved on). With several servers (PostgreSQL) their
-/// listeners forget a room when another server rings its change; an entry is trusted for at
-/// most [`RoomCache::shared`]'s time-to-live, which bounds what a lost ring (a listener
-/// reconnecting, a ring that failed) can cost.
+/// store what it read (the generation moved on). With several servers (PostgreSQL) every
+/// server's listener forgets a room when its change is rung, and the writer answers once all
+/// have said so; an entry is trusted for at most [`RoomCache::shared`]'s time-to-live, which
+/// bounds what a lost ring (a listener reconnecting, a ring that failed) can cost.
 #[derive(Debug)]
 pub struct RoomCache {
     inner: Mutex<CacheInner>,
