@@ -380,8 +380,20 @@ impl CallClient {
             return;
         }
         self.streaming.set_value(true);
+        // The stream's code (the `EventSource` and the decoding of every event) is a wasm chunk
+        // of its own (`cargo leptos build --split`), fetched in a task of its own after the page
+        // has hydrated (not an idle callback, which a background tab may hold back): a guest's
+        // first visit hydrates the prejoin page without it. The stream resumes after `after` whenever it
+        // opens, so an event sent meanwhile is replayed, not missed.
         #[cfg(feature = "hydrate")]
-        stream::open(*self, after);
+        {
+            let client = *self;
+            let owner = Owner::current();
+            set_timeout(
+                move || leptos::task::spawn_local(stream::open_in(client, after, owner)),
+                std::time::Duration::ZERO,
+            );
+        }
         #[cfg(not(feature = "hydrate"))]
         let _ = after;
     }
@@ -650,10 +662,23 @@ mod stream {
         "error",
     ];
 
+    /// Opens the stream after event `after` in `owner` (the client's reactive scope, which
+    /// closes it), unless that scope ended while the chunk was on its way.
+    #[lazy(call_events)]
+    pub fn open_in(client: CallClient, after: i64, owner: Option<Owner>) {
+        if client.model.try_with_untracked(|_| ()).is_none() {
+            return;
+        }
+        match owner {
+            Some(owner) => owner.with(|| open(client, after)),
+            None => open(client, after),
+        }
+    }
+
     /// Opens the stream after event `after`; the browser resumes it by itself with
     /// `Last-Event-ID`, and when it gives up (the server answered an error), this reopens it
     /// after a pause.
-    pub fn open(client: CallClient, after: i64) {
+    fn open(client: CallClient, after: i64) {
         let last_id = StoredValue::new(after.to_string());
         let current: StoredValue<Option<EventSource>, LocalStorage> = StoredValue::new_local(None);
         connect(client, last_id, current);

@@ -1,7 +1,8 @@
 // What a guest's browser downloads for the room page: the HTML never cached, and the page's
 // JavaScript, wasm and stylesheet under content-hashed names, compressed (Brotli or gzip) and
 // cached for a year as immutable. A functional check of the headers, not a timing. And what the
-// room page loads before it is hydrated: neither the call view's wasm chunk nor the dashboard's.
+// room page loads before it is hydrated: neither the call view's wasm chunk, nor the event
+// stream's, nor the dashboard's.
 import { expect, test, type Page, type Response } from '@playwright/test';
 import {
   base,
@@ -71,8 +72,10 @@ test('a second visit takes the assets from the cache and still hydrates', async 
 });
 
 // The wasm chunks of the lazy parts (`cargo leptos build --split`): each split file is named
-// after its entry point (the room page's call view, the dashboard route).
+// after its entry point (the room page's call view, the call client's event stream, the
+// dashboard route).
 const callChunk = /\/pkg\/split_+in_call_view_[0-9]+\.[A-Za-z0-9_-]+\.wasm$/;
+const eventsChunk = /\/pkg\/split_+call_events_[0-9]+\.[A-Za-z0-9_-]+\.wasm$/;
 const dashboardChunk = /\/pkg\/split_+dashboard_route_view_[0-9]+\.[A-Za-z0-9_-]+\.wasm$/;
 const mainWasm = /\/pkg\/knock\.[A-Za-z0-9_-]+\.wasm$/;
 
@@ -99,7 +102,7 @@ async function requests(page: Page): Promise<{ before: string[]; after: string[]
   });
 }
 
-test('the prejoin page hydrates without the call view or the dashboard; the call comes in its own chunk', async ({
+test('the prejoin page hydrates without the call view, the event stream or the dashboard; each comes in its own chunk', async ({
   browser,
 }) => {
   const room = await createRoom();
@@ -117,6 +120,11 @@ test('the prejoin page hydrates without the call view or the dashboard; the call
   const first = await requests(page);
   expect(first.before.filter((url) => mainWasm.test(url)), 'the main wasm').toHaveLength(1);
   expect(first.before.filter((url) => callChunk.test(url)), 'the call before hydration').toEqual([]);
+  expect(first.before.filter((url) => eventsChunk.test(url)), 'the stream before hydration').toEqual([]);
+  // Once hydrated, the page opens its event stream, whose code comes in a chunk of its own.
+  await expect
+    .poll(async () => (await requests(page)).after.filter((url) => eventsChunk.test(url)).length)
+    .toBe(1);
   // Left alone, the page fetches no call; turning to the form fetches the call's chunk ahead of
   // the click that needs it.
   await page.waitForTimeout(500);

@@ -293,17 +293,7 @@ fn Prejoin(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
     let fields = move || {
         view! {
             <input type="hidden" name="room" value=room.clone()/>
-            <label for="name">"Your name"</label>
-            <input
-                id="name"
-                name="name"
-                type="text"
-                required
-                maxlength="64"
-                autocomplete="name"
-                value=name.clone()
-                aria-describedby="prejoin-error"
-            />
+            <NameField value=name.clone() described_by="prejoin-error"/>
         }
     };
     let note_field = move || {
@@ -355,6 +345,30 @@ fn Prejoin(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
         </main>
     }
     .into_any()
+}
+
+/// `Your name` and its input, the one name field of the room page's forms (the prejoin page and
+/// the direct entry): the server takes at most 64 characters.
+#[component]
+fn NameField(
+    /// The name filled in.
+    value: String,
+    /// The id of the element that shows the form's error.
+    described_by: &'static str,
+) -> impl IntoView {
+    view! {
+        <label for="name">"Your name"</label>
+        <input
+            id="name"
+            name="name"
+            type="text"
+            required
+            maxlength="64"
+            autocomplete="name"
+            value=value
+            aria-describedby=described_by
+        />
+    }
 }
 
 /// `Waiting to be let in`, with the place in line ("You're number N in line"), the last

@@ -85,6 +85,9 @@ async function throttled(context, page) {
     take() {
       const taken = { ...bytes };
       for (const kind of Object.keys(bytes)) bytes[kind] = 0;
+      // A request still under way (a chunk the hydrated page fetched) is nobody's: not this
+      // visit's, which ended at hydration, nor the next one's.
+      requests.clear();
       return taken;
     },
   };

@@ -10,7 +10,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{follow, prefetch_call};
+use super::{NameField, follow, prefetch_call};
 use crate::{
     api::call::Join,
     call::CallClient,
@@ -87,17 +87,7 @@ pub(super) fn DirectJoin(call: CallClient, entry: DirectEntry) -> impl IntoView 
             <p>{lead}</p>
             <ActionForm action=join>
                 <input type="hidden" name="room" value=room.clone()/>
-                <label for="name">"Your name"</label>
-                <input
-                    id="name"
-                    name="name"
-                    type="text"
-                    required
-                    maxlength="64"
-                    autocomplete="name"
-                    value=entry.name.clone().unwrap_or_default()
-                    aria-describedby="join-error"
-                />
+                <NameField value=entry.name.clone().unwrap_or_default() described_by="join-error"/>
                 <button type="submit" disabled=pending>"Join"</button>
             </ActionForm>
             <p id="join-error" class="error" role="alert">{error}</p>
