@@ -15,12 +15,12 @@ pub mod security;
 pub mod session;
 pub mod trace;
 
-use std::future::Future;
+use std::{future::Future, sync::OnceLock};
 
 use app::{App, shell, ssr::state::AppState};
 use axum::{Router, routing::get};
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 
 /// Builds the whole application router.
@@ -28,7 +28,7 @@ pub fn router(state: AppState) -> Router {
     let options =
         assets::with_hashed_names(leptos::config::LeptosOptions::clone(&state.leptos_options));
     let state = state.with_leptos_options(options);
-    let routes = generate_route_list(App);
+    let routes = routes();
     let context_state = state.clone();
     let shell_options = leptos::config::LeptosOptions::clone(&state.leptos_options);
     let app = Router::new()
@@ -64,6 +64,18 @@ pub fn router(state: AppState) -> Router {
     let streams =
         security::with_headers(Router::new().route("/api/events/{room}", get(events::stream)));
     app.merge(streams).layer(trace::layer()).with_state(state)
+}
+
+/// The application's routes, generated once per process.
+///
+/// Generating them renders the app once with resource loading switched off, and Leptos keeps
+/// that switch in one flag for the whole process (`SuppressResourceLoad`): a resource that
+/// starts loading meanwhile, on any server of the process, waits forever, so a page being
+/// rendered by another server would hang until its request timed out. One generation, which
+/// every server waits for before it can serve, leaves no such window.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Leptos answers every server-function error with 500; the error itself (an

@@ -6,13 +6,16 @@
 use std::time::Duration;
 
 use app::ssr::{
+    config::{Config, Secret},
     db::Db,
     limits::{MAX_STREAMS_PER_CLIENT, MAX_STREAMS_PER_SESSION},
     maintenance,
     secrets::key_id,
+    state::AppState,
     time::now_millis,
 };
 use futures_util::{StreamExt, stream};
+use leptos::config::LeptosOptions;
 use reqwest::{StatusCode, header};
 use serde_json::json;
 
@@ -108,6 +111,68 @@ async fn opening_room_pages_stores_nothing_until_the_visitor_knocks() {
     let stored = database.snapshot().await;
     assert_eq!(stored["sessions"].len(), before["sessions"].len() + 1);
     assert_eq!(stored["knocks"].len(), before["knocks"].len() + 1);
+}
+
+/// Routers built while [`room_pages_answer_while_other_servers_start`] loads pages.
+const OTHER_ROUTERS: usize = 200;
+
+/// Building a server's router lists the app's routes by rendering it once with resource loading
+/// switched off, a switch Leptos keeps for the whole process. Several servers share a process
+/// (every test here, or an application embedding `server::router`): a page that another server
+/// was rendering meanwhile waited for its data until its request timed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn room_pages_answer_while_other_servers_start() {
+    let room = Room::knocking().await;
+    let url = room.app.url(&format!("/{}", room.name));
+    let bot = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let loaders: Vec<_> = (0..8)
+        .map(|_| {
+            let (bot, url, stopped) = (bot.clone(), url.clone(), stopped.clone());
+            tokio::spawn(async move {
+                let mut answered = 0;
+                while !*stopped.borrow() {
+                    let started = std::time::Instant::now();
+                    let status = bot.get(&url).send().await.map(|response| response.status());
+                    if !matches!(status, Ok(StatusCode::OK)) {
+                        return Err(format!(
+                            "GET {url}: {status:?} after {:?}",
+                            started.elapsed()
+                        ));
+                    }
+                    answered += 1;
+                }
+                Ok(answered)
+            })
+        })
+        .collect();
+
+    // Another server of this process, built as the binary builds its own, router and all.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut config = Config::from_lookup(|_| None).expect("default configuration");
+    config.api_key = Some(Secret::new(API_KEY));
+    config.database_url = test_database_url(dir.path()).await;
+    let options = LeptosOptions::builder().output_name("knock").build();
+    let other = AppState::start(config, options)
+        .await
+        .expect("another server's state");
+    for _ in 0..OTHER_ROUTERS {
+        drop(server::router(other.state.clone()));
+        tokio::task::yield_now().await;
+    }
+    stop.send_replace(true);
+    let mut answered = 0;
+    for loader in loaders {
+        answered += loader
+            .await
+            .expect("a loader")
+            .unwrap_or_else(|failure| panic!("{failure}"));
+    }
+    assert!(answered > 0, "no page loaded meanwhile");
 }
 
 #[tokio::test]
