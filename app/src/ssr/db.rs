@@ -44,6 +44,7 @@ use std::{fmt, str::FromStr, time::Duration};
 
 use sqlx::{
     PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
+    pool::PoolConnection,
     postgres::{PgConnectOptions, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
@@ -214,6 +215,16 @@ impl Db {
         }
     }
 
+    /// Takes a connection out of the pool for a task that writes often, until the [`Held`] is
+    /// dropped: no pool round trip per statement, and on SQLite a page cache that stays warm
+    /// (a connection forgets its cached pages whenever another one has written).
+    pub async fn hold(&self) -> Result<Held, Error> {
+        Ok(Held(match &self.0 {
+            Pool::Sqlite(pool) => HeldConn::Sqlite(pool.acquire().await?),
+            Pool::Postgres(pool) => HeldConn::Postgres(pool.acquire().await?),
+        }))
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), Error> {
         run!(self, |db| sqlx::query("SELECT 1")
@@ -324,6 +335,30 @@ impl<'c> Handle<'c> for &'c mut Tx {
             Open::Sqlite(tx) => Conn::Sqlite(tx),
             Open::Postgres(tx) => Conn::Postgres(tx),
         }
+    }
+}
+
+/// A connection held out of the pool ([`Db::hold`]); back in the pool when dropped. Statements
+/// run on it with `&mut held` as their handle, each committed on its own.
+pub struct Held(HeldConn);
+
+enum HeldConn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl<'c> Handle<'c> for &'c mut Held {
+    fn conn(self) -> Conn<'c> {
+        match &mut self.0 {
+            HeldConn::Sqlite(conn) => Conn::Sqlite(conn),
+            HeldConn::Postgres(conn) => Conn::Postgres(conn),
+        }
+    }
+}
+
+impl fmt::Debug for Held {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Held").finish_non_exhaustive()
     }
 }
 

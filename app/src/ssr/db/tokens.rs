@@ -1,8 +1,10 @@
 //! The `meeting_tokens` and `token_revocations` tables.
 
+use std::time::Duration;
+
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Db, Error, Handle};
+use super::{Db, Error, Handle, Held};
 use crate::error::AppError;
 
 /// The record of an issued token.
@@ -88,6 +90,9 @@ pub async fn prune_revocations(db: impl Handle<'_>, before: i64, limit: u32) -> 
 /// Records written in one statement at most.
 const MAX_BATCH: usize = 64;
 
+/// How long the writer keeps its connection with nothing to write; then it gives it back.
+const HOLD_IDLE: Duration = Duration::from_secs(1);
+
 /// A token record waiting to be written, and who waits for its commit.
 struct Pending {
     record: TokenRecord,
@@ -96,7 +101,7 @@ struct Pending {
 
 /// The writer of issued tokens' records: one task, which writes every record queued while the
 /// previous write was under way in one multi-row `INSERT` (one statement and one commit for
-/// many tokens).
+/// many tokens), on a connection it holds while records keep coming ([`Db::hold`]).
 #[derive(Clone, Debug)]
 pub struct TokenRecords {
     queue: mpsc::UnboundedSender<Pending>,
@@ -146,9 +151,24 @@ impl TokenRecords {
 
 async fn write_records(db: Db, mut queue: mpsc::UnboundedReceiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    let mut held: Option<Held> = None;
+    loop {
+        let received = if held.is_some() {
+            match tokio::time::timeout(HOLD_IDLE, queue.recv_many(&mut batch, MAX_BATCH)).await {
+                Ok(received) => received,
+                Err(_idle) => {
+                    held = None;
+                    continue;
+                }
+            }
+        } else {
+            queue.recv_many(&mut batch, MAX_BATCH).await
+        };
+        if received == 0 {
+            return;
+        }
         let records: Vec<&TokenRecord> = batch.iter().map(|pending| &pending.record).collect();
-        let written = insert_many(&db, &records)
+        let written = write_batch(&db, &mut held, &records)
             .await
             .map_err(|error| error.to_string());
         for pending in batch.drain(..) {
@@ -156,4 +176,22 @@ async fn write_records(db: Db, mut queue: mpsc::UnboundedReceiver<Pending>) {
             let _ = pending.committed.send(written.clone());
         }
     }
+}
+
+/// Writes `records` on the held connection, taking one first if none is held; after a failure
+/// the connection is given back (it may be broken) and the next batch takes another.
+async fn write_batch(
+    db: &Db,
+    held: &mut Option<Held>,
+    records: &[&TokenRecord],
+) -> Result<(), Error> {
+    let mut conn = match held.take() {
+        Some(conn) => conn,
+        None => db.hold().await?,
+    };
+    let written = insert_many(&mut conn, records).await;
+    if written.is_ok() {
+        *held = Some(conn);
+    }
+    written
 }
