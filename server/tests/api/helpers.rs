@@ -15,7 +15,7 @@ mod stream;
 pub use api::{Api, assert_error, authed, mentions, now, send, strings, the_one_decision};
 pub use app::{
     API_KEY, TestApp, browser_at, client, client_at, loopback, postgres_database, spawn_app,
-    spawn_app_with, spawn_sqlite_app, test_database_url,
+    spawn_app_with, spawn_sqlite_app, test_database_url, unserved_state,
 };
 pub use db::{Database, Snapshot, snapshot_diff};
 pub use pair::Pair;

@@ -6,22 +6,19 @@
 use std::time::Duration;
 
 use app::ssr::{
-    config::{Config, Secret},
     db::Db,
     limits::{MAX_STREAMS_PER_CLIENT, MAX_STREAMS_PER_SESSION},
     maintenance,
     secrets::key_id,
-    state::AppState,
     time::now_millis,
 };
 use futures_util::{StreamExt, stream};
-use leptos::config::LeptosOptions;
 use reqwest::{StatusCode, header};
 use serde_json::json;
 
 use crate::helpers::{
     API_KEY, Api, Database, EVENT_TIMEOUT, Person, Room, Server, browser_at, client, snapshot_diff,
-    test_database_url,
+    test_database_url, unserved_state,
 };
 
 /// Anonymous page loads in [`opening_room_pages_stores_nothing`].
@@ -153,15 +150,9 @@ async fn room_pages_answer_while_other_servers_start() {
 
     // Another server of this process, built as the binary builds its own, router and all.
     let dir = tempfile::tempdir().expect("temporary directory");
-    let mut config = Config::from_lookup(|_| None).expect("default configuration");
-    config.api_key = Some(Secret::new(API_KEY));
-    config.database_url = test_database_url(dir.path()).await;
-    let options = LeptosOptions::builder().output_name("knock").build();
-    let other = AppState::start(config, options)
-        .await
-        .expect("another server's state");
+    let other = unserved_state(dir.path()).await;
     for _ in 0..OTHER_ROUTERS {
-        drop(server::router(other.state.clone()));
+        drop(server::router(other.clone()));
         tokio::task::yield_now().await;
     }
     stop.send_replace(true);

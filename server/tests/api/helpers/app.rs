@@ -60,9 +60,8 @@ pub async fn spawn_sqlite_app() -> TestApp {
 async fn spawn_on(postgres: Option<String>, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temporary directory");
     let database = dir.path().join("knock.db");
-    let mut config = Config::from_lookup(|_| None).expect("default configuration");
-    config.api_key = Some(Secret::new(API_KEY));
-    config.database_url = postgres.unwrap_or_else(|| format!("sqlite://{}", database.display()));
+    let mut config =
+        test_config(postgres.unwrap_or_else(|| format!("sqlite://{}", database.display())));
     adjust(&mut config);
     let database_url = config.database_url.clone();
     let (base_url, api_key, domain_id) = start(config).await;
@@ -75,6 +74,26 @@ async fn spawn_on(postgres: Option<String>, adjust: impl FnOnce(&mut Config)) ->
         client: client(),
         _dir: dir,
     }
+}
+
+/// The configuration every test server starts from: the defaults, [`API_KEY`] and the
+/// database at `database_url`.
+fn test_config(database_url: String) -> Config {
+    let mut config = Config::from_lookup(|_| None).expect("default configuration");
+    config.api_key = Some(Secret::new(API_KEY));
+    config.database_url = database_url;
+    config
+}
+
+/// The state of one more server that is built but never served (its database in `dir`), for
+/// the tests of what building a server does to the others in the process.
+pub async fn unserved_state(dir: &std::path::Path) -> AppState {
+    let config = test_config(test_database_url(dir).await);
+    let options = LeptosOptions::builder().output_name("knock").build();
+    AppState::start(config, options)
+        .await
+        .expect("the state starts")
+        .state
 }
 
 /// The PostgreSQL server the suite runs against (`KNOCK_TEST_POSTGRES`), if any.
