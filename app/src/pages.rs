@@ -2,6 +2,7 @@
 
 pub mod custom;
 pub mod dashboard;
+pub(crate) mod form;
 pub mod home;
 pub mod room;
 

@@ -1,6 +1,18 @@
 // Journey 8: names are text, never HTML: an <img onerror> name runs nothing on either side.
 import { expect, test } from '@playwright/test';
-import { closeAll, createRoom, expectInCall, joinWithToken, knockAlert, knockAs, openPeople, openRoom, participants } from './support';
+import {
+  anyKnockText,
+  closeAll,
+  createRoom,
+  expectInCall,
+  expectPrejoin,
+  joinWithToken,
+  knockAlert,
+  knockAs,
+  openPeople,
+  openRoom,
+  participants,
+} from './support';
 
 const evil = '<img src=x onerror="window.__xss=1">';
 
@@ -37,5 +49,26 @@ test('a knocker named like HTML is shown as text to the owner and in the call', 
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
   }
   for (const person of [ana, guest]) expect(person.errors).toEqual([]);
+  await closeAll(ana, guest);
+});
+
+test('a name the server refuses is told next to the form, on the same page, and a good one then knocks', async ({ browser }) => {
+  const room = await createRoom();
+  const ana = await joinWithToken(browser, room, 'Ana', { owner: true });
+
+  const guest = await openRoom(browser, room);
+  await expectPrejoin(guest.page, 'Ask to join');
+  // Spaces pass the browser's `required`; the server trims them and refuses the empty name.
+  await guest.page.evaluate(() => ((window as any).__samePage = true));
+  await guest.page.getByRole('textbox', { name: 'Your name' }).fill('   ');
+  await guest.page.getByRole('button', { name: 'Ask to join', exact: true }).click();
+  await expect(guest.page.getByRole('alert').filter({ hasText: 'name must not be empty' })).toBeVisible();
+  await expectPrejoin(guest.page, 'Ask to join');
+  expect(await guest.page.evaluate(() => (window as any).__samePage), 'posted without leaving the page').toBe(true);
+  await expect(anyKnockText(ana.page)).toHaveCount(0);
+
+  await knockAs(guest.page, 'Ben');
+  await expect(knockAlert(ana.page, 'Ben')).toBeVisible();
+  expect(guest.errors).toEqual([]);
   await closeAll(ana, guest);
 });

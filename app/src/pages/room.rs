@@ -14,7 +14,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use self::direct::{DirectEntry, DirectJoin, direct_entry};
-use super::action_error;
+use super::form::{PageAction, PageForm};
 use crate::{
     api::call::{Cancel, Join, Leave, RequestAccess, load_room},
     call::{CallClient, CallModel},
@@ -24,6 +24,7 @@ use crate::{
         people::PeoplePanel,
         tray::Tray,
     },
+    error::AppError,
     media::{LocalMedia, RemoteMedia},
     model::{AccessLevel, CallErrorDetail, CallErrorKind, CallState, Phase},
 };
@@ -156,14 +157,10 @@ fn Room(call: CallClient) -> impl IntoView {
     view! { <div class="room">{view_of}</div> }
 }
 
-/// Takes each successful answer of `action` into the call client.
-fn follow<A>(call: CallClient, action: ServerAction<A>)
-where
-    A: leptos::server_fn::ServerFn<Output = CallState> + Clone + Send + Sync + 'static,
-    A::Error: Clone + Send + Sync + 'static,
-{
+/// Takes each successful answer of a form (`answer`: its last one) into the call client.
+fn follow(call: CallClient, answer: impl Fn() -> Option<Result<CallState, AppError>> + 'static) {
     Effect::new(move |_| {
-        if let Some(Ok(state)) = action.value().get() {
+        if let Some(Ok(state)) = answer() {
             call.model.update(|model| model.set_state(state));
         }
     });
@@ -282,14 +279,12 @@ fn Prejoin(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
         let name = name.clone();
         move || name.clone()
     });
-    let join = ServerAction::<Join>::new();
-    let knock = ServerAction::<RequestAccess>::new();
-    follow(call, join);
-    follow(call, knock);
-    let join_error = action_error(join);
-    let knock_error = action_error(knock);
-    let error = move || join_error().or_else(knock_error);
-    let pending = move || join.pending().get() || knock.pending().get();
+    let join = PageAction::<CallState>::new::<Join>();
+    let knock = PageAction::<CallState>::new::<RequestAccess>();
+    follow(call, move || join.value());
+    follow(call, move || knock.value());
+    let error = move || join.error().or_else(|| knock.error());
+    let pending = move || join.pending() || knock.pending();
     let fields = move || {
         view! {
             <input type="hidden" name="room" value=room.clone()/>
@@ -312,20 +307,20 @@ fn Prejoin(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
     };
     let form = if state.access.access.level == AccessLevel::Full {
         view! {
-            <ActionForm action=join>
+            <PageForm action=join>
                 {fields()}
                 <button type="submit" disabled=pending>"Join"</button>
-            </ActionForm>
+            </PageForm>
         }
         .into_any()
     } else {
         view! {
-            <ActionForm action=knock>
+            <PageForm action=knock>
                 {fields()}
                 {note_field()}
                 <p class="hint">"This room is private: a host will be asked to let you in."</p>
                 <button type="submit" disabled=pending>"Ask to join"</button>
-            </ActionForm>
+            </PageForm>
         }
         .into_any()
     };
@@ -376,8 +371,8 @@ fn NameField(
 /// preview (nobody else sees it).
 #[component]
 fn Waiting(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoView {
-    let cancel = ServerAction::<Cancel>::new();
-    follow(call, cancel);
+    let cancel = PageAction::<CallState>::new::<Cancel>();
+    follow(call, move || cancel.value());
     let host_present = move || {
         call.model
             .with(|model| model.state.as_ref().is_some_and(|state| state.host_present))
@@ -414,10 +409,10 @@ fn Waiting(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
                 <p class="message-from">{move || message().map(|message| format!("From {}", message.from))}</p>
             </section>
             <CameraPreview media name=Signal::derive(String::new)/>
-            <ActionForm action=cancel>
+            <PageForm action=cancel>
                 <input type="hidden" name="room" value=state.room.clone()/>
                 <button type="submit" class="secondary">"Cancel request"</button>
-            </ActionForm>
+            </PageForm>
         </main>
     }
 }
@@ -474,7 +469,7 @@ fn InCall(call: CallClient, media: LocalMedia) -> impl IntoView {
         }
     });
     let leave = ServerAction::<Leave>::new();
-    follow(call, leave);
+    follow(call, move || leave.value().get());
     let room = call.room();
     let admin = Signal::derive(move || {
         call.model

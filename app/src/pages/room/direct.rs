@@ -15,7 +15,7 @@ use crate::{
     api::call::Join,
     call::CallClient,
     model::{AccessLevel, CallState, Phase},
-    pages::action_error,
+    pages::form::{PageAction, PageForm},
 };
 
 /// What the room page shows instead of the prejoin page, when it skips it.
@@ -54,11 +54,11 @@ pub(super) fn direct_entry(state: &CallState) -> Option<DirectEntry> {
 #[component]
 pub(super) fn DirectJoin(call: CallClient, entry: DirectEntry) -> impl IntoView {
     let room = call.room();
-    let join = ServerAction::<Join>::new();
-    follow(call, join);
+    let join = PageAction::<CallState>::new::<Join>();
+    follow(call, move || join.value());
     prefetch_call();
-    let error = action_error(join);
-    let pending = move || join.pending().get();
+    let error = move || join.error();
+    let pending = move || join.pending();
     #[cfg(feature = "hydrate")]
     if entry.at_once
         && let Some(name) = entry.name.clone()
@@ -67,10 +67,7 @@ pub(super) fn DirectJoin(call: CallClient, entry: DirectEntry) -> impl IntoView 
         // Once, after hydration: a failure (a name the server refuses) leaves the form to fix it.
         Effect::new(move |done: Option<()>| {
             if done.is_none() {
-                join.dispatch(Join {
-                    room: room.clone(),
-                    name: name.clone(),
-                });
+                join.dispatch(&[("room", &room), ("name", &name)]);
             }
         });
     }
@@ -85,11 +82,11 @@ pub(super) fn DirectJoin(call: CallClient, entry: DirectEntry) -> impl IntoView 
             <p class="room-name">{room.clone()}</p>
             <h1>{heading}</h1>
             <p>{lead}</p>
-            <ActionForm action=join>
+            <PageForm action=join>
                 <input type="hidden" name="room" value=room.clone()/>
                 <NameField value=entry.name.clone().unwrap_or_default() described_by="join-error"/>
                 <button type="submit" disabled=pending>"Join"</button>
-            </ActionForm>
+            </PageForm>
             <p id="join-error" class="error" role="alert">{error}</p>
         </main>
     }
