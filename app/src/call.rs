@@ -708,7 +708,7 @@ mod stream {
             let Some(data) = message.data().as_string() else {
                 return;
             };
-            match serde_json::from_str::<CallEvent>(&data) {
+            match serde_json::from_slice::<CallEvent>(data.as_bytes()) {
                 Ok(CallEvent::Signal { from, messages }) => client.deliver_signal(from, messages),
                 Ok(event) => client.model.update(|model| {
                     model.apply_numbered(id.parse().unwrap_or_default(), event);

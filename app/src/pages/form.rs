@@ -163,11 +163,11 @@ async fn post<T: DeserializeOwned>(path: &'static str, body: String) -> Result<T
             |_| AppError::from_server_fn_error(ServerFnErrorErr::Request(String::new()));
         let (ok, text) = fetch_form(path, body).await.map_err(unreachable)?;
         if ok {
-            serde_json::from_str(&text).map_err(|error| {
+            serde_json::from_slice(text.as_bytes()).map_err(|error| {
                 AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(error.to_string()))
             })
         } else {
-            Err(serde_json::from_str::<AppError>(&text).unwrap_or(AppError::Server))
+            Err(serde_json::from_slice::<AppError>(text.as_bytes()).unwrap_or(AppError::Server))
         }
     }
     #[cfg(not(feature = "hydrate"))]

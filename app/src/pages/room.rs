@@ -16,7 +16,10 @@ use leptos_router::hooks::use_params_map;
 use self::direct::{DirectEntry, DirectJoin, direct_entry};
 use super::form::{PageAction, PageForm};
 use crate::{
-    api::call::{Cancel, Join, Leave, RequestAccess, load_room},
+    api::{
+        JsonBytes,
+        call::{Cancel, Join, Leave, RequestAccess, load_room},
+    },
     call::{CallClient, CallModel},
     components::{
         admin_alert::{AdminAlert, LastDecision},
@@ -37,9 +40,10 @@ pub fn RoomPage() -> impl IntoView {
     let params = use_params_map();
     let room = params.read_untracked().get("room").unwrap_or_default();
     let call = CallClient::new(&room);
-    let snapshot = Resource::new(
+    let snapshot = Resource::<_, JsonBytes>::new_with_options(
         move || params.read().get("room").unwrap_or_default(),
         load_room,
+        false,
     );
 
     view! {
