@@ -267,6 +267,9 @@ impl CallModel {
 pub struct CallClient {
     room: StoredValue<String>,
     streaming: StoredValue<bool>,
+    /// The reactive scope the client was made in, which the stream lives in once it opens.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    scope: StoredValue<Option<Owner>>,
     // Thread-safe storage: the page is also rendered on the server's worker threads.
     signals: StoredValue<SignalInbox>,
     /// Everything known about the call; updated by operations and events.
@@ -281,6 +284,7 @@ impl CallClient {
         let client = Self {
             room: StoredValue::new(room.to_owned()),
             streaming: StoredValue::new(false),
+            scope: StoredValue::new(Owner::current()),
             signals: StoredValue::new(SignalInbox::default()),
             model: RwSignal::new(CallModel::default()),
         };
@@ -302,12 +306,44 @@ impl CallClient {
             waiting,
         } = snapshot;
         let after = state.last_event_id;
+        let prejoin = state.phase == Phase::Prejoin;
         self.model.update(|model| {
             model.set_state(state);
             model.participants = participants;
             model.waiting = waiting;
         });
+        if prejoin {
+            self.stream_when_needed();
+        } else {
+            self.stream_after(after);
+        }
+    }
+
+    /// Opens the event stream now, from the state's last event, unless it is open already: the
+    /// prejoin page calls this as the visitor turns to its form, so the stream is there by the
+    /// time they knock or join.
+    pub fn open_stream(&self) {
+        let after = self
+            .model
+            .with_untracked(|model| model.state.as_ref().map_or(0, |state| state.last_event_id));
         self.stream_after(after);
+    }
+
+    /// Before the prejoin page is left, no event is meant for this session: events go to the
+    /// subject of a command (its own knock or join), the admins and those in the call. So a
+    /// visitor who only looks at the page opens no stream (no connection held on the server, no
+    /// chunk fetched on a slow network); it opens on [`Self::open_stream`] or once the phase
+    /// changes (an answer's state; the log replays whatever came after it).
+    fn stream_when_needed(&self) {
+        #[cfg(feature = "hydrate")]
+        {
+            let client = *self;
+            Effect::new(move |_| {
+                if client.model.with(CallModel::phase) != Some(Phase::Prejoin) {
+                    client.open_stream();
+                }
+            });
+        }
     }
 
     /// Reloads the snapshot (after entering the call or the lobby, to learn who is there).
@@ -383,12 +419,13 @@ impl CallClient {
         // The stream's code (the `EventSource` and the decoding of every event) is a wasm chunk
         // of its own (`cargo leptos build --split`), fetched in a task of its own after the page
         // has hydrated (not an idle callback, which a background tab may hold back): a guest's
-        // first visit hydrates the prejoin page without it. The stream resumes after `after` whenever it
-        // opens, so an event sent meanwhile is replayed, not missed.
+        // first visit hydrates the prejoin page without it. The stream resumes after `after`
+        // whenever it opens, so an event sent meanwhile is replayed, not missed. It lives in the
+        // client's scope, wherever it is opened from (an effect, an event handler).
         #[cfg(feature = "hydrate")]
         {
             let client = *self;
-            let owner = Owner::current();
+            let owner = self.scope.get_value();
             set_timeout(
                 move || leptos::task::spawn_local(stream::open_in(client, after, owner)),
                 std::time::Duration::ZERO,

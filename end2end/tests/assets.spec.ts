@@ -2,7 +2,8 @@
 // JavaScript, wasm and stylesheet under content-hashed names, compressed (Brotli or gzip) and
 // cached for a year as immutable. A functional check of the headers, not a timing. And what the
 // room page loads before it is hydrated: neither the call view's wasm chunk, nor the event
-// stream's, nor the dashboard's.
+// stream's, nor the dashboard's; and that the prejoin page opens the stream only when the
+// visitor turns to its form.
 import { expect, test, type Page, type Response } from '@playwright/test';
 import {
   base,
@@ -102,7 +103,7 @@ async function requests(page: Page): Promise<{ before: string[]; after: string[]
   });
 }
 
-test('the prejoin page hydrates without the call view, the event stream or the dashboard; each comes in its own chunk', async ({
+test('the prejoin page hydrates without the call view, the event stream or the dashboard; each comes in its own chunk, the call and the stream once the visitor turns to the form', async ({
   browser,
 }) => {
   const room = await createRoom();
@@ -112,6 +113,11 @@ test('the prejoin page hydrates without the call view, the event stream or the d
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  // The event stream's requests (an open stream has no resource timing until it ends).
+  const streams: string[] = [];
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname.startsWith('/api/events/')) streams.push(request.url());
+  });
   await page.goto(`${base()}/${room}?t=${encodeURIComponent(token)}`);
   await hydrated(page);
   await expectPrejoin(page, 'Join');
@@ -121,18 +127,22 @@ test('the prejoin page hydrates without the call view, the event stream or the d
   expect(first.before.filter((url) => mainWasm.test(url)), 'the main wasm').toHaveLength(1);
   expect(first.before.filter((url) => callChunk.test(url)), 'the call before hydration').toEqual([]);
   expect(first.before.filter((url) => eventsChunk.test(url)), 'the stream before hydration').toEqual([]);
-  // Once hydrated, the page opens its event stream, whose code comes in a chunk of its own.
-  await expect
-    .poll(async () => (await requests(page)).after.filter((url) => eventsChunk.test(url)).length)
-    .toBe(1);
-  // Left alone, the page fetches no call; turning to the form fetches the call's chunk ahead of
-  // the click that needs it.
-  await page.waitForTimeout(500);
-  expect((await requests(page)).after.filter((url) => callChunk.test(url)), 'the call unasked').toEqual([]);
+  // Left alone, the page fetches no call and opens no event stream (nothing is sent to a
+  // visitor before they knock or join); turning to the form fetches the call's chunk and opens
+  // the stream, whose code comes in a chunk of its own, ahead of the click that needs them.
+  await page.waitForTimeout(1000);
+  const idle = (await requests(page)).after;
+  expect(idle.filter((url) => callChunk.test(url)), 'the call unasked').toEqual([]);
+  expect(idle.filter((url) => eventsChunk.test(url)), "the stream's code unasked").toEqual([]);
+  expect(streams, 'the stream unasked').toEqual([]);
   await page.getByRole('textbox', { name: 'Your name' }).fill('Ana');
   await expect
     .poll(async () => (await requests(page)).after.filter((url) => callChunk.test(url)).length)
     .toBe(1);
+  await expect
+    .poll(async () => (await requests(page)).after.filter((url) => eventsChunk.test(url)).length)
+    .toBe(1);
+  await expect.poll(() => streams.length).toBe(1);
   await page.getByRole('button', { name: 'Join', exact: true }).click();
   await expectInCall(page, room, 'Ana');
   const inCall = await requests(page);

@@ -269,14 +269,15 @@ fn Prejoin(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
         .into_any();
     }
     start_media(media);
-    // The call's chunk is fetched as the visitor starts on the form (a pointer over the page, a
-    // focus, a tap), not at load: a visitor who only looks costs no call, and the first load's
-    // network is the page's own.
+    // The call's chunk is fetched and the event stream opened as the visitor starts on the form
+    // (a pointer over the page, a focus, a tap), not at load: a visitor who only looks costs no
+    // call and holds no stream, and the first load's network is the page's own.
     let intent = StoredValue::new(false);
     let prefetch_on_intent = move || {
         if !intent.get_value() {
             intent.set_value(true);
             load_call_early();
+            call.open_stream();
         }
     };
     let preview_name = Signal::derive({
