@@ -279,7 +279,9 @@ pub struct CallClient {
 impl CallClient {
     /// A client for `room`. The first state it learns (from any operation, or [`Self::start`])
     /// opens the room's event stream right after that state, so nothing is missed or applied
-    /// twice; the stream closes when the owning reactive scope is cleaned up.
+    /// twice (a page that starts on the prejoin page opens it once it is needed, see
+    /// [`Self::start`]); the stream closes when the reactive scope the client was made in is
+    /// cleaned up.
     pub fn new(room: &str) -> Self {
         let client = Self {
             room: StoredValue::new(room.to_owned()),
@@ -298,7 +300,9 @@ impl CallClient {
         self.room.get_value()
     }
 
-    /// Starts from a page's snapshot: the state, the call and the lobby.
+    /// Starts from a page's snapshot: the state, the call and the lobby. On the prejoin page the
+    /// event stream waits until the visitor turns to the form ([`Self::open_stream`]) or the
+    /// phase changes.
     pub fn start(&self, snapshot: RoomSnapshot) {
         let RoomSnapshot {
             state,
