@@ -31,8 +31,8 @@ impl<T> PageAction<T>
 where
     T: DeserializeOwned + Clone + 'static,
 {
-    /// Submissions to the server function `F`.
-    pub(crate) fn new<F: leptos::server_fn::ServerFn>() -> Self {
+    /// Submissions to the server function `F`, whose answer is a `T`.
+    pub(crate) fn new<F: leptos::server_fn::ServerFn<Output = T>>() -> Self {
         let path = F::PATH;
         Self {
             path,
