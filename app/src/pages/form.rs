@@ -93,7 +93,8 @@ where
 }
 
 /// `fields` as `application/x-www-form-urlencoded`. (Used in the browser only; the tests below
-/// run on the host.)
+/// run on the host.) Not the browser's `URLSearchParams`: tried, it moved about 15 KB of the
+/// call's code into the main wasm (225.2 -> 240.7 KB in Brotli).
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 fn encode(fields: &[(&str, &str)]) -> String {
     let mut body = String::new();
