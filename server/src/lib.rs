@@ -33,7 +33,6 @@ pub fn router(state: AppState) -> Router {
     let shell_options = leptos::config::LeptosOptions::clone(&state.leptos_options);
     let app = Router::new()
         .route("/healthz", get(healthz))
-        .merge(rest::router(state.clone()))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -56,6 +55,13 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(assets::pages_not_cached))
         // Outside everything that reads or rewrites a body (server_fn_error_status).
         .layer(assets::compression());
+    // The REST API comes after the pages' layers, with the limits, headers and compression of
+    // its own: sessions, the same-origin check, server functions' statuses and the pages' cache
+    // rule are about pages and server functions only, and every layer a request passes is
+    // passed again each time its handler wakes (a minted token waits for its commit).
+    let api =
+        limits::with_request_limits(rest::router(state.clone()), state.config.request_timeout);
+    let api = security::with_headers(api).layer(assets::compression());
     // Event streams come after those layers: a stream lasts as long as its visitor stays, so
     // it gets no request timeout or body limit, and it is never compressed (each event must
     // leave as it happens), so its body is not wrapped in the compressing body, which every
@@ -63,7 +69,10 @@ pub fn router(state: AppState) -> Router {
     // layers do nothing for `GET /api/events/...`.) The security headers and the trace it gets.
     let streams =
         security::with_headers(Router::new().route("/api/events/{room}", get(events::stream)));
-    app.merge(streams).layer(trace::layer()).with_state(state)
+    app.merge(api)
+        .merge(streams)
+        .layer(trace::layer())
+        .with_state(state)
 }
 
 /// The application's routes, generated once per process.

@@ -27,9 +27,9 @@ pub fn payload_too_large() -> AppError {
     ))
 }
 
-/// `router` with a body limit of [`MAX_BODY`] and a request timeout of `timeout`. Routes added
-/// to the result afterwards (the event streams, which last as long as the visitor stays) get
-/// neither.
+/// `router` with a body limit of [`MAX_BODY`] and a request timeout of `timeout`, its server
+/// functions' bodies read within both. Routes added to the result afterwards (the event
+/// streams, which last as long as the visitor stays) get neither.
 pub fn with_limits<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
     timeout: Duration,
@@ -37,8 +37,19 @@ pub fn with_limits<S: Clone + Send + Sync + 'static>(
     // The layer added last runs first: the limit wraps the body, then the timeout starts,
     // then a server function's body is read (inside the timeout, so a body that never ends is
     // cut off too).
+    with_request_limits(
+        router.layer(axum::middleware::from_fn(read_server_fn_body)),
+        timeout,
+    )
+}
+
+/// `router` with a body limit of [`MAX_BODY`] and a request timeout of `timeout`, for routes
+/// that read their bodies themselves (the REST API).
+pub fn with_request_limits<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    timeout: Duration,
+) -> Router<S> {
     router
-        .layer(axum::middleware::from_fn(read_server_fn_body))
         // 408 marks a timeout: no handler answers it, so `json_refusals` knows it for one.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

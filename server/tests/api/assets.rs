@@ -1,6 +1,6 @@
 //! What a browser downloads: pages compressed and never cached, the site's files under `/pkg`
-//! in their precompressed variant with a cache rule by name, and event streams never
-//! compressed (each event leaves as it happens).
+//! in their precompressed variant with a cache rule by name, REST answers compressed when
+//! asked, and event streams never compressed (each event leaves as it happens).
 
 use std::{io::Read, path::Path};
 
@@ -67,6 +67,53 @@ async fn pages_are_compressed_and_never_cached() {
             .expect("body")
             .contains("<h1>Knock</h1>")
     );
+}
+
+#[tokio::test]
+async fn rest_answers_are_compressed_when_asked_and_never_cached_as_pages() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/v1/openapi.json"))
+        .header(ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, CONTENT_ENCODING).as_deref(), Some("gzip"));
+    assert_eq!(header(&response, CACHE_CONTROL), None, "not a page");
+    let document: serde_json::Value =
+        serde_json::from_slice(&gunzip(&response.bytes().await.expect("body"))).expect("JSON");
+    assert!(
+        document["paths"]["/v1/rooms"].is_object(),
+        "the OpenAPI document, decompressed"
+    );
+
+    // An authenticated answer too (a list long enough to be worth compressing); without
+    // `Accept-Encoding`, as it is.
+    for name in ["alpha", "bravo", "charlie", "delta"] {
+        let created = app
+            .client
+            .post(app.url("/v1/rooms"))
+            .bearer_auth(API_KEY)
+            .json(&serde_json::json!({ "name": name }))
+            .send()
+            .await
+            .expect("create a room");
+        assert_eq!(created.status(), 200);
+    }
+    let rooms = || app.client.get(app.url("/v1/rooms")).bearer_auth(API_KEY);
+    let response = rooms()
+        .header(ACCEPT_ENCODING, "br")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, CONTENT_ENCODING).as_deref(), Some("br"));
+    let response = rooms().send().await.expect("request");
+    assert_eq!(header(&response, CONTENT_ENCODING), None);
+    let list: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(list["total_count"], 4, "{list}");
 }
 
 #[tokio::test]
