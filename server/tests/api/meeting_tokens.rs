@@ -379,3 +379,72 @@ async fn a_forged_token_cannot_be_revoked() {
     assert_refused(&revoke(&app, &forged).await);
     assert_refused(&revoke(&app, "not-a-token").await);
 }
+
+/// SQLite keeps the records of issued tokens in one B-tree (`WITHOUT ROWID`, migration 0020),
+/// and a database made before that migration keeps its records through it.
+#[tokio::test]
+async fn token_records_survive_the_move_to_one_b_tree() {
+    use sqlx::{Connection, sqlite::SqliteConnectOptions};
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("knock.db").display());
+    let options: SqliteConnectOptions = url.parse().expect("a SQLite URL");
+    let mut connection =
+        sqlx::SqliteConnection::connect_with(&options.clone().create_if_missing(true))
+            .await
+            .expect("a new database");
+    let mut before = sqlx::migrate!("../migrations/sqlite");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|migration| migration.version < 20)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before
+        .run(&mut connection)
+        .await
+        .expect("the migrations before 0020");
+    sqlx::query("INSERT INTO meeting_tokens (jti, properties, created_at) VALUES ($1, $2, $3)")
+        .bind("0190a1b2c3d47e5f8a9b0c1d2e3f4a5b")
+        .bind(r#"{"room_name":"standup","is_owner":true}"#)
+        .bind(1_700_000_000_000_i64)
+        .execute(&mut connection)
+        .await
+        .expect("a record made before the migration");
+    connection.close().await.expect("closed");
+
+    // The server migrates the database as it opens it.
+    app::ssr::db::Db::connect(&url)
+        .await
+        .expect("the server's migrations");
+    let mut connection = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .expect("the migrated database");
+    let kept: (String, String, i64) =
+        sqlx::query_as("SELECT jti, properties, created_at FROM meeting_tokens")
+            .fetch_one(&mut connection)
+            .await
+            .expect("the record");
+    assert_eq!(
+        kept,
+        (
+            "0190a1b2c3d47e5f8a9b0c1d2e3f4a5b".to_owned(),
+            r#"{"room_name":"standup","is_owner":true}"#.to_owned(),
+            1_700_000_000_000
+        )
+    );
+    let without_rowid: i64 =
+        sqlx::query_scalar("SELECT wr FROM pragma_table_list WHERE name = 'meeting_tokens'")
+            .fetch_one(&mut connection)
+            .await
+            .expect("the table's description");
+    assert_eq!(without_rowid, 1, "one B-tree keyed by jti");
+    let refused = sqlx::query(
+        "INSERT INTO meeting_tokens (jti, properties, created_at) VALUES ($1, 'not json', 0)",
+    )
+    .bind("0190a1b2c3d47e5f8a9b0c1d2e3f4a5c")
+    .execute(&mut connection)
+    .await;
+    assert!(refused.is_err(), "properties must still be JSON");
+}
