@@ -29,16 +29,22 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Sends `request` saying the client accepts `encodings` (`Accept-Encoding`).
+async fn get_accepting(
+    request: reqwest::RequestBuilder,
+    encodings: &'static str,
+) -> reqwest::Response {
+    request
+        .header(ACCEPT_ENCODING, encodings)
+        .send()
+        .await
+        .expect("request")
+}
+
 #[tokio::test]
 async fn pages_are_compressed_and_never_cached() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/"))
-        .header(ACCEPT_ENCODING, "gzip")
-        .send()
-        .await
-        .expect("request");
+    let response = get_accepting(app.client.get(app.url("/")), "gzip").await;
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, CONTENT_ENCODING).as_deref(), Some("gzip"));
     assert_eq!(
@@ -48,13 +54,7 @@ async fn pages_are_compressed_and_never_cached() {
     let html = String::from_utf8(gunzip(&response.bytes().await.expect("body"))).expect("UTF-8");
     assert!(html.contains("<h1>Knock</h1>"), "{html}");
 
-    let response = app
-        .client
-        .get(app.url("/"))
-        .header(ACCEPT_ENCODING, "br;q=1, gzip;q=0.5")
-        .send()
-        .await
-        .expect("request");
+    let response = get_accepting(app.client.get(app.url("/")), "br;q=1, gzip;q=0.5").await;
     assert_eq!(header(&response, CONTENT_ENCODING).as_deref(), Some("br"));
 
     // A client that accepts no encoding gets the page as it is.
@@ -72,13 +72,7 @@ async fn pages_are_compressed_and_never_cached() {
 #[tokio::test]
 async fn rest_answers_are_compressed_when_asked_and_never_cached_as_pages() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/v1/openapi.json"))
-        .header(ACCEPT_ENCODING, "gzip")
-        .send()
-        .await
-        .expect("request");
+    let response = get_accepting(app.client.get(app.url("/v1/openapi.json")), "gzip").await;
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, CONTENT_ENCODING).as_deref(), Some("gzip"));
     assert_eq!(header(&response, CACHE_CONTROL), None, "not a page");
@@ -91,23 +85,12 @@ async fn rest_answers_are_compressed_when_asked_and_never_cached_as_pages() {
 
     // An authenticated answer too (a list long enough to be worth compressing); without
     // `Accept-Encoding`, as it is.
+    let api = app.api();
     for name in ["alpha", "bravo", "charlie", "delta"] {
-        let created = app
-            .client
-            .post(app.url("/v1/rooms"))
-            .bearer_auth(API_KEY)
-            .json(&serde_json::json!({ "name": name }))
-            .send()
-            .await
-            .expect("create a room");
-        assert_eq!(created.status(), 200);
+        api.create_room(serde_json::json!({ "name": name })).await;
     }
     let rooms = || app.client.get(app.url("/v1/rooms")).bearer_auth(API_KEY);
-    let response = rooms()
-        .header(ACCEPT_ENCODING, "br")
-        .send()
-        .await
-        .expect("request");
+    let response = get_accepting(rooms(), "br").await;
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, CONTENT_ENCODING).as_deref(), Some("br"));
     let response = rooms().send().await.expect("request");
