@@ -71,6 +71,24 @@ enum Pool {
     Postgres(PgPool),
 }
 
+/// How often the server checkpoints SQLite's write-ahead log ([`Db::checkpoint`]).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Frames (pages) in SQLite's log from which a checkpoint holds writers back to copy what was
+/// written while it ran ([`Db::checkpoint`]): SQLite's own checkpoint threshold (about 4 MB).
+pub const WAL_LIMIT: i64 = 1000;
+
+/// What a [`Db::checkpoint`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WalCheckpoint {
+    /// Frames in the log when it ended.
+    pub frames: i64,
+    /// How many of them are in the database file.
+    pub copied: i64,
+    /// Whether it held writers back to copy the last of them.
+    pub held_writers: bool,
+}
+
 /// An open write transaction. Dropping it without [`Tx::commit`] rolls it back.
 pub struct Tx {
     open: Open,
@@ -121,7 +139,13 @@ impl Db {
             // crash can lose the last transactions), at a fraction of FULL's fsyncs.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // No connection copies the log into the database file when it commits (SQLite's
+            // default at 1,000 frames): the copy and its fsyncs would run on the committing
+            // connection before its commit returns, and the token writer's commits are the ones
+            // minting waits for. The server checkpoints on a connection of its own instead
+            // ([`Db::checkpoint`], every [`CHECKPOINT_EVERY`]).
+            .pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             // A local file does not drop connections the way a network server can: checking
@@ -222,6 +246,42 @@ impl Db {
         Ok(Held(match &self.0 {
             Pool::Sqlite(pool) => HeldConn::Sqlite(pool.acquire().await?),
             Pool::Postgres(pool) => HeldConn::Postgres(pool.acquire().await?),
+        }))
+    }
+
+    /// Copies SQLite's write-ahead log into the database file, without holding up writers
+    /// (`PASSIVE`); if the log had [`WAL_LIMIT`] frames or more, copies what was written
+    /// meanwhile while holding writers back (`FULL`), so the next write starts the log over and
+    /// it stays bounded under any load. `None` when there is no log: PostgreSQL, or SQLite in
+    /// memory.
+    pub async fn checkpoint(&self) -> Result<Option<WalCheckpoint>, Error> {
+        let Pool::Sqlite(pool) = &self.0 else {
+            return Ok(None);
+        };
+        let (_, frames, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(pool)
+            .await?;
+        if frames < 0 {
+            return Ok(None);
+        }
+        // A checkpoint copies the frames that were in the log when it began; writes that went
+        // on meanwhile keep the log from starting over at the next write, and so it grows under
+        // steady writes however often this runs. Past the limit, writers wait for the last of
+        // it once.
+        if frames < WAL_LIMIT {
+            return Ok(Some(WalCheckpoint {
+                frames,
+                copied,
+                held_writers: false,
+            }));
+        }
+        let (_, frames, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(FULL)")
+            .fetch_one(pool)
+            .await?;
+        Ok(Some(WalCheckpoint {
+            frames,
+            copied,
+            held_writers: true,
         }))
     }
 

@@ -2,7 +2,7 @@
 //! time is up (or whose session's day is over), pruning the event log (signaling after minutes,
 //! everything else after a day) and what has ended (sessions, settled knocks, sign-ins,
 //! revocations of expired tokens, webhook deliveries done with), and delivering webhooks, on
-//! the maintenance leader only.
+//! the maintenance leader only; and, on SQLite, checkpointing the write-ahead log.
 
 use std::time::Duration;
 
@@ -108,6 +108,23 @@ pub async fn prune_webhook_deliveries_once(db: &Db, now: i64) -> Result<u64, db:
 pub fn start(state: &AppState) {
     state.presence.start(state.db.clone());
     super::webhooks::start(state);
+
+    // Every server on SQLite (there is one) checkpoints its log; PostgreSQL has none.
+    if state.db.backend() == db::Backend::Sqlite {
+        let checkpointer = state.db.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(db::CHECKPOINT_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match checkpointer.checkpoint().await {
+                    Ok(done) => tracing::trace!(?done, "checkpointed the log"),
+                    Err(db::Error::PoolClosed) => return,
+                    Err(error) => tracing::warn!(%error, "checkpointing the log failed"),
+                }
+            }
+        });
+    }
 
     let sweeper = state.clone();
     tokio::spawn(async move {

@@ -448,3 +448,114 @@ async fn token_records_survive_the_move_to_one_b_tree() {
     .await;
     assert!(refused.is_err(), "properties must still be JSON");
 }
+
+/// A record of its own for each commit of the log tests: ids that grow, as minted ones do.
+fn record(serial: usize) -> app::ssr::db::tokens::TokenRecord {
+    app::ssr::db::tokens::TokenRecord {
+        jti: format!("0190a1b2c3d47e5f{serial:016x}"),
+        properties_json: r#"{"room_name":"standup","is_owner":false}"#.to_owned(),
+        created_at: 1_700_000_000_000,
+    }
+}
+
+/// A new SQLite database in `dir`, as the server opens it.
+async fn sqlite_in(dir: &tempfile::TempDir) -> app::ssr::db::Db {
+    let url = format!("sqlite://{}", dir.path().join("knock.db").display());
+    app::ssr::db::Db::connect(&url)
+        .await
+        .expect("a new database")
+}
+
+/// No commit copies SQLite's log into the database file (minting waits for the token writer's
+/// commits): past SQLite's own threshold of 1,000 frames the log keeps growing until the
+/// server's checkpoint copies it, after which the next write starts it over.
+#[tokio::test]
+async fn commits_leave_the_log_to_the_checkpoint_which_starts_it_over() {
+    use app::ssr::db::{WAL_LIMIT, tokens::insert_many};
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = sqlite_in(&dir).await;
+    // A commit writes a page or more to the log: 1,500 commits write 1,500 frames or more.
+    for serial in 0..1_500 {
+        insert_many(&db, &[&record(serial)])
+            .await
+            .expect("a record");
+    }
+    let log = std::fs::metadata(dir.path().join("knock.db-wal"))
+        .expect("the log")
+        .len();
+    // A frame is a 4,096-byte page and its 24-byte header; a log checkpointed at 1,000 frames
+    // starts over from its beginning and stays at about 4 MB.
+    assert!(
+        log > 1_400 * 4_120,
+        "the log holds every commit until the checkpoint: {log} bytes"
+    );
+
+    let done = db.checkpoint().await.expect("a checkpoint").expect("a log");
+    assert!(done.frames >= 1_500, "{done:?}");
+    assert_eq!(done.copied, done.frames, "every frame copied: {done:?}");
+    assert!(done.frames >= WAL_LIMIT && done.held_writers, "{done:?}");
+
+    insert_many(&db, &[&record(1_500)]).await.expect("a record");
+    let next = db.checkpoint().await.expect("a checkpoint").expect("a log");
+    assert!(next.frames < 10, "the log started over: {next:?}");
+    assert!(!next.held_writers, "{next:?}");
+    db.close().await;
+}
+
+/// Under writes that never stop, a checkpoint copies the frames that were in the log when it
+/// began while more are written; past the limit it holds the writers back for the rest, so the
+/// log still starts over and stays bounded.
+#[tokio::test]
+async fn the_log_starts_over_under_writes_that_never_stop() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    };
+
+    use app::ssr::db::{WAL_LIMIT, tokens::insert_many};
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = sqlite_in(&dir).await;
+    let (commits, stop) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let writer = tokio::spawn({
+        let (db, commits, stop) = (db.clone(), commits.clone(), stop.clone());
+        async move {
+            let mut serial = 0;
+            while !stop.load(Ordering::Relaxed) {
+                insert_many(&db, &[&record(serial)])
+                    .await
+                    .expect("a record");
+                serial += 1;
+                commits.store(serial, Ordering::Relaxed);
+            }
+        }
+    });
+    let commits_reach = |count: usize| {
+        let commits = commits.clone();
+        async move {
+            while commits.load(Ordering::Relaxed) < count {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+    };
+
+    commits_reach(1_200).await;
+    let first = db.checkpoint().await.expect("a checkpoint").expect("a log");
+    assert!(first.frames >= WAL_LIMIT, "{first:?}");
+    assert!(first.held_writers, "{first:?}");
+    let after_first = commits.load(Ordering::Relaxed);
+    // A few hundred commits later the log holds only what came after the first checkpoint.
+    commits_reach(after_first + 200).await;
+    let second = db.checkpoint().await.expect("a checkpoint").expect("a log");
+    stop.store(true, Ordering::Relaxed);
+    writer.await.expect("the writer");
+    assert!(
+        second.frames < first.frames,
+        "the log started over: {first:?}, then {second:?}"
+    );
+    db.close().await;
+}
