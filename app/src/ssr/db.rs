@@ -78,15 +78,24 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// written while it ran ([`Db::checkpoint`]): SQLite's own checkpoint threshold (about 4 MB).
 pub const WAL_LIMIT: i64 = 1000;
 
+/// How long the step of [`Db::checkpoint`] that holds writers back waits for the write lock and
+/// for readers before it gives up until the next checkpoint.
+pub const CHECKPOINT_WAIT: Duration = Duration::from_millis(200);
+
+/// How long a statement waits for a lock another connection holds (SQLite's busy timeout).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// What a [`Db::checkpoint`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WalCheckpoint {
-    /// Frames in the log when it ended.
+    /// Frames in the log as the checkpoint found it (a passive one: when it began).
     pub frames: i64,
     /// How many of them are in the database file.
     pub copied: i64,
-    /// Whether it held writers back to copy the last of them.
+    /// Whether it went on to hold writers back (`RESTART`).
     pub held_writers: bool,
+    /// Whether a lock it needed stayed taken: what it could not copy waits for the next one.
+    pub busy: bool,
 }
 
 /// An open write transaction. Dropping it without [`Tx::commit`] rolls it back.
@@ -139,12 +148,12 @@ impl Db {
             // crash can lose the last transactions), at a fraction of FULL's fsyncs.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
+            .busy_timeout(BUSY_TIMEOUT)
             // No connection copies the log into the database file when it commits (SQLite's
             // default at 1,000 frames): the copy and its fsyncs would run on the committing
             // connection before its commit returns, and the token writer's commits are the ones
-            // minting waits for. The server checkpoints on a connection of its own instead
-            // ([`Db::checkpoint`], every [`CHECKPOINT_EVERY`]).
+            // minting waits for. A task of the server checkpoints instead ([`Db::checkpoint`],
+            // every [`CHECKPOINT_EVERY`]).
             .pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
@@ -250,38 +259,62 @@ impl Db {
     }
 
     /// Copies SQLite's write-ahead log into the database file, without holding up writers
-    /// (`PASSIVE`); if the log had [`WAL_LIMIT`] frames or more, copies what was written
-    /// meanwhile while holding writers back (`FULL`), so the next write starts the log over and
-    /// it stays bounded under any load. `None` when there is no log: PostgreSQL, or SQLite in
-    /// memory.
-    pub async fn checkpoint(&self) -> Result<Option<WalCheckpoint>, Error> {
+    /// (`PASSIVE`). A checkpoint copies only the frames in the log when it began, and the log
+    /// starts over only at a write that finds every frame copied: under steady writes a passive
+    /// checkpoint never catches up, and the log would grow however often it ran. So when the
+    /// log has [`WAL_LIMIT`] frames or more and `hold_writers` allows, it then copies what was
+    /// written meanwhile holding writers back (`RESTART`, waiting at most [`CHECKPOINT_WAIT`]
+    /// for the write lock and for readers), after which the next write starts the log over.
+    /// `None` when there is no log: PostgreSQL, or SQLite in memory.
+    pub async fn checkpoint(&self, hold_writers: bool) -> Result<Option<WalCheckpoint>, Error> {
         let Pool::Sqlite(pool) = &self.0 else {
             return Ok(None);
         };
-        let (_, frames, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(pool)
-            .await?;
-        if frames < 0 {
+        let mut conn = pool.acquire().await?;
+        let (busy, frames, copied): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&mut *conn)
+                .await?;
+        if busy == 0 && frames < 0 {
             return Ok(None);
         }
-        // A checkpoint copies the frames that were in the log when it began; writes that went
-        // on meanwhile keep the log from starting over at the next write, and so it grows under
-        // steady writes however often this runs. Past the limit, writers wait for the last of
-        // it once.
-        if frames < WAL_LIMIT {
-            return Ok(Some(WalCheckpoint {
-                frames,
-                copied,
-                held_writers: false,
-            }));
+        let passive = WalCheckpoint {
+            frames,
+            copied,
+            held_writers: false,
+            busy: busy != 0,
+        };
+        if passive.busy || frames < WAL_LIMIT || !hold_writers {
+            return Ok(Some(passive));
         }
-        let (_, frames, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(FULL)")
-            .fetch_one(pool)
-            .await?;
+        // The blocking step waits briefly: a reader that stays (an operator's open `sqlite3`
+        // transaction, say) would otherwise hold every writer up for the whole busy timeout.
+        sqlx::query(&format!(
+            "PRAGMA busy_timeout = {}",
+            CHECKPOINT_WAIT.as_millis()
+        ))
+        .execute(&mut *conn)
+        .await?;
+        let restarted: Result<(i64, i64, i64), Error> =
+            sqlx::query_as("PRAGMA wal_checkpoint(RESTART)")
+                .fetch_one(&mut *conn)
+                .await;
+        let restored = sqlx::query(&format!(
+            "PRAGMA busy_timeout = {}",
+            BUSY_TIMEOUT.as_millis()
+        ))
+        .execute(&mut *conn)
+        .await;
+        if restored.is_err() {
+            // Never back in the pool with the short wait.
+            drop(conn.detach());
+        }
+        let (busy, frames, copied) = restarted?;
         Ok(Some(WalCheckpoint {
             frames,
             copied,
             held_writers: true,
+            busy: busy != 0,
         }))
     }
 

@@ -111,19 +111,7 @@ pub fn start(state: &AppState) {
 
     // Every server on SQLite (there is one) checkpoints its log; PostgreSQL has none.
     if state.db.backend() == db::Backend::Sqlite {
-        let checkpointer = state.db.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(db::CHECKPOINT_EVERY);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                match checkpointer.checkpoint().await {
-                    Ok(done) => tracing::trace!(?done, "checkpointed the log"),
-                    Err(db::Error::PoolClosed) => return,
-                    Err(error) => tracing::warn!(%error, "checkpointing the log failed"),
-                }
-            }
-        });
+        tokio::spawn(checkpoint_the_log(state.db.clone()));
     }
 
     let sweeper = state.clone();
@@ -209,4 +197,42 @@ pub fn start(state: &AppState) {
             }
         }
     });
+}
+
+/// After a checkpoint that could not hold writers back (a lock stayed taken), how long the next
+/// ones only copy what they can without holding anyone up.
+const CHECKPOINT_BACK_OFF: Duration = Duration::from_secs(5);
+
+/// Checkpoints SQLite's log every [`db::CHECKPOINT_EVERY`] ([`Db::checkpoint`]) until the
+/// database is closed. When a reader keeps the checkpoint from holding writers back, it says so
+/// once and lets writers be for [`CHECKPOINT_BACK_OFF`], rather than stalling them each second.
+async fn checkpoint_the_log(db: Db) {
+    let mut tick = tokio::time::interval(db::CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut hold_writers_after = tokio::time::Instant::now();
+    let mut was_busy = false;
+    loop {
+        tick.tick().await;
+        let hold_writers = tokio::time::Instant::now() >= hold_writers_after;
+        match db.checkpoint(hold_writers).await {
+            Ok(Some(done)) if done.busy => {
+                if !was_busy {
+                    tracing::warn!(
+                        ?done,
+                        "the log could not be checkpointed fully: a lock stayed taken"
+                    );
+                }
+                was_busy = true;
+                if done.held_writers {
+                    hold_writers_after = tokio::time::Instant::now() + CHECKPOINT_BACK_OFF;
+                }
+            }
+            Ok(done) => {
+                was_busy = false;
+                tracing::trace!(?done, "checkpointed the log");
+            }
+            Err(db::Error::PoolClosed) => return,
+            Err(error) => tracing::warn!(%error, "checkpointing the log failed"),
+        }
+    }
 }

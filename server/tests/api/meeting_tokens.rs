@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, authed, mentions, now, send, spawn_app};
+use crate::helpers::{TestApp, authed, mentions, now, send, spawn_app, spawn_sqlite_app};
 
 async fn post_token(app: &TestApp, body: Value) -> (StatusCode, Value) {
     send(authed(app, Method::POST, "/v1/meeting-tokens").json(&body)).await
@@ -491,13 +491,21 @@ async fn commits_leave_the_log_to_the_checkpoint_which_starts_it_over() {
         "the log holds every commit until the checkpoint: {log} bytes"
     );
 
-    let done = db.checkpoint().await.expect("a checkpoint").expect("a log");
+    let done = db
+        .checkpoint(true)
+        .await
+        .expect("a checkpoint")
+        .expect("a log");
     assert!(done.frames >= 1_500, "{done:?}");
     assert_eq!(done.copied, done.frames, "every frame copied: {done:?}");
     assert!(done.frames >= WAL_LIMIT && done.held_writers, "{done:?}");
 
     insert_many(&db, &[&record(1_500)]).await.expect("a record");
-    let next = db.checkpoint().await.expect("a checkpoint").expect("a log");
+    let next = db
+        .checkpoint(true)
+        .await
+        .expect("a checkpoint")
+        .expect("a log");
     assert!(next.frames < 10, "the log started over: {next:?}");
     assert!(!next.held_writers, "{next:?}");
     db.close().await;
@@ -534,28 +542,80 @@ async fn the_log_starts_over_under_writes_that_never_stop() {
             }
         }
     });
+    // A writer that failed would leave the count where it is: the wait has a deadline.
     let commits_reach = |count: usize| {
         let commits = commits.clone();
         async move {
-            while commits.load(Ordering::Relaxed) < count {
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-            }
+            let reached = async {
+                while commits.load(Ordering::Relaxed) < count {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(60), reached)
+                .await
+                .expect("the writer keeps committing");
         }
     };
 
     commits_reach(1_200).await;
-    let first = db.checkpoint().await.expect("a checkpoint").expect("a log");
+    let first = db
+        .checkpoint(true)
+        .await
+        .expect("a checkpoint")
+        .expect("a log");
     assert!(first.frames >= WAL_LIMIT, "{first:?}");
     assert!(first.held_writers, "{first:?}");
     let after_first = commits.load(Ordering::Relaxed);
     // A few hundred commits later the log holds only what came after the first checkpoint.
     commits_reach(after_first + 200).await;
-    let second = db.checkpoint().await.expect("a checkpoint").expect("a log");
+    let second = db
+        .checkpoint(true)
+        .await
+        .expect("a checkpoint")
+        .expect("a log");
     stop.store(true, Ordering::Relaxed);
     writer.await.expect("the writer");
     assert!(
         second.frames < first.frames,
         "the log started over: {first:?}, then {second:?}"
     );
+    db.close().await;
+}
+
+/// A server checkpoints the log by itself: records another connection wrote reach the database
+/// file within seconds, though no connection checkpoints when it commits.
+#[tokio::test]
+async fn the_server_checkpoints_the_log_by_itself() {
+    use std::time::{Duration, Instant};
+
+    use app::ssr::db::{Db, tokens::insert_many};
+
+    let app = spawn_sqlite_app().await;
+    let db = Db::connect(&app.database_url)
+        .await
+        .expect("the server's database");
+    let file_size = || {
+        std::fs::metadata(&app.database)
+            .expect("the database file")
+            .len()
+    };
+    let before = file_size();
+    // 300 records of 4 KB: 1.2 MB of pages, more than everything the server wrote as it started.
+    for serial in 0..300 {
+        let large = app::ssr::db::tokens::TokenRecord {
+            properties_json: format!(r#"{{"user_name":"{}"}}"#, "x".repeat(4_000)),
+            ..record(serial)
+        };
+        insert_many(&db, &[&large]).await.expect("a record");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while file_size() < before + 1_000_000 {
+        assert!(
+            Instant::now() < deadline,
+            "the database file stayed at {} bytes ({before} before)",
+            file_size()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     db.close().await;
 }
