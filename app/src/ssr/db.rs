@@ -289,23 +289,12 @@ impl Db {
         }
         // The blocking step waits briefly: a reader that stays (an operator's open `sqlite3`
         // transaction, say) would otherwise hold every writer up for the whole busy timeout.
-        sqlx::query(&format!(
-            "PRAGMA busy_timeout = {}",
-            CHECKPOINT_WAIT.as_millis()
-        ))
-        .execute(&mut *conn)
-        .await?;
+        set_busy_timeout(&mut conn, CHECKPOINT_WAIT).await?;
         let restarted: Result<(i64, i64, i64), Error> =
             sqlx::query_as("PRAGMA wal_checkpoint(RESTART)")
                 .fetch_one(&mut *conn)
                 .await;
-        let restored = sqlx::query(&format!(
-            "PRAGMA busy_timeout = {}",
-            BUSY_TIMEOUT.as_millis()
-        ))
-        .execute(&mut *conn)
-        .await;
-        if restored.is_err() {
+        if set_busy_timeout(&mut conn, BUSY_TIMEOUT).await.is_err() {
             // Never back in the pool with the short wait.
             drop(conn.detach());
         }
@@ -333,6 +322,14 @@ impl Db {
             Pool::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// Sets how long `conn`'s statements wait for a lock another connection holds.
+async fn set_busy_timeout(conn: &mut SqliteConnection, wait: Duration) -> Result<(), Error> {
+    sqlx::query(&format!("PRAGMA busy_timeout = {}", wait.as_millis()))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Creates the database file, when it does not exist yet, readable and writable by its owner
