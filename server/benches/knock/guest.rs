@@ -116,8 +116,9 @@ pub async fn run(knock: &Knock, api: &Api) -> Result<Vec<Row>> {
             Verdict::goal(first_ms <= FIRST_VISIT_MS_GOAL),
             format!(
                 "{how}; from the navigation's start until <body> is marked hydrated \
-                 (performance.now() in the page), then `Ask to join` must be visible and enabled; \
-                 empty cache; median of {RUNS}"
+                 (performance.now() in the page, reported through a DevTools protocol binding: \
+                 the harness evaluates nothing in the page before), then `Ask to join` must be \
+                 visible and enabled; empty cache; median of {RUNS}"
             ),
         ),
         Row::new(
