@@ -34,10 +34,12 @@ run: tools
 watch: tools
 	cargo leptos watch
 
-# The site's files are named after their content (hash-files) and compressed once here (.br and
-# .gz next to each); the binary finds the names in the hash.txt beside it, so both are copied.
+# The site's files are named after their content (hash-files, then scripts/hash-names.mjs for
+# the files cargo-leptos rewrites after naming them) and compressed once here (.br and .gz next
+# to each); the binary finds the names in the hash.txt beside it, so both are copied.
 build: tools
 	cargo leptos build --release --split
+	scripts/hash-names.mjs target/site/pkg "$(TARGET_DIR)/release/hash.txt"
 	scripts/precompress.mjs target/site/pkg
 	@if [ "$(TARGET_DIR)" != "$(CURDIR)/target" ]; then \
 		mkdir -p target/release && cp "$(TARGET_DIR)/release/knock" "$(TARGET_DIR)/release/hash.txt" target/release/; fi
@@ -73,6 +75,7 @@ openapi:
 # server inherits, for the calls through the SFU).
 e2e:
 	cargo leptos build --split
+	scripts/hash-names.mjs target/site/pkg "$(TARGET_DIR)/debug/hash.txt"
 	scripts/precompress.mjs --fast target/site/pkg
 	scripts/fuzz-api.sh "$(TARGET_DIR)/debug/knock"
 	cd end2end && KNOCK_BIN="$(TARGET_DIR)/debug/knock" LEPTOS_SITE_ROOT="$(CURDIR)/target/site" \

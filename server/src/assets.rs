@@ -4,7 +4,9 @@
 //!
 //! - **Hashed names.** `cargo leptos build` names each file after its content
 //!   (`knock.<hash>.wasm`, `hash-files` in the workspace's Leptos metadata) and writes the hashes
-//!   to `hash.txt` next to the binary; [`with_hashed_names`] turns hashing on when that file is
+//!   to `hash.txt` next to the binary; `scripts/hash-names.mjs` (run by `make build` and
+//!   `make e2e`) then names anew the script, the wasm and the split loader, which cargo-leptos
+//!   rewrites after naming them. [`with_hashed_names`] turns hashing on when that file is
 //!   there, so the page links the hashed names. A hashed file never changes: it is answered
 //!   with `Cache-Control: public, max-age=31536000, immutable`. Any other file under `/pkg`
 //!   (an unhashed build) is answered with `no-cache`, so it is revalidated before each use.

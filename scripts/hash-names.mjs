@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// Names the site's script, wasm and split loader after what they hold, once `cargo leptos build`
+// is done with them. The server answers every hashed name under /pkg as immutable for a year
+// (server/src/assets.rs), so a name must never come to hold other bytes. cargo-leptos names each
+// file after its content (an MD5, `hash-files`) but then rewrites three of them:
+//
+// - the script (`knock.<hash>.js`) imports the split loader (`__wasm_split.<hash>.js`), and the
+//   main wasm imports from it too, under a name that is only hashed afterwards;
+// - the loader imports the script back, and the split manifest lists the chunks' final names.
+//
+// The loader's name changes with every change to any chunk (and between two builds of the same
+// source), while the script and the wasm keep theirs: a returning visitor's cached script then
+// imports a loader the server no longer has, or its cached wasm asks for imports the new script
+// does not give, and the page never hydrates. This script gives the three one name, the MD5 of
+// their contents with their own names blanked out (they name each other, so no file's hash can
+// cover another's), renames the manifest after its content, and rewrites the hash file the
+// server reads. Every other hashed file (the stylesheet, the chunks) must already be named after
+// its content. Running it again changes nothing.
+//
+//   scripts/hash-names.mjs <site>/pkg <hash.txt>           # rename, rewrite hash.txt
+//   scripts/hash-names.mjs --check <site>/pkg <hash.txt>   # exit 1 if a name does not fit
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const HASH = /^[A-Za-z0-9_-]{22}$/;
+const BLANK = '_'.repeat(22);
+/** The three files that name each other, in the order their contents are hashed. */
+const LINKED = ['js', 'split', 'wasm'];
+
+const md5 = (...parts) => {
+  const digest = crypto.createHash('md5');
+  for (const part of parts) digest.update(part);
+  return digest.digest('base64url');
+};
+
+/** `buffer` with every occurrence of `from` replaced by `to` (byte strings, any length). */
+function replaceAll(buffer, from, to) {
+  const needle = Buffer.from(from);
+  const pieces = [];
+  let start = 0;
+  for (let at = buffer.indexOf(needle); at >= 0; at = buffer.indexOf(needle, start)) {
+    pieces.push(buffer.subarray(start, at), Buffer.from(to));
+    start = at + needle.length;
+  }
+  if (start === 0) return buffer;
+  pieces.push(buffer.subarray(start));
+  return Buffer.concat(pieces);
+}
+
+/** The hashed file of hash.txt's entry `key`, e.g. js → knock.<hash>.js. */
+function fileOf(dir, key, hash) {
+  const names = fs.readdirSync(dir).filter((name) => {
+    if (!name.includes(`.${hash}.`) || /\.(br|gz)$/.test(name)) return false;
+    if (key === 'split') return name === `__wasm_split.${hash}.js`;
+    if (key === 'manifest') return name === `__wasm_split_manifest.${hash}.json`;
+    return name.endsWith(`.${hash}.${key}`) && !name.startsWith('__wasm_split');
+  });
+  if (names.length !== 1) {
+    throw new Error(`hash.txt's ${key}: ${hash} names ${names.length} files in ${dir}`);
+  }
+  return names[0];
+}
+
+function readHashes(file) {
+  const entries = new Map();
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const [key, hash] = line.split(':').map((part) => part.trim());
+    if (!HASH.test(hash ?? '')) throw new Error(`${file}: not a hash: ${line}`);
+    entries.set(key, hash);
+  }
+  for (const key of ['js', 'wasm', 'css']) {
+    if (!entries.has(key)) throw new Error(`${file} has no ${key} entry`);
+  }
+  return entries;
+}
+
+/**
+ * What the site's names should be: for each hash.txt entry, its file's current name and the
+ * hash it should carry, with the linked files' contents as they should be under those names.
+ */
+function plan(dir, hashes) {
+  const files = new Map(
+    [...hashes].map(([key, hash]) => [key, { name: fileOf(dir, key, hash), hash }]),
+  );
+  const linked = LINKED.filter((key) => files.has(key)).map((key) => files.get(key));
+  const blanked = (name, hash) => name.replace(`.${hash}.`, `.${BLANK}.`);
+  for (const file of linked) {
+    let bytes = fs.readFileSync(path.join(dir, file.name));
+    if (bytes.includes(`.${BLANK}.`)) {
+      throw new Error(`${file.name} already holds a blank name (.${BLANK}.)`);
+    }
+    for (const other of linked) {
+      bytes = replaceAll(bytes, other.name, blanked(other.name, other.hash));
+    }
+    file.blank = bytes;
+  }
+  const shared = md5(...linked.flatMap((file) => [`${file.blank.length}\n`, file.blank]));
+  for (const file of linked) {
+    let bytes = file.blank;
+    for (const other of linked) {
+      const blank = blanked(other.name, other.hash);
+      bytes = replaceAll(bytes, blank, blank.replace(`.${BLANK}.`, `.${shared}.`));
+    }
+    file.want = shared;
+    file.bytes = bytes;
+  }
+  for (const [key, file] of files) {
+    if (!LINKED.includes(key)) file.want = md5(fs.readFileSync(path.join(dir, file.name)));
+  }
+  return files;
+}
+
+function check(dir, hashFile) {
+  const files = plan(dir, readHashes(hashFile));
+  const wrong = [...files.values()].filter((file) => file.hash !== file.want);
+  // Every other hashed file (the chunks, their type declarations) is named by its own MD5.
+  const listed = new Set([...files.values()].map((file) => file.name));
+  for (const name of fs.readdirSync(dir)) {
+    const hash = name.match(/\.([A-Za-z0-9_-]{22})\.[a-z]+$/)?.[1];
+    if (!hash || listed.has(name)) continue;
+    const want = md5(fs.readFileSync(path.join(dir, name)));
+    if (want !== hash) wrong.push({ name, hash, want });
+  }
+  for (const file of wrong) console.error(`${file.name}: its name should carry ${file.want}`);
+  return wrong.length === 0;
+}
+
+function rename(dir, hashFile) {
+  const hashes = readHashes(hashFile);
+  const files = plan(dir, hashes);
+  let renamed = 0;
+  for (const [key, file] of files) {
+    if (file.hash === file.want) continue;
+    const name = file.name.replace(`.${file.hash}.`, `.${file.want}.`);
+    const bytes = file.bytes ?? fs.readFileSync(path.join(dir, file.name));
+    fs.writeFileSync(path.join(dir, name), bytes);
+    for (const stale of [file.name, `${file.name}.br`, `${file.name}.gz`]) {
+      fs.rmSync(path.join(dir, stale), { force: true });
+    }
+    hashes.set(key, file.want);
+    renamed++;
+  }
+  if (renamed > 0) {
+    const text = [...hashes].map(([key, hash]) => `${key}: ${hash}\n`).join('');
+    fs.writeFileSync(`${hashFile}.new`, text);
+    fs.renameSync(`${hashFile}.new`, hashFile);
+  }
+  console.log(`hash-names: ${renamed} file(s) renamed in ${dir}`);
+}
+
+const args = process.argv.slice(2);
+const [dir, hashFile] = args.filter((arg) => !arg.startsWith('--'));
+if (!dir || !hashFile) {
+  console.error('usage: hash-names.mjs [--check] <site>/pkg <hash.txt>');
+  process.exit(2);
+}
+try {
+  if (args.includes('--check')) {
+    process.exit(check(dir, hashFile) ? 0 : 1);
+  }
+  rename(dir, hashFile);
+  if (!check(dir, hashFile)) process.exit(1);
+} catch (error) {
+  console.error(`hash-names: ${error.message}`);
+  process.exit(1);
+}
