@@ -21,7 +21,7 @@
 //! - **Pages.** An HTML response carries `Cache-Control: no-store`: a page holds per-visitor
 //!   state (session, lobby place) and must be fetched anew on every visit.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use axum::{
     Router,
@@ -48,17 +48,31 @@ pub const PAGE: &str = "no-store";
 
 /// `options` with `hash_files` on when the build wrote its hash file next to this binary
 /// (where Leptos' `HydrationScripts` and `HashedStylesheet` read it), unless
-/// `LEPTOS_HASH_FILES` says otherwise.
+/// `LEPTOS_HASH_FILES` says otherwise. Warns when the site lacks a file that hash file names
+/// (a binary and a site from two builds): its pages would link files the server cannot send.
 pub fn with_hashed_names(mut options: LeptosOptions) -> LeptosOptions {
+    let hash_file = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())));
     if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
-        options.hash_files = std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
-            .is_some_and(|file| file.is_file());
+        options.hash_files = hash_file.as_deref().is_some_and(Path::is_file);
     }
-    let plain_script = Path::new(options.site_root.as_ref())
-        .join(options.site_pkg_dir.as_ref())
-        .join(format!("{}.js", options.output_name));
+    let pkg = Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    if let Some(hashes) = hash_file
+        .filter(|_| options.hash_files)
+        .and_then(|file| std::fs::read_to_string(file).ok())
+    {
+        let missing = missing_hashed_files(&hashes, &pkg, &options.output_name);
+        if !missing.is_empty() {
+            tracing::warn!(
+                missing = ?missing,
+                "the site lacks files that the hash.txt beside this binary names, so pages will \
+                 not hydrate: serve the site built with this binary (`make build` writes both), \
+                 with that build's hash.txt beside the binary"
+            );
+        }
+    }
+    let plain_script = pkg.join(format!("{}.js", options.output_name));
     if !options.hash_files && !plain_script.is_file() {
         tracing::warn!(
             missing = %plain_script.display(),
@@ -67,6 +81,26 @@ pub fn with_hashed_names(mut options: LeptosOptions) -> LeptosOptions {
         );
     }
     options
+}
+
+/// The files named in `hashes` (the text of a `hash.txt`) that `pkg` does not hold: the script,
+/// wasm and stylesheet (`<output_name>.<hash>.<ext>`), the split loader and its manifest.
+pub fn missing_hashed_files(hashes: &str, pkg: &Path, output_name: &str) -> Vec<PathBuf> {
+    hashes
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .filter_map(|(key, hash)| {
+            let hash = hash.trim();
+            match key.trim() {
+                "js" | "wasm" | "css" => Some(format!("{output_name}.{hash}.{}", key.trim())),
+                "split" => Some(format!("__wasm_split.{hash}.js")),
+                "manifest" => Some(format!("__wasm_split_manifest.{hash}.json")),
+                _ => None,
+            }
+        })
+        .map(|name| pkg.join(name))
+        .filter(|file| !file.is_file())
+        .collect()
 }
 
 /// `router` with the site's `/pkg` files served from `options.site_root`, each with its cache
@@ -146,7 +180,32 @@ pub async fn pages_not_cached(request: Request, next: Next) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::is_hashed_name;
+    use super::{is_hashed_name, missing_hashed_files};
+
+    #[test]
+    fn the_files_a_hash_file_names_are_looked_for_in_the_site() {
+        let pkg = std::env::temp_dir().join(format!("knock-pkg-{}", std::process::id()));
+        std::fs::create_dir_all(&pkg).expect("a temporary pkg directory");
+        for name in [
+            "knock.Aaaaaaaaaaaaaaaaaaaaaa.js",
+            "knock.Aaaaaaaaaaaaaaaaaaaaaa.wasm",
+            "__wasm_split.Aaaaaaaaaaaaaaaaaaaaaa.js",
+        ] {
+            std::fs::write(pkg.join(name), b"").expect("a file in it");
+        }
+        let hashes = "js: Aaaaaaaaaaaaaaaaaaaaaa\nwasm: Aaaaaaaaaaaaaaaaaaaaaa\n\
+                      css: Cccccccccccccccccccccc\nmanifest: Mmmmmmmmmmmmmmmmmmmmmm\n\
+                      split: Aaaaaaaaaaaaaaaaaaaaaa\n";
+        let missing = missing_hashed_files(hashes, &pkg, "knock");
+        std::fs::remove_dir_all(&pkg).expect("the directory removed");
+        assert_eq!(
+            missing,
+            vec![
+                pkg.join("knock.Cccccccccccccccccccccc.css"),
+                pkg.join("__wasm_split_manifest.Mmmmmmmmmmmmmmmmmmmmmm.json"),
+            ]
+        );
+    }
 
     #[test]
     fn hashed_names_are_told_from_plain_ones() {
