@@ -13,9 +13,10 @@
 // imports a loader the server no longer has, or its cached wasm asks for imports the new script
 // does not give, and the page never hydrates. This script gives the three one name, the MD5 of
 // their contents with their own names blanked out (they name each other, so no file's hash can
-// cover another's), renames the manifest after its content, and rewrites the hash file the
-// server reads. Every other hashed file (the stylesheet, the chunks) must already be named after
-// its content. Running it again changes nothing.
+// cover another's), after putting the one list the loader writes in a varying order in a fixed
+// one; it renames the manifest after its content, and rewrites the hash file the server reads.
+// Every other hashed file (the stylesheet, the chunks) must already be named after its content.
+// Running it again changes nothing.
 //
 //   scripts/hash-names.mjs <site>/pkg <hash.txt>           # rename, rewrite hash.txt
 //   scripts/hash-names.mjs --check <site>/pkg <hash.txt>   # exit 1 if a name does not fit
@@ -46,6 +47,32 @@ function replaceAll(buffer, from, to) {
   if (start === 0) return buffer;
   pieces.push(buffer.subarray(start));
   return Buffer.concat(pieces);
+}
+
+/**
+ * The loader's text with the wasm's shared exports in one order. wasm-split lists them (twice,
+ * `const { memory, __indirect_function_table, ... } = initSync(...)` and the `Object.assign`
+ * after it) in whatever order a hash map gives, which changes from one build of the same source
+ * to the next; sorted, an unchanged site keeps its names, and browsers what they cached.
+ */
+function sortSharedNames(bytes) {
+  const sorted = (names) =>
+    names
+      .split(', ')
+      .filter(Boolean)
+      .sort()
+      .map((name) => `${name}, `)
+      .join('');
+  const text = bytes
+    .toString('utf8')
+    .replace(/(const \{ )((?:[\w$]+, )+)( \} = initSync\()/g, (_, open, names, close) =>
+      `${open}${sorted(names)}${close}`,
+    )
+    .replace(
+      /(Object\.assign\(sharedImports\.__wasm_split, \{ )((?:[\w$]+, )+)( \}\))/g,
+      (_, open, names, close) => `${open}${sorted(names)}${close}`,
+    );
+  return Buffer.from(text);
 }
 
 /** The hashed file of hash.txt's entry `key`, e.g. js → knock.<hash>.js. */
@@ -88,6 +115,11 @@ function plan(dir, hashes) {
   const blanked = (name, hash) => name.replace(`.${hash}.`, `.${BLANK}.`);
   for (const file of linked) {
     let bytes = fs.readFileSync(path.join(dir, file.name));
+    if (file === files.get('split')) {
+      const read = bytes;
+      bytes = sortSharedNames(read);
+      file.reordered = !bytes.equals(read);
+    }
     if (bytes.includes(`.${BLANK}.`)) {
       throw new Error(`${file.name} already holds a blank name (.${BLANK}.)`);
     }
@@ -114,7 +146,7 @@ function plan(dir, hashes) {
 
 function check(dir, hashFile) {
   const files = plan(dir, readHashes(hashFile));
-  const wrong = [...files.values()].filter((file) => file.hash !== file.want);
+  const wrong = [...files.values()].filter((file) => file.hash !== file.want || file.reordered);
   // Every other hashed file (the chunks, their type declarations) is named by its own MD5.
   const listed = new Set([...files.values()].map((file) => file.name));
   for (const name of fs.readdirSync(dir)) {
@@ -132,7 +164,7 @@ function rename(dir, hashFile) {
   const files = plan(dir, hashes);
   let renamed = 0;
   for (const [key, file] of files) {
-    if (file.hash === file.want) continue;
+    if (file.hash === file.want && !file.reordered) continue;
     const name = file.name.replace(`.${file.hash}.`, `.${file.want}.`);
     const bytes = file.bytes ?? fs.readFileSync(path.join(dir, file.name));
     fs.writeFileSync(path.join(dir, name), bytes);

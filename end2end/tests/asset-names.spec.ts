@@ -38,8 +38,9 @@ test('every hashed file this server serves is named after what it holds', () => 
 });
 
 /** A site as cargo-leptos leaves it: three files that name each other, under names that were
- * hashed before the loader's own name was. `chunks` is what the loader lists. */
-function builtSite(dir: string, chunks: string[]): string {
+ * hashed before the loader's own name was. `chunks` is what the loader lists, `shared` the
+ * wasm's shared exports in the order this build happened to write them. */
+function builtSite(dir: string, chunks: string[], shared = ['memory', 'table', 'shared0']): string {
   const pkg = path.join(dir, 'pkg');
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(pkg, { recursive: true });
@@ -48,8 +49,12 @@ function builtSite(dir: string, chunks: string[]): string {
     fs.writeFileSync(path.join(pkg, name), body);
     return name;
   });
+  const names = shared.map((name) => `${name}, `).join('');
   const loaderBody = (main: string) =>
-    `import { initSync } from "./${main}";\nexport const chunks = ${JSON.stringify(chunkNames)};\n`;
+    `import { initSync } from "./${main}";\n` +
+    `const { ${names} } = initSync(undefined, undefined);\n` +
+    `Object.assign(sharedImports.__wasm_split, { ${names} });\n` +
+    `export const chunks = ${JSON.stringify(chunkNames)};\n`;
   // cargo-leptos' names for the script and the wasm do not depend on the loader's.
   const js = 'knock.Yh-gfknOp8bwzacuMdiB4A.js';
   const wasm = 'knock.DivfEoqnnE1fz9UJn3aYtg.wasm';
@@ -106,8 +111,11 @@ test('a loader that changes gives the script and the wasm that name it new names
     expect(renamed(hashFile), 'a second run changes nothing').toEqual(first);
     expect(fs.readdirSync(pkg).sort()).toEqual(files);
 
-    // The same build again: the same names, so browsers keep what they have.
+    // The same build again: the same names, so browsers keep what they have; even when the
+    // loader lists the shared exports in another order, as two builds of one source do.
     expect(renamed(builtSite(site, ['one chunk']))).toEqual(first);
+    expect(renamed(builtSite(site, ['one chunk'], ['shared0', 'memory', 'table']))).toEqual(first);
+    expect(fs.readFileSync(path.join(pkg, `__wasm_split.${first.split}.js`), 'utf8')).toBe(loader);
 
     // Only a chunk changed, so only the loader's own name did in cargo-leptos' output.
     const next = renamed(builtSite(site, ['another chunk']));
