@@ -85,14 +85,14 @@ pub fn with_hashed_names(mut options: LeptosOptions) -> LeptosOptions {
 
 /// The files named in `hashes` (the text of a `hash.txt`) that `pkg` does not hold: the script,
 /// wasm and stylesheet (`<output_name>.<hash>.<ext>`), the split loader and its manifest.
-pub fn missing_hashed_files(hashes: &str, pkg: &Path, output_name: &str) -> Vec<PathBuf> {
+fn missing_hashed_files(hashes: &str, pkg: &Path, output_name: &str) -> Vec<PathBuf> {
     hashes
         .lines()
         .filter_map(|line| line.split_once(':'))
         .filter_map(|(key, hash)| {
-            let hash = hash.trim();
-            match key.trim() {
-                "js" | "wasm" | "css" => Some(format!("{output_name}.{hash}.{}", key.trim())),
+            let (key, hash) = (key.trim(), hash.trim());
+            match key {
+                "js" | "wasm" | "css" => Some(format!("{output_name}.{hash}.{key}")),
                 "split" => Some(format!("__wasm_split.{hash}.js")),
                 "manifest" => Some(format!("__wasm_split_manifest.{hash}.json")),
                 _ => None,
@@ -184,8 +184,8 @@ mod tests {
 
     #[test]
     fn the_files_a_hash_file_names_are_looked_for_in_the_site() {
-        let pkg = std::env::temp_dir().join(format!("knock-pkg-{}", std::process::id()));
-        std::fs::create_dir_all(&pkg).expect("a temporary pkg directory");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let pkg = dir.path();
         for name in [
             "knock.Aaaaaaaaaaaaaaaaaaaaaa.js",
             "knock.Aaaaaaaaaaaaaaaaaaaaaa.wasm",
@@ -196,8 +196,7 @@ mod tests {
         let hashes = "js: Aaaaaaaaaaaaaaaaaaaaaa\nwasm: Aaaaaaaaaaaaaaaaaaaaaa\n\
                       css: Cccccccccccccccccccccc\nmanifest: Mmmmmmmmmmmmmmmmmmmmmm\n\
                       split: Aaaaaaaaaaaaaaaaaaaaaa\n";
-        let missing = missing_hashed_files(hashes, &pkg, "knock");
-        std::fs::remove_dir_all(&pkg).expect("the directory removed");
+        let missing = missing_hashed_files(hashes, pkg, "knock");
         assert_eq!(
             missing,
             vec![
