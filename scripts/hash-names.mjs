@@ -104,8 +104,9 @@ function readHashes(file) {
 }
 
 /**
- * What the site's names should be: for each hash.txt entry, its file's current name and the
- * hash it should carry, with the linked files' contents as they should be under those names.
+ * What the site's names should be: for each hash.txt entry, its file's current name, the hash
+ * it should carry (`want`), the linked files' contents as they should be under those names
+ * (`bytes`), and whether the file already is as it should be (`fits`).
  */
 function plan(dir, hashes) {
   const files = new Map(
@@ -114,12 +115,8 @@ function plan(dir, hashes) {
   const linked = LINKED.filter((key) => files.has(key)).map((key) => files.get(key));
   const blanked = (name, hash) => name.replace(`.${hash}.`, `.${BLANK}.`);
   for (const file of linked) {
-    let bytes = fs.readFileSync(path.join(dir, file.name));
-    if (file === files.get('split')) {
-      const read = bytes;
-      bytes = sortSharedNames(read);
-      file.reordered = !bytes.equals(read);
-    }
+    file.read = fs.readFileSync(path.join(dir, file.name));
+    let bytes = file === files.get('split') ? sortSharedNames(file.read) : file.read;
     if (bytes.includes(`.${BLANK}.`)) {
       throw new Error(`${file.name} already holds a blank name (.${BLANK}.)`);
     }
@@ -137,16 +134,19 @@ function plan(dir, hashes) {
     }
     file.want = shared;
     file.bytes = bytes;
+    file.fits = file.hash === shared && bytes.equals(file.read);
   }
   for (const [key, file] of files) {
-    if (!LINKED.includes(key)) file.want = md5(fs.readFileSync(path.join(dir, file.name)));
+    if (LINKED.includes(key)) continue;
+    file.want = md5(fs.readFileSync(path.join(dir, file.name)));
+    file.fits = file.hash === file.want;
   }
   return files;
 }
 
 function check(dir, hashFile) {
   const files = plan(dir, readHashes(hashFile));
-  const wrong = [...files.values()].filter((file) => file.hash !== file.want || file.reordered);
+  const wrong = [...files.values()].filter((file) => !file.fits);
   // Every other hashed file (the chunks, their type declarations) is named by its own MD5.
   const listed = new Set([...files.values()].map((file) => file.name));
   for (const name of fs.readdirSync(dir)) {
@@ -164,13 +164,14 @@ function rename(dir, hashFile) {
   const files = plan(dir, hashes);
   let renamed = 0;
   for (const [key, file] of files) {
-    if (file.hash === file.want && !file.reordered) continue;
+    if (file.fits) continue;
     const name = file.name.replace(`.${file.hash}.`, `.${file.want}.`);
     const bytes = file.bytes ?? fs.readFileSync(path.join(dir, file.name));
-    fs.writeFileSync(path.join(dir, name), bytes);
-    for (const stale of [file.name, `${file.name}.br`, `${file.name}.gz`]) {
-      fs.rmSync(path.join(dir, stale), { force: true });
+    const stale = name === file.name ? [] : [file.name];
+    for (const old of [...stale, `${file.name}.br`, `${file.name}.gz`]) {
+      fs.rmSync(path.join(dir, old), { force: true });
     }
+    fs.writeFileSync(path.join(dir, name), bytes);
     hashes.set(key, file.want);
     renamed++;
   }
