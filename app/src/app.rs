@@ -1,4 +1,9 @@
 //! The HTML shell, the router and the page every unknown path falls back to.
+//!
+//! A room page is not routed: the server renders it with [`room_shell`] (its own axum route,
+//! `server/src/lib.rs`) and the browser hydrates it with [`RoomApp`], so a guest at the door
+//! never downloads the router. Every other page is [`App`]'s, whose router the browser loads in
+//! a wasm chunk of its own ([`hydrate_routed`]).
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
@@ -10,8 +15,26 @@ use leptos_router::{
 
 use crate::pages::{custom::CustomPage, dashboard::DashboardPage, home::HomePage, room::RoomPage};
 
-/// The document around every page: rendered on the server, hydrated in the browser.
+/// The document around every routed page: rendered on the server, hydrated in the browser.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    html_document(options, None, view! { <App/> })
+}
+
+/// The document around a room page (`/<room>`), which the browser hydrates without the router.
+pub fn room_shell(options: LeptosOptions) -> impl IntoView {
+    html_document(options, Some(ROOM_SHELL), view! { <RoomApp/> })
+}
+
+/// `<body data-shell=...>` of a page rendered by [`room_shell`]: tells the browser which
+/// application to hydrate the page with (`frontend/src/lib.rs`).
+const ROOM_SHELL: &str = "room";
+
+/// The HTML document: the head every page shares, and `body` in it.
+fn html_document(
+    options: LeptosOptions,
+    shell: Option<&'static str>,
+    body: impl IntoView + 'static,
+) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -27,11 +50,73 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
-            <body>
-                <App/>
-            </body>
+            <body data-shell=shell>{body}</body>
         </html>
     }
+}
+
+/// Whether the page was rendered by [`room_shell`], so is hydrated with [`RoomApp`].
+#[cfg(feature = "hydrate")]
+pub fn room_shell_on_page() -> bool {
+    document()
+        .body()
+        .and_then(|body| body.get_attribute("data-shell"))
+        .is_some_and(|shell| shell == ROOM_SHELL)
+}
+
+/// A room page on its own, without the router: what a guest at the door downloads. The room is
+/// the path's one segment, as the server's route `/{room}` took it.
+#[component]
+pub fn RoomApp() -> impl IntoView {
+    provide_meta_context();
+    mark_hydrated();
+    view! {
+        <Title text="Knock"/>
+        <RoomPage room=room_of_path(&page_path())/>
+    }
+}
+
+/// The path of the page being rendered (the request's on the server, the location's in the
+/// browser), still percent-encoded.
+fn page_path() -> String {
+    #[cfg(feature = "ssr")]
+    let path = use_context::<axum::http::request::Parts>()
+        .map(|parts| parts.uri.path().to_owned())
+        .unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    let path = window().location().pathname().unwrap_or_default();
+    path
+}
+
+/// The room named by a one-segment path (`/<room>`), percent-decoded as the router decodes a
+/// path parameter. (A path that is not valid UTF-8 once decoded gets U+FFFD in its place, and
+/// no room has such a name.)
+fn room_of_path(path: &str) -> String {
+    let segment = path.strip_prefix('/').unwrap_or(path).as_bytes();
+    let mut bytes = Vec::with_capacity(segment.len());
+    let mut at = 0;
+    while at < segment.len() {
+        let hex = |byte: u8| char::from(byte).to_digit(16);
+        match (segment[at], segment.get(at + 1), segment.get(at + 2)) {
+            (b'%', Some(&high), Some(&low)) if hex(high).is_some() && hex(low).is_some() => {
+                bytes.push((hex(high).unwrap_or(0) * 16 + hex(low).unwrap_or(0)) as u8);
+                at += 3;
+            }
+            (byte, ..) => {
+                bytes.push(byte);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Hydrates a routed page (every page but a room's) with [`App`]: a wasm chunk of its own, with
+/// the router and the lazy routes' entry points, which a room page never loads.
+#[cfg(feature = "hydrate")]
+#[lazy]
+pub fn hydrate_routed() {
+    leptos::mount::hydrate_lazy(App);
 }
 
 /// The application: one route per page.
@@ -55,7 +140,8 @@ pub fn App() -> impl IntoView {
                     view={Lazy::<DashboardRoute>::new()}
                     ssr=SsrMode::Async
                 />
-                <Route path=ParamSegment("room") view=RoomPage ssr=SsrMode::Async/>
+                // A room page is not the router's: the server renders it in `room_shell`.
+                <Route path=ParamSegment("room") view=RoomByRouter/>
                 <Route
                     path=(StaticSegment("custom"), ParamSegment("room"))
                     view={Lazy::<CustomRoute>::new()}
@@ -107,6 +193,26 @@ impl LazyRoute for CustomRoute {
     }
 }
 
+/// A room page the router was asked for (a link to a room from one of its pages that is not
+/// marked `rel="external"`, as they all should be): loaded as a document of its own, in place of
+/// the router's history entry, because a room page needs what only its own request gives, the
+/// session the server opens for the visitor ([`room_shell`]).
+#[component]
+fn RoomByRouter() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let url = leptos_router::hooks::use_url();
+        Effect::new(move || {
+            let target = url.with(|url| {
+                let query = if url.search().is_empty() { "" } else { "?" };
+                format!("{}{query}{}{}", url.path(), url.search(), url.hash())
+            });
+            let _ = window().location().replace(&target);
+        });
+    }
+    view! { <main class="page narrow"><p>"Loading…"</p></main> }
+}
+
 /// Sets `data-hydrated` on `<body>` once the wasm has taken over the page. Tests wait for it
 /// before clicking, because a click made before hydration would otherwise be lost.
 fn mark_hydrated() {
@@ -135,5 +241,22 @@ fn NotFound() -> impl IntoView {
             <p>"There is nothing at this address."</p>
             <p><A href="/">"Go to the Knock home page"</A></p>
         </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::room_of_path;
+
+    #[test]
+    fn the_room_is_the_paths_segment_percent_decoded() {
+        assert_eq!(room_of_path("/standup"), "standup");
+        assert_eq!(room_of_path("/stand%2Dup%20now"), "stand-up now");
+        assert_eq!(room_of_path("/caf%C3%A9"), "café");
+        // Not an escape: kept as it is.
+        assert_eq!(room_of_path("/100%"), "100%");
+        assert_eq!(room_of_path("/a%zz"), "a%zz");
+        assert_eq!(room_of_path("/%FF"), "\u{FFFD}");
+        assert_eq!(room_of_path(""), "");
     }
 }

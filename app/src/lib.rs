@@ -21,4 +21,4 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-pub use app::{App, shell};
+pub use app::{App, room_shell, shell};

@@ -78,6 +78,8 @@ test('a second visit takes the assets from the cache and still hydrates', async 
 const callChunk = /\/pkg\/split_+in_call_view_[0-9]+\.[A-Za-z0-9_-]+\.wasm$/;
 const eventsChunk = /\/pkg\/split_+call_events_[0-9]+\.[A-Za-z0-9_-]+\.wasm$/;
 const dashboardChunk = /\/pkg\/split_+dashboard_route_view_[0-9]+\.[A-Za-z0-9_-]+\.wasm$/;
+// The router's application, which hydrates every page but a room's.
+const routerChunk = /\/pkg\/split_+hydrate_routed_[0-9]+\.[A-Za-z0-9_-]+\.wasm$/;
 const mainWasm = /\/pkg\/knock\.[A-Za-z0-9_-]+\.wasm$/;
 
 /** Runs in the page before its scripts: records when <body> is marked hydrated (ms since the
@@ -125,6 +127,7 @@ test('the prejoin page hydrates without the call view, the event stream or the d
   // Before hydration: the main wasm, and neither the call's chunk nor the dashboard's.
   const first = await requests(page);
   expect(first.before.filter((url) => mainWasm.test(url)), 'the main wasm').toHaveLength(1);
+  expect(first.before.filter((url) => routerChunk.test(url)), 'the router').toEqual([]);
   expect(first.before.filter((url) => callChunk.test(url)), 'the call before hydration').toEqual([]);
   expect(first.before.filter((url) => eventsChunk.test(url)), 'the stream before hydration').toEqual([]);
   // Left alone, the page fetches no call and opens no event stream (nothing is sent to a
@@ -158,7 +161,49 @@ test('the prejoin page hydrates without the call view, the event stream or the d
   for (const visit of [inCall, reloaded]) {
     const all = [...visit.before, ...visit.after];
     expect(all.filter((url) => dashboardChunk.test(url)), 'the dashboard').toEqual([]);
+    expect(all.filter((url) => routerChunk.test(url)), 'the router').toEqual([]);
   }
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
+test('every other page hydrates with the router, in a chunk of its own; a room page is always a document of its own', async ({
+  browser,
+}) => {
+  const room = await createRoom({ privacy: 'public' });
+  const context = await browser.newContext();
+  await context.addInitScript(recordHydration);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${base()}/`);
+  await hydrated(page);
+  const home = await requests(page);
+  expect(home.before.filter((url) => routerChunk.test(url)), 'the router').toHaveLength(1);
+  expect(home.before.filter((url) => dashboardChunk.test(url)), 'the dashboard').toEqual([]);
+
+  // The home page's link to the room is external to the router, so the browser loads the room
+  // page, whose request opens the visitor's session.
+  await page.getByLabel('Room name').fill(room);
+  const link = page.getByTestId('room-link');
+  await expect(link).toHaveAttribute('rel', 'external');
+  await link.click();
+  await expect(page).toHaveURL(`${base()}/${room}`);
+  await hydrated(page);
+  await expectPrejoin(page, 'Join');
+  expect((await requests(page)).before.filter((url) => routerChunk.test(url)), 'the router').toEqual([]);
+
+  // A link the router takes (not marked external) loads the room page all the same.
+  await page.goto(`${base()}/`);
+  await hydrated(page);
+  await page.getByLabel('Room name').fill(room);
+  await link.evaluate((anchor) => anchor.removeAttribute('rel'));
+  await link.click();
+  await expect(page).toHaveURL(`${base()}/${room}`);
+  await expectPrejoin(page, 'Join');
+  await page.getByRole('textbox', { name: 'Your name' }).fill('Ana');
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+  await expectInCall(page, room, 'Ana');
   expect(errors).toEqual([]);
   await context.close();
 });

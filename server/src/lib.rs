@@ -28,14 +28,14 @@ pub fn router(state: AppState) -> Router {
     let options =
         assets::with_hashed_names(leptos::config::LeptosOptions::clone(&state.leptos_options));
     let state = state.with_leptos_options(options);
-    let routes = routes();
     let context_state = state.clone();
     let shell_options = leptos::config::LeptosOptions::clone(&state.leptos_options);
     let app = Router::new()
         .route("/healthz", get(healthz))
+        .route(ROOM_ROUTE, get(room_page(&state)))
         .leptos_routes_with_context(
             &state,
-            routes,
+            routed_pages(),
             move || provide_context(context_state.clone()),
             move || shell(shell_options.clone()),
         )
@@ -73,6 +73,46 @@ pub fn router(state: AppState) -> Router {
         .merge(streams)
         .layer(trace::layer())
         .with_state(state)
+}
+
+/// The path of a room page: the router's route for it ([`app::App`]'s), which the server does not
+/// render through the router but with [`room_page`].
+const ROOM_ROUTE: &str = "/{room}";
+
+/// `GET /<room>`: the room page in [`app::room_shell`], rendered as the router renders its
+/// pages (async: complete HTML, once the page's data is loaded), so the browser hydrates it
+/// without the router (`app::RoomApp`).
+fn room_page(
+    state: &AppState,
+) -> impl Fn(
+    axum::extract::Request,
+) -> std::pin::Pin<Box<dyn Future<Output = axum::response::Response> + Send + 'static>>
++ Clone
++ Send
++ Sync
++ 'static {
+    let context_state = state.clone();
+    let options = leptos::config::LeptosOptions::clone(&state.leptos_options);
+    leptos_axum::render_app_async_with_context(
+        move || provide_context(context_state.clone()),
+        move || app::room_shell(options.clone()),
+    )
+}
+
+/// The router's pages the router renders: all but the room page ([`ROOM_ROUTE`]).
+fn routed_pages() -> Vec<AxumRouteListing> {
+    let routes = routes();
+    let pages: Vec<_> = routes
+        .iter()
+        .filter(|route| route.path() != ROOM_ROUTE)
+        .cloned()
+        .collect();
+    assert_eq!(
+        pages.len() + 1,
+        routes.len(),
+        "the router has one room page route, {ROOM_ROUTE}"
+    );
+    pages
 }
 
 /// The application's routes, generated once per process.

@@ -257,7 +257,8 @@ fn RoomRow(
     let in_call = count.clone();
     view! {
         <tr data-room=name.clone()>
-            <th scope="row"><a href=format!("/{name}")>{name.clone()}</a></th>
+            // External to the router: a room page is loaded as a document of its own (app.rs).
+            <th scope="row"><a href=format!("/{name}") rel="external">{name.clone()}</a></th>
             // `data-label` names each cell where a phone stacks them (style/main.css).
             <td data-label="Privacy">{room.privacy.as_str()}</td>
             <td data-label="Knocking">{if knocking { "on" } else { "off" }}</td>

@@ -82,8 +82,9 @@ fn Steps(base: String, room: ReadSignal<String>) -> impl IntoView {
                 <pre data-testid="create-token"><code>{token}</code></pre>
             </li>
             <li>
+                // External to the router: a room page is loaded as a document of its own (app.rs).
                 <p>
-                    "Open " <a href=url.clone() data-testid="room-link">{url.clone()}</a>
+                    "Open " <a href=url.clone() rel="external" data-testid="room-link">{url.clone()}</a>
                     " with " <code>"?t=<token>"</code> " to host; share the plain link with "
                     "guests, who knock."
                 </p>

@@ -11,7 +11,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 use self::direct::{DirectEntry, DirectJoin, direct_entry};
 use super::form::{PageAction, PageForm};
@@ -34,17 +33,16 @@ use crate::{
 
 mod direct;
 
-/// The room page.
+/// The page of `room` (`/<room>`), rendered on the server in its own document
+/// ([`crate::app::room_shell`]) and hydrated without the router ([`crate::app::RoomApp`]).
 #[component]
-pub fn RoomPage() -> impl IntoView {
-    let params = use_params_map();
-    let room = params.read_untracked().get("room").unwrap_or_default();
+pub fn RoomPage(
+    /// The room's name.
+    room: String,
+) -> impl IntoView {
     let call = CallClient::new(&room);
-    let snapshot = Resource::<_, JsonBytes>::new_with_options(
-        move || params.read().get("room").unwrap_or_default(),
-        load_room,
-        false,
-    );
+    let snapshot =
+        Resource::<_, JsonBytes>::new_with_options(move || room.clone(), load_room, false);
 
     view! {
         <Suspense fallback=|| view! { <main class="page narrow"><p>"Loading…"</p></main> }>
