@@ -91,7 +91,7 @@ fn page_path() -> String {
 /// The room named by a one-segment path (`/<room>`), percent-decoded as the router decodes a
 /// path parameter. (A path that is not valid UTF-8 once decoded gets U+FFFD in its place, and
 /// no room has such a name.)
-fn room_of_path(path: &str) -> String {
+pub fn room_of_path(path: &str) -> String {
     let segment = path.strip_prefix('/').unwrap_or(path).as_bytes();
     let mut bytes = Vec::with_capacity(segment.len());
     let mut at = 0;

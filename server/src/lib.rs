@@ -32,7 +32,7 @@ pub fn router(state: AppState) -> Router {
     let shell_options = leptos::config::LeptosOptions::clone(&state.leptos_options);
     let app = Router::new()
         .route("/healthz", get(healthz))
-        .route(ROOM_ROUTE, get(room_page(&state)))
+        .route(ROOM_ROUTE, get(room_page))
         .leptos_routes_with_context(
             &state,
             routed_pages(),
@@ -80,23 +80,28 @@ pub fn router(state: AppState) -> Router {
 const ROOM_ROUTE: &str = "/{room}";
 
 /// `GET /<room>`: the room page in [`app::room_shell`], rendered as the router renders its
-/// pages (async: complete HTML, once the page's data is loaded), so the browser hydrates it
-/// without the router (`app::RoomApp`).
-fn room_page(
-    state: &AppState,
-) -> impl Fn(
-    axum::extract::Request,
-) -> std::pin::Pin<Box<dyn Future<Output = axum::response::Response> + Send + 'static>>
-+ Clone
-+ Send
-+ Sync
-+ 'static {
-    let context_state = state.clone();
+/// pages (complete HTML) once the visitor's state in the room is loaded, so the browser
+/// hydrates it without the router (`app::RoomApp`) and reads that state from the page.
+async fn room_page(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let room = app::app::room_of_path(request.uri().path());
+    // As `load_room` loads it again later: without a session, the state says there is no
+    // such room.
+    let session = app::ssr::cookies::session_from_cookie(&state, request.headers(), &room)
+        .await
+        .ok();
+    let first = app::ssr::lobby::snapshot(&state, &room, session.as_ref()).await;
     let options = leptos::config::LeptosOptions::clone(&state.leptos_options);
-    leptos_axum::render_app_async_with_context(
-        move || provide_context(context_state.clone()),
+    let render = leptos_axum::render_app_async_with_context(
+        move || {
+            provide_context(state.clone());
+            provide_context(app::pages::room::FirstSnapshot(first.clone()));
+        },
         move || app::room_shell(options.clone()),
-    )
+    );
+    render(request).await
 }
 
 /// The router's pages the router renders: all but the room page ([`ROOM_ROUTE`]).

@@ -17,7 +17,7 @@ use super::form::{PageAction, PageForm};
 use crate::{
     api::{
         JsonBytes,
-        call::{Cancel, Join, Leave, RequestAccess, load_room},
+        call::{Cancel, Join, Leave, RequestAccess},
     },
     call::{CallClient, CallModel},
     components::{
@@ -28,7 +28,7 @@ use crate::{
     },
     error::AppError,
     media::{LocalMedia, RemoteMedia},
-    model::{AccessLevel, CallErrorDetail, CallErrorKind, CallState, Phase},
+    model::{AccessLevel, CallErrorDetail, CallErrorKind, CallState, Phase, RoomSnapshot},
 };
 
 mod direct;
@@ -41,29 +41,39 @@ pub fn RoomPage(
     room: String,
 ) -> impl IntoView {
     let call = CallClient::new(&room);
-    let snapshot =
-        Resource::<_, JsonBytes>::new_with_options(move || room.clone(), load_room, false);
-
-    view! {
-        <Suspense fallback=|| view! { <main class="page narrow"><p>"Loading…"</p></main> }>
-            {move || Suspend::new(async move {
-                match snapshot.await {
-                    Ok(snapshot) => {
-                        call.start(snapshot);
-                        view! { <Room call/> }.into_any()
-                    }
-                    Err(error) => view! {
-                        <main class="page narrow">
-                            <h1>"Something went wrong"</h1>
-                            <p>{error.to_string()}</p>
-                        </main>
-                    }
-                    .into_any(),
-                }
-            })}
-        </Suspense>
+    // Loaded by the server before it renders the page, written into the page with it, and read
+    // back from there by the browser as it hydrates: no resource, no `Suspense` and none of
+    // their code in the wasm a guest at the door downloads.
+    let first = SharedValue::<_, JsonBytes>::new_with_encoding(|| {
+        use_context::<FirstSnapshot>()
+            .map(|first| first.0)
+            .unwrap_or_else(|| {
+                Err(AppError::internal(
+                    "the room page",
+                    "its state was not loaded",
+                ))
+            })
+    })
+    .into_inner();
+    match first {
+        Ok(snapshot) => {
+            call.start(snapshot);
+            view! { <Room call/> }.into_any()
+        }
+        Err(error) => view! {
+            <main class="page narrow">
+                <h1>"Something went wrong"</h1>
+                <p>{error.to_string()}</p>
+            </main>
+        }
+        .into_any(),
     }
 }
+
+/// The state a room page is rendered with ([`RoomPage`]), which the server loads for the
+/// request before rendering the page (`server/src/lib.rs`).
+#[derive(Clone)]
+pub struct FirstSnapshot(pub Result<RoomSnapshot, AppError>);
 
 /// Which screen the room page shows. Only what decides the screen is in here, so a change
 /// elsewhere in the model (a participant's camera, a new event id) never rebuilds the screen,
