@@ -9,10 +9,11 @@ pub mod webhooks;
 use leptos::server::codee::{Decoder, Encoder};
 use serde::{Deserialize, Serialize};
 
-/// JSON for a resource's value in the page, read back from bytes, the way the browser reads
-/// every other JSON it gets (server functions' answers, the event stream, the room page's
-/// forms). Each type's decoder is compiled for one input, not for text and bytes apart (Leptos'
-/// own resource codec reads text), which keeps a second copy of every decoder out of the wasm.
+/// JSON for a value the server writes into the page (the room page's first state, a
+/// `SharedValue`), read back from bytes, the way the browser reads every other JSON it gets
+/// (server functions' answers, the event stream, the room page's forms). Each type's decoder is
+/// compiled for one input, not for text and bytes apart (Leptos' own codec reads text), which
+/// keeps a second copy of every decoder out of the wasm.
 pub struct JsonBytes;
 
 impl<T: Serialize> Encoder<T> for JsonBytes {
