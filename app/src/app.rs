@@ -64,51 +64,15 @@ pub fn room_shell_on_page() -> bool {
         .is_some_and(|shell| shell == ROOM_SHELL)
 }
 
-/// A room page on its own, without the router: what a guest at the door downloads. The room is
-/// the path's one segment, as the server's route `/{room}` took it.
+/// A room page on its own, without the router: what a guest at the door downloads.
 #[component]
 pub fn RoomApp() -> impl IntoView {
     provide_meta_context();
     mark_hydrated();
     view! {
         <Title text="Knock"/>
-        <RoomPage room=room_of_path(&page_path())/>
+        <RoomPage/>
     }
-}
-
-/// The path of the page being rendered (the request's on the server, the location's in the
-/// browser), still percent-encoded.
-fn page_path() -> String {
-    #[cfg(feature = "ssr")]
-    let path = use_context::<axum::http::request::Parts>()
-        .map(|parts| parts.uri.path().to_owned())
-        .unwrap_or_default();
-    #[cfg(not(feature = "ssr"))]
-    let path = window().location().pathname().unwrap_or_default();
-    path
-}
-
-/// The room named by a one-segment path (`/<room>`), percent-decoded as the router decodes a
-/// path parameter. (A path that is not valid UTF-8 once decoded gets U+FFFD in its place, and
-/// no room has such a name.)
-pub fn room_of_path(path: &str) -> String {
-    let segment = path.strip_prefix('/').unwrap_or(path).as_bytes();
-    let mut bytes = Vec::with_capacity(segment.len());
-    let mut at = 0;
-    while at < segment.len() {
-        let hex = |byte: u8| char::from(byte).to_digit(16);
-        match (segment[at], segment.get(at + 1), segment.get(at + 2)) {
-            (b'%', Some(&high), Some(&low)) if hex(high).is_some() && hex(low).is_some() => {
-                bytes.push((hex(high).unwrap_or(0) * 16 + hex(low).unwrap_or(0)) as u8);
-                at += 3;
-            }
-            (byte, ..) => {
-                bytes.push(byte);
-                at += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// Hydrates a routed page (every page but a room's) with [`App`]: a wasm chunk of its own, with
@@ -241,22 +205,5 @@ fn NotFound() -> impl IntoView {
             <p>"There is nothing at this address."</p>
             <p><A href="/">"Go to the Knock home page"</A></p>
         </main>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::room_of_path;
-
-    #[test]
-    fn the_room_is_the_paths_segment_percent_decoded() {
-        assert_eq!(room_of_path("/standup"), "standup");
-        assert_eq!(room_of_path("/stand%2Dup%20now"), "stand-up now");
-        assert_eq!(room_of_path("/caf%C3%A9"), "café");
-        // Not an escape: kept as it is.
-        assert_eq!(room_of_path("/100%"), "100%");
-        assert_eq!(room_of_path("/a%zz"), "a%zz");
-        assert_eq!(room_of_path("/%FF"), "\u{FFFD}");
-        assert_eq!(room_of_path(""), "");
     }
 }

@@ -86,13 +86,15 @@ async fn room_page(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
-    let room = app::app::room_of_path(request.uri().path());
+    // The path's segment as it is, as the sessions layer took it (`session.rs`): a room's name
+    // has nothing to decode.
+    let room = request.uri().path().strip_prefix('/').unwrap_or_default();
     // As `load_room` loads it again later: without a session, the state says there is no
     // such room.
-    let session = app::ssr::cookies::session_from_cookie(&state, request.headers(), &room)
+    let session = app::ssr::cookies::session_from_cookie(&state, request.headers(), room)
         .await
         .ok();
-    let first = app::ssr::lobby::snapshot(&state, &room, session.as_ref()).await;
+    let first = app::ssr::lobby::snapshot(&state, room, session.as_ref()).await;
     let options = leptos::config::LeptosOptions::clone(&state.leptos_options);
     let render = leptos_axum::render_app_async_with_context(
         move || {

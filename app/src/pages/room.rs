@@ -33,17 +33,13 @@ use crate::{
 
 mod direct;
 
-/// The page of `room` (`/<room>`), rendered on the server in its own document
+/// A room's page (`/<room>`), rendered on the server in its own document
 /// ([`crate::app::room_shell`]) and hydrated without the router ([`crate::app::RoomApp`]).
 #[component]
-pub fn RoomPage(
-    /// The room's name.
-    room: String,
-) -> impl IntoView {
-    let call = CallClient::new(&room);
+pub fn RoomPage() -> impl IntoView {
     // Loaded by the server before it renders the page, written into the page with it, and read
     // back from there by the browser as it hydrates: no resource, no `Suspense` and none of
-    // their code in the wasm a guest at the door downloads.
+    // their code in the wasm a guest at the door downloads. The room is the state's.
     let first = SharedValue::<_, JsonBytes>::new_with_encoding(|| {
         use_context::<FirstSnapshot>()
             .map(|first| first.0)
@@ -57,6 +53,7 @@ pub fn RoomPage(
     .into_inner();
     match first {
         Ok(snapshot) => {
+            let call = CallClient::new(&snapshot.state.room);
             call.start(snapshot);
             view! { <Room call/> }.into_any()
         }
