@@ -323,6 +323,20 @@ impl CallClient {
         }
     }
 
+    /// Starts from a page's snapshot and the answer (a knock's or a join's) that took the
+    /// visitor off its prejoin page before this client was made: as if the answer had come to a
+    /// client started from the snapshot, so the session has entered the lobby or the call.
+    pub fn start_answered(&self, snapshot: RoomSnapshot, answer: CallState) {
+        self.start(snapshot);
+        #[cfg(feature = "hydrate")]
+        let entered = answer.phase;
+        self.model.update(|model| model.set_state(answer));
+        #[cfg(feature = "hydrate")]
+        if matches!(entered, Phase::InCall | Phase::Waiting) {
+            self.refresh_entered(Some(entered));
+        }
+    }
+
     /// Opens the event stream now, from the state's last event, unless it is open already: the
     /// prejoin page calls this as the visitor turns to its form, so the stream is there by the
     /// time they knock or join.
@@ -452,14 +466,22 @@ impl CallClient {
                 && previous != phase
                 && entered
             {
-                leptos::task::spawn_local(async move {
-                    let _ = client.refresh().await;
-                    if phase == Some(Phase::InCall) {
-                        client.network_topology().await;
-                    }
-                });
+                client.refresh_entered(phase);
             }
             phase
+        });
+    }
+
+    /// Fetches who is there now that the session entered `phase` (and in the call, how its
+    /// media flows).
+    #[cfg(feature = "hydrate")]
+    fn refresh_entered(&self, phase: Option<Phase>) {
+        let client = *self;
+        leptos::task::spawn_local(async move {
+            let _ = client.refresh().await;
+            if phase == Some(Phase::InCall) {
+                client.network_topology().await;
+            }
         });
     }
 
@@ -676,6 +698,13 @@ mod moderation_tests {
     }
 }
 
+/// Loads the event stream's wasm chunk ahead of the stream (the prejoin page, as the visitor
+/// turns to its form), so that opening it later waits for no download.
+#[cfg(feature = "hydrate")]
+pub async fn preload_stream() {
+    stream::preload().await;
+}
+
 #[cfg(feature = "hydrate")]
 mod stream {
     //! The browser side: an `EventSource` on `/api/events/<room>`, reopened after errors.
@@ -702,6 +731,11 @@ mod stream {
         "network-connection",
         "error",
     ];
+
+    /// Loads the stream's wasm chunk without opening a stream.
+    pub async fn preload() {
+        __preload_open_in().await;
+    }
 
     /// Opens the stream after event `after` in `owner` (the client's reactive scope, which
     /// closes it), unless that scope ended while the chunk was on its way.

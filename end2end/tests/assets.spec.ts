@@ -1,9 +1,9 @@
 // What a guest's browser downloads for the room page: the HTML never cached, and the page's
 // JavaScript, wasm and stylesheet under content-hashed names, compressed (Brotli or gzip) and
 // cached for a year as immutable. A functional check of the headers, not a timing. And what the
-// room page loads before it is hydrated: neither the call view's wasm chunk, nor the event
-// stream's, nor the dashboard's; and that the prejoin page opens the stream only when the
-// visitor turns to its form.
+// room page loads before it is hydrated: its main wasm alone, no chunk; and what comes after,
+// each in its chunk: the call client, its event stream and the call view as the visitor turns to
+// the form, the stream itself on their click.
 import { expect, test, type Page, type Response } from '@playwright/test';
 import {
   base,
@@ -73,8 +73,9 @@ test('a second visit takes the assets from the cache and still hydrates', async 
 });
 
 // The wasm chunks of the lazy parts (`cargo leptos build --split`): each split file is named
-// after its entry point (the room page's call view, the call client's event stream, the
-// dashboard route).
+// after its entry point (the room page's call client, the call view, the call client's event
+// stream, the dashboard route).
+const roomChunk = /\/pkg\/split_+room_client_[0-9]+\.[A-Za-z0-9_-]+\.wasm$/;
 const callChunk = /\/pkg\/split_+in_call_view_[0-9]+\.[A-Za-z0-9_-]+\.wasm$/;
 const eventsChunk = /\/pkg\/split_+call_events_[0-9]+\.[A-Za-z0-9_-]+\.wasm$/;
 const dashboardChunk = /\/pkg\/split_+dashboard_route_view_[0-9]+\.[A-Za-z0-9_-]+\.wasm$/;
@@ -105,7 +106,7 @@ async function requests(page: Page): Promise<{ before: string[]; after: string[]
   });
 }
 
-test('the prejoin page hydrates without the call view, the event stream or the dashboard; each comes in its own chunk, the call and the stream once the visitor turns to the form', async ({
+test('the prejoin page hydrates with the main wasm alone; the call client, its stream and the call view come in chunks of their own, as the visitor turns to the form', async ({
   browser,
 }) => {
   const room = await createRoom();
@@ -124,38 +125,46 @@ test('the prejoin page hydrates without the call view, the event stream or the d
   await hydrated(page);
   await expectPrejoin(page, 'Join');
 
-  // Before hydration: the main wasm, and neither the call's chunk nor the dashboard's.
+  // Before hydration: the main wasm and no chunk at all.
   const first = await requests(page);
   expect(first.before.filter((url) => mainWasm.test(url)), 'the main wasm').toHaveLength(1);
-  expect(first.before.filter((url) => routerChunk.test(url)), 'the router').toEqual([]);
-  expect(first.before.filter((url) => callChunk.test(url)), 'the call before hydration').toEqual([]);
-  expect(first.before.filter((url) => eventsChunk.test(url)), 'the stream before hydration').toEqual([]);
-  // Left alone, the page fetches no call and opens no event stream (nothing is sent to a
-  // visitor before they knock or join); turning to the form fetches the call's chunk and opens
-  // the stream, whose code comes in a chunk of its own, ahead of the click that needs them.
+  for (const [chunk, what] of [
+    [routerChunk, 'the router'],
+    [roomChunk, 'the call client'],
+    [callChunk, 'the call'],
+    [eventsChunk, 'the stream'],
+  ] as const) {
+    expect(first.before.filter((url) => chunk.test(url)), `${what} before hydration`).toEqual([]);
+  }
+  // Left alone, the page fetches no call client and opens no event stream (nothing is sent to
+  // a visitor before they knock or join); turning to the form fetches the chunks of the call
+  // client, its stream and the call view, ahead of the click that needs them. The stream opens
+  // on the click.
   await page.waitForTimeout(1000);
   const idle = (await requests(page)).after;
+  expect(idle.filter((url) => roomChunk.test(url)), 'the call client unasked').toEqual([]);
   expect(idle.filter((url) => callChunk.test(url)), 'the call unasked').toEqual([]);
   expect(idle.filter((url) => eventsChunk.test(url)), "the stream's code unasked").toEqual([]);
   expect(streams, 'the stream unasked').toEqual([]);
   await page.getByRole('textbox', { name: 'Your name' }).fill('Ana');
-  await expect
-    .poll(async () => (await requests(page)).after.filter((url) => callChunk.test(url)).length)
-    .toBe(1);
-  await expect
-    .poll(async () => (await requests(page)).after.filter((url) => eventsChunk.test(url)).length)
-    .toBe(1);
-  await expect.poll(() => streams.length).toBe(1);
+  for (const chunk of [roomChunk, eventsChunk, callChunk]) {
+    await expect
+      .poll(async () => (await requests(page)).after.filter((url) => chunk.test(url)).length)
+      .toBe(1);
+  }
+  expect(streams, 'the stream before the click').toEqual([]);
   await page.getByRole('button', { name: 'Join', exact: true }).click();
   await expectInCall(page, room, 'Ana');
+  await expect.poll(() => streams.length).toBe(1);
   const inCall = await requests(page);
 
-  // A reload in the call: the server renders the call view, and the page loads its chunk
-  // before hydrating it.
+  // A reload in the call: the server renders the call view, and the page loads the call
+  // client's chunk and the call view's before hydrating them.
   await page.reload();
   await hydrated(page);
   await expectInCall(page, room, 'Ana');
   const reloaded = await requests(page);
+  expect(reloaded.before.filter((url) => roomChunk.test(url)), 'the call client before hydration').toHaveLength(1);
   expect(reloaded.before.filter((url) => callChunk.test(url)), 'the call before hydration').toHaveLength(1);
 
   for (const visit of [inCall, reloaded]) {

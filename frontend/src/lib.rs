@@ -8,15 +8,20 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // `hydrate_lazy`: the room page's call view is a lazy function (a wasm chunk of its own), and
-    // so are the router's application and its home, dashboard and custom pages. A room page is
-    // hydrated without the router; a page the server rendered in the call needs the call's chunk
-    // before hydration walks the call's HTML.
+    // `hydrate_lazy`: the room page's call client and call view are lazy functions (wasm
+    // chunks of their own), and so are the router's application and its home, dashboard and
+    // custom pages. A room page is hydrated without the router. A page that opens on the
+    // prejoin page is hydrated at once, without the call client; any other screen the server
+    // rendered needs the call client's chunk (and in the call, the call view's) before
+    // hydration walks its HTML.
     if !app::app::room_shell_on_page() {
         wasm_bindgen_futures::spawn_local(app::app::hydrate_routed());
-    } else if app::pages::room::call_on_page() {
+    } else if app::pages::room::room_client_on_page() {
         wasm_bindgen_futures::spawn_local(async {
-            app::pages::room::preload_call().await;
+            app::pages::room::preload_room().await;
+            if app::pages::room::call_on_page() {
+                app::pages::room::preload_call().await;
+            }
             leptos::mount::hydrate_lazy(app::app::RoomApp);
         });
     } else {

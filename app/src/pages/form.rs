@@ -27,16 +27,33 @@ impl<T: 'static> Clone for PageAction<T> {
 
 impl<T: 'static> Copy for PageAction<T> {}
 
+/// How an answer's JSON becomes a `T`.
+type Decode<T> = fn(&str) -> Result<T, serde_json::Error>;
+
 impl<T> PageAction<T>
 where
     T: DeserializeOwned + Clone + 'static,
 {
     /// Submissions to the server function `F`, whose answer is a `T`.
     pub(crate) fn new<F: leptos::server_fn::ServerFn<Output = T>>() -> Self {
-        let path = F::PATH;
+        Self::decoding(F::PATH, |text| serde_json::from_slice(text.as_bytes()))
+    }
+}
+
+impl PageAction<String> {
+    /// Submissions to the server function `F`, whose answer is kept as the JSON it came in:
+    /// for a page whose main wasm should not carry the answer's decoder (the prejoin page hands
+    /// it to the call client, in a chunk of its own).
+    pub(crate) fn json<F: leptos::server_fn::ServerFn>() -> Self {
+        Self::decoding(F::PATH, |text| Ok(text.to_owned()))
+    }
+}
+
+impl<T: Clone + 'static> PageAction<T> {
+    fn decoding(path: &'static str, decode: Decode<T>) -> Self {
         Self {
             path,
-            action: Action::new_local(move |body: &String| post(path, body.clone())),
+            action: Action::new_local(move |body: &String| post(path, body.clone(), decode)),
         }
     }
 
@@ -69,7 +86,7 @@ where
 #[component]
 pub(crate) fn PageForm<T>(action: PageAction<T>, children: Children) -> impl IntoView
 where
-    T: DeserializeOwned + Clone + 'static,
+    T: Clone + 'static,
 {
     let submit = move |event: leptos::ev::SubmitEvent| {
         #[cfg(feature = "hydrate")]
@@ -155,7 +172,7 @@ fn form_body(event: &leptos::ev::SubmitEvent) -> Option<String> {
 
 /// Posts `body` to `path` as a form and reads the server function's JSON answer: its output, or
 /// the error it sent (what Leptos' own client does, without the arguments' round trip).
-async fn post<T: DeserializeOwned>(path: &'static str, body: String) -> Result<T, AppError> {
+async fn post<T>(path: &'static str, body: String, decode: Decode<T>) -> Result<T, AppError> {
     #[cfg(feature = "hydrate")]
     {
         use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -164,7 +181,7 @@ async fn post<T: DeserializeOwned>(path: &'static str, body: String) -> Result<T
             |_| AppError::from_server_fn_error(ServerFnErrorErr::Request(String::new()));
         let (ok, text) = fetch_form(path, body).await.map_err(unreachable)?;
         if ok {
-            serde_json::from_slice(text.as_bytes()).map_err(|error| {
+            decode(&text).map_err(|error| {
                 AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(error.to_string()))
             })
         } else {
@@ -173,7 +190,7 @@ async fn post<T: DeserializeOwned>(path: &'static str, body: String) -> Result<T
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        let _ = (path, body);
+        let _ = (path, body, decode);
         Err(AppError::internal(
             "a page form",
             "posted on the server, where forms are never submitted",

@@ -2,22 +2,33 @@
 //! the server from the session's state, then kept live by the call client. Every button is a
 //! real form, so a click made before the page has hydrated still reaches the server.
 //!
-//! The call view (the mesh, the tiles, the people panel, moderation, the tray) is a `#[lazy]`
-//! function: in the browser it lives in a wasm chunk of its own (`cargo leptos build --split`),
-//! so a guest's first visit downloads only the prejoin and lobby screens. The prejoin page
-//! fetches that chunk as soon as the visitor turns to its form, the lobby and a direct entry once
-//! the page is idle, so entering the call does not wait for it; a page rendered in the call loads
-//! it before hydrating ([`call_on_page`], [`preload_call`]).
+//! In the browser the page comes in parts (`cargo leptos build --split`), so a guest at the
+//! door downloads little before `Ask to join` works:
+//!
+//! - the main wasm hydrates the prejoin page alone ([`prejoin`]), its camera preview included,
+//!   without the call client;
+//! - the call client and every other screen (the lobby, the denial, the direct entry, ...) are
+//!   a `#[lazy]` function ([`room_client`]) with a chunk of its own, fetched as the visitor turns
+//!   to the form and started with the answer to their knock or join; a page the server rendered
+//!   on any other screen loads it before hydrating ([`room_client_on_page`], [`preload_room`]);
+//! - the call view (the mesh, the tiles, the people panel, moderation, the tray) is another,
+//!   fetched with the call client on the prejoin page and once the page is idle in the lobby or
+//!   a direct entry, so entering the call does not wait for it; a page rendered in the call
+//!   loads it before hydrating ([`call_on_page`], [`preload_call`]).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
 
-use self::direct::{DirectEntry, DirectJoin, direct_entry};
+use self::{
+    direct::{DirectEntry, DirectJoin, direct_entry},
+    prejoin::{Door, DoorRoom, Prejoin},
+};
 use super::form::{PageAction, PageForm};
 use crate::{
     api::{
         JsonBytes,
-        call::{Cancel, Join, Leave, RequestAccess},
+        call::{Cancel, Leave},
     },
     call::{CallClient, CallModel},
     components::{
@@ -32,6 +43,7 @@ use crate::{
 };
 
 mod direct;
+mod prejoin;
 
 /// A room's page (`/<room>`), rendered on the server in its own document
 /// ([`crate::app::room_shell`]) and hydrated without the router ([`crate::app::RoomApp`]).
@@ -39,23 +51,33 @@ mod direct;
 pub fn RoomPage() -> impl IntoView {
     // Loaded by the server before it renders the page, written into the page with it, and read
     // back from there by the browser as it hydrates: no resource, no `Suspense` and none of
-    // their code in the wasm a guest at the door downloads. The room is the state's.
-    let first = SharedValue::<_, JsonBytes>::new_with_encoding(|| {
-        use_context::<FirstSnapshot>()
-            .map(|first| first.0)
-            .unwrap_or_else(|| {
-                Err(AppError::internal(
-                    "the room page",
-                    "its state was not loaded",
-                ))
-            })
-    })
-    .into_inner();
+    // their code in the wasm a guest at the door downloads.
+    let first = SharedValue::<_, JsonBytes>::new_with_encoding(first_page).into_inner();
     match first {
-        Ok(snapshot) => {
-            let call = CallClient::new(&snapshot.state.room);
-            call.start(snapshot);
-            view! { <Room call/> }.into_any()
+        Ok(FirstPage {
+            door,
+            start_video,
+            start_audio,
+            snapshot,
+        }) => {
+            // Daily's `start_video_off` / `start_audio_off` (room, or the token's): what the
+            // camera and microphone start as, on the prejoin page and in the call alike. They
+            // live here, so what the prejoin page started carries into the call.
+            let media = LocalMedia::starting_with(start_video, start_audio);
+            match door {
+                Some(door) => view! {
+                    <div class="room" data-door="prejoin">
+                        <DoorRoom door snapshot media/>
+                    </div>
+                }
+                .into_any(),
+                None => view! {
+                    <div class="room">
+                        {room_now(RoomStart { snapshot, answer: None, media })}
+                    </div>
+                }
+                .into_any(),
+            }
         }
         Err(error) => view! {
             <main class="page narrow">
@@ -71,6 +93,138 @@ pub fn RoomPage() -> impl IntoView {
 /// request before rendering the page (`server/src/lib.rs`).
 #[derive(Clone)]
 pub struct FirstSnapshot(pub Result<RoomSnapshot, AppError>);
+
+/// The room page's first state as the page carries it to the browser.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct FirstPage {
+    /// The prejoin page's own part, when the page opens on it: the main wasm hydrates that page
+    /// alone ([`DoorRoom`]), and the call client comes in its chunk once it is needed.
+    door: Option<Door>,
+    /// Whether the camera starts on (Daily's `start_video_off`, negated).
+    start_video: bool,
+    /// Whether the microphone starts on (Daily's `start_audio_off`, negated).
+    start_audio: bool,
+    /// The whole state (a [`RoomSnapshot`]) as JSON: decoded by the call client, in its chunk,
+    /// so the main wasm carries none of its decoders.
+    snapshot: String,
+}
+
+/// On the server, the page's first state from the request's ([`FirstSnapshot`]). In the
+/// browser it is read from the page, and this runs only if it is missing.
+fn first_page() -> Result<FirstPage, AppError> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<FirstSnapshot>()
+            .map(|first| first.0)
+            .unwrap_or_else(|| {
+                Err(AppError::internal(
+                    "the room page",
+                    "its state was not loaded",
+                ))
+            })
+            .and_then(FirstPage::of)
+    }
+    #[cfg(not(feature = "ssr"))]
+    Err(AppError::internal(
+        "the room page",
+        "its state is not in the page",
+    ))
+}
+
+#[cfg(feature = "ssr")]
+impl FirstPage {
+    /// What the page carries for `snapshot`: a door when it opens on the prejoin page (the
+    /// screen the call client would show first, [`screen_of`]).
+    fn of(snapshot: RoomSnapshot) -> Result<Self, AppError> {
+        let mut model = CallModel::default();
+        model.set_state(snapshot.state.clone());
+        let door = match screen_of(&model) {
+            Screen::Prejoin(level, name) => Some(Door {
+                room: snapshot.state.room.clone(),
+                level,
+                name,
+            }),
+            _ => None,
+        };
+        let settings = snapshot.state.settings;
+        let snapshot = serde_json::to_string(&snapshot)
+            .map_err(|error| AppError::internal("the room page's state", error))?;
+        Ok(Self {
+            door,
+            start_video: !settings.start_video_off,
+            start_audio: !settings.start_audio_off,
+            snapshot,
+        })
+    }
+}
+
+/// What the call client starts from: the page's snapshot (JSON), the answer that took the
+/// visitor off the prejoin page (JSON, if one did), and the camera and microphone.
+struct RoomStart {
+    snapshot: String,
+    answer: Option<String>,
+    media: LocalMedia,
+}
+
+/// The call client and every screen it shows, built in a wasm chunk of its own: a page that
+/// opens on the prejoin page needs it only once the visitor is let in or put in the lobby.
+#[lazy]
+fn room_client(start: RoomStart) -> AnyView {
+    let RoomStart {
+        snapshot,
+        answer,
+        media,
+    } = start;
+    let snapshot = match serde_json::from_slice::<RoomSnapshot>(snapshot.as_bytes()) {
+        Ok(snapshot) => snapshot,
+        Err(error) => {
+            return view! {
+                <main class="page narrow">
+                    <h1>"Something went wrong"</h1>
+                    <p>{format!("The room's state could not be read: {error}")}</p>
+                </main>
+            }
+            .into_any();
+        }
+    };
+    let call = CallClient::new(&snapshot.state.room);
+    match answer.and_then(|answer| serde_json::from_slice::<CallState>(answer.as_bytes()).ok()) {
+        Some(answer) => call.start_answered(snapshot, answer),
+        None => call.start(snapshot),
+    }
+    view! { <Room call media/> }.into_any()
+}
+
+/// The call client's view ([`room_client`]) now: on the server always, in the browser once its
+/// chunk is loaded ([`preload_room`]); until then `Loading…`.
+fn room_now(start: RoomStart) -> AnyView {
+    untrack(|| ready_now(room_client(start)))
+        .unwrap_or_else(|| view! { <main class="page narrow"><p>"Loading…"</p></main> }.into_any())
+}
+
+/// Loads the call client's wasm chunk ([`room_client`]) without starting it.
+#[cfg(feature = "hydrate")]
+pub async fn preload_room() {
+    __preload_room_client().await;
+}
+
+/// Whether the server rendered the call client's view into this document (any screen but the
+/// prejoin page): then its chunk must be loaded before hydration walks that view's HTML.
+#[cfg(feature = "hydrate")]
+pub fn room_client_on_page() -> bool {
+    document()
+        .query_selector(".room:not([data-door])")
+        .ok()
+        .flatten()
+        .is_some()
+}
+
+/// Takes a form's answer (a [`CallState`] as JSON) into the call client.
+fn take_answer(call: CallClient, answer: &str) {
+    if let Ok(state) = serde_json::from_slice::<CallState>(answer.as_bytes()) {
+        call.model.update(|model| model.set_state(state));
+    }
+}
 
 /// Which screen the room page shows. Only what decides the screen is in here, so a change
 /// elsewhere in the model (a participant's camera, a new event id) never rebuilds the screen,
@@ -117,21 +271,13 @@ fn screen_of(model: &CallModel) -> Screen {
     }
 }
 
-/// Chooses the screen for the session's phase; follows the call client live. The camera and
-/// microphone live here, so what the prejoin page started carries into the call.
+/// Chooses the screen for the session's phase; follows the call client live.
 #[component]
-fn Room(call: CallClient) -> impl IntoView {
-    // Daily's `start_video_off` / `start_audio_off` (room, or the token's): what the camera and
-    // microphone start as, on the prejoin page and in the call alike.
-    let settings = call
-        .model
-        .with_untracked(|model| model.state.as_ref().map(|state| state.settings))
-        .unwrap_or_default();
-    let media = LocalMedia::starting_with(!settings.start_video_off, !settings.start_audio_off);
+fn Room(call: CallClient, media: LocalMedia) -> impl IntoView {
     let screen = Memo::new(move |_| call.model.with(screen_of));
     // Set when the call view's chunk has arrived, for a call screen that had to wait for it.
     let chunk_arrived = RwSignal::new(false);
-    let view_of = move || {
+    move || {
         let screen = screen.get();
         let Some(state) = call.model.with_untracked(|model| model.state.clone()) else {
             return view! { <main class="page narrow"><p>"Loading…"</p></main> }.into_any();
@@ -142,7 +288,19 @@ fn Room(call: CallClient) -> impl IntoView {
             }
             Screen::InCall => in_call(call, media, chunk_arrived),
             Screen::Waiting(_) => view! { <Waiting call state media/> }.into_any(),
-            Screen::Prejoin(..) => view! { <Prejoin call state media/> }.into_any(),
+            Screen::Prejoin(level, name) => {
+                let door = Door {
+                    room: state.room.clone(),
+                    level,
+                    name,
+                };
+                let answered = Callback::new(move |answer: String| take_answer(call, &answer));
+                let intent = Callback::new(move |()| {
+                    load_call_early();
+                    call.open_stream();
+                });
+                view! { <Prejoin door media answered intent/> }.into_any()
+            }
             Screen::Direct(entry) => view! { <DirectJoin call entry/> }.into_any(),
             Screen::Denied => {
                 // Turned away: the camera and microphone are released.
@@ -162,8 +320,7 @@ fn Room(call: CallClient) -> impl IntoView {
                 view! { <Refused call detail/> }.into_any()
             }
         }
-    };
-    view! { <div class="room">{view_of}</div> }
+    }
 }
 
 /// Takes each successful answer of a form (`answer`: its last one) into the call client.
@@ -238,11 +395,20 @@ fn in_call(call: CallClient, media: LocalMedia, arrived: RwSignal<bool>) -> AnyV
 /// The call view if [`in_call_view`] is ready on its first poll: on the server always (it does
 /// not wait for anything there), in the browser once its chunk is loaded.
 fn call_view_now(call: CallClient, media: LocalMedia) -> Option<AnyView> {
+    ready_now(in_call_view(call, media))
+}
+
+/// A lazy function's answer if it is ready on the first poll: on the server always, in the
+/// browser once its chunk is loaded.
+fn ready_now<T>(future: impl Future<Output = T>) -> Option<T> {
     use std::task::{Context, Poll, Waker};
 
-    let mut view = std::pin::pin!(in_call_view(call, media));
-    match view.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(view) => Some(view),
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(value) => Some(value),
         Poll::Pending => None,
     }
 }
@@ -256,124 +422,6 @@ pub fn call_on_page() -> bool {
         .ok()
         .flatten()
         .is_some()
-}
-
-/// `Ready to join?`: your camera, name, then `Join` (full access) or `Ask to join` (lobby).
-#[component]
-fn Prejoin(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoView {
-    let room = state.room.clone();
-    let name = state.user_name.clone().unwrap_or_default();
-    if state.access.access.level == AccessLevel::None {
-        return view! {
-            <Title text=format!("{room} · Knock")/>
-            <main class="page narrow card">
-                <h1>"This room is private"</h1>
-                <p>"You don't have permission to join this call."</p>
-            </main>
-        }
-        .into_any();
-    }
-    start_media(media);
-    // The call's chunk is fetched and the event stream opened as the visitor starts on the form
-    // (a pointer over the page, a focus, a tap), not at load: a visitor who only looks costs no
-    // call and holds no stream, and the first load's network is the page's own.
-    let intent = StoredValue::new(false);
-    let prefetch_on_intent = move || {
-        if !intent.get_value() {
-            intent.set_value(true);
-            load_call_early();
-            call.open_stream();
-        }
-    };
-    let preview_name = Signal::derive({
-        let name = name.clone();
-        move || name.clone()
-    });
-    let join = PageAction::<CallState>::new::<Join>();
-    let knock = PageAction::<CallState>::new::<RequestAccess>();
-    follow(call, move || join.value());
-    follow(call, move || knock.value());
-    let error = move || join.error().or_else(|| knock.error());
-    let pending = move || join.pending() || knock.pending();
-    let fields = move || {
-        view! {
-            <input type="hidden" name="room" value=room.clone()/>
-            <NameField value=name.clone() described_by="prejoin-error"/>
-        }
-    };
-    let note_field = move || {
-        view! {
-            <label for="note">"Note for the host"</label>
-            <input
-                id="note"
-                name="note"
-                type="text"
-                maxlength="200"
-                autocomplete="off"
-                aria-describedby="note-hint prejoin-error"
-            />
-            <p id="note-hint" class="hint">"Optional: who you are or why you are joining (at most 200 characters)."</p>
-        }
-    };
-    let form = if state.access.access.level == AccessLevel::Full {
-        view! {
-            <PageForm action=join>
-                {fields()}
-                <button type="submit" disabled=pending>"Join"</button>
-            </PageForm>
-        }
-        .into_any()
-    } else {
-        view! {
-            <PageForm action=knock>
-                {fields()}
-                {note_field()}
-                <p class="hint">"This room is private: a host will be asked to let you in."</p>
-                <button type="submit" disabled=pending>"Ask to join"</button>
-            </PageForm>
-        }
-        .into_any()
-    };
-    view! {
-        <Title text=format!("{} · Knock", state.room)/>
-        <main
-            class="page narrow card"
-            on:pointerover=move |_| prefetch_on_intent()
-            on:pointerdown=move |_| prefetch_on_intent()
-            on:focusin=move |_| prefetch_on_intent()
-        >
-            <p class="room-name">{state.room.clone()}</p>
-            <h1>"Ready to join?"</h1>
-            <CameraPreview media name=preview_name/>
-            {form}
-            <p id="prejoin-error" class="error" role="alert">{error}</p>
-        </main>
-    }
-    .into_any()
-}
-
-/// `Your name` and its input, the one name field of the room page's forms (the prejoin page and
-/// the direct entry): the server takes at most 64 characters.
-#[component]
-fn NameField(
-    /// The name filled in.
-    value: String,
-    /// The id of the element that shows the form's error.
-    described_by: &'static str,
-) -> impl IntoView {
-    view! {
-        <label for="name">"Your name"</label>
-        <input
-            id="name"
-            name="name"
-            type="text"
-            required
-            maxlength="64"
-            autocomplete="name"
-            value=value
-            aria-describedby=described_by
-        />
-    }
 }
 
 /// `Waiting to be let in`, with the place in line ("You're number N in line"), the last
@@ -711,5 +759,58 @@ mod tests {
             msg: "Join request rejected".into(),
         };
         assert!(!is_blocked(&denied));
+    }
+
+    fn snapshot(level: AccessLevel, phase: Phase) -> RoomSnapshot {
+        RoomSnapshot {
+            state: direct::tests::state(phase, level, Some("Ana"), true),
+            participants: Vec::new(),
+            waiting: Vec::new(),
+        }
+    }
+
+    /// The main wasm hydrates a door by itself, and the call client's chunk everything else:
+    /// a page that opens on another screen must carry none, or the browser would hydrate the
+    /// server's lobby or call with the prejoin page.
+    #[test]
+    fn only_a_page_that_opens_on_the_prejoin_page_carries_a_door() {
+        for level in [AccessLevel::Lobby, AccessLevel::Full, AccessLevel::None] {
+            let first = FirstPage::of(snapshot(level, Phase::Prejoin)).expect("a first page");
+            assert_eq!(
+                first.door,
+                Some(Door {
+                    room: "standup".into(),
+                    level,
+                    name: Some("Ana".into()),
+                })
+            );
+        }
+        for phase in [Phase::Waiting, Phase::InCall, Phase::Denied, Phase::Ejected] {
+            let first = FirstPage::of(snapshot(AccessLevel::Lobby, phase)).expect("a first page");
+            assert_eq!(first.door, None, "{phase:?}");
+        }
+        // Refused at the door (an expired link, a full call): the call client's screen.
+        let mut refused = snapshot(AccessLevel::Lobby, Phase::Prejoin);
+        refused.state.refusal = Some(CallErrorDetail {
+            kind: CallErrorKind::MeetingFull,
+            msg: "full".into(),
+        });
+        assert_eq!(FirstPage::of(refused).expect("a first page").door, None);
+        // The prejoin page turned off: the direct entry, the call client's screen too.
+        let mut direct = snapshot(AccessLevel::Full, Phase::Prejoin);
+        direct.state.settings.prejoin_ui = false;
+        assert_eq!(FirstPage::of(direct).expect("a first page").door, None);
+    }
+
+    #[test]
+    fn the_page_carries_the_whole_state_for_the_call_client_and_how_the_devices_start() {
+        let mut state = snapshot(AccessLevel::Lobby, Phase::Prejoin);
+        state.state.settings.start_video_off = true;
+        let first = FirstPage::of(state.clone()).expect("a first page");
+        assert!(!first.start_video);
+        assert!(first.start_audio);
+        let carried: RoomSnapshot =
+            serde_json::from_str(&first.snapshot).expect("the carried state");
+        assert_eq!(carried, state);
     }
 }

@@ -10,7 +10,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{NameField, follow, prefetch_call};
+use super::{follow, prefetch_call, prejoin::NameField};
 use crate::{
     api::call::Join,
     call::CallClient,
@@ -93,11 +93,17 @@ pub(super) fn DirectJoin(call: CallClient, entry: DirectEntry) -> impl IntoView 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::model::{AccessState, CallSettings, Level};
 
-    fn state(phase: Phase, level: AccessLevel, name: Option<&str>, prejoin_ui: bool) -> CallState {
+    /// A session's state in room `standup` (also the room page's tests').
+    pub(in crate::pages::room) fn state(
+        phase: Phase,
+        level: AccessLevel,
+        name: Option<&str>,
+        prejoin_ui: bool,
+    ) -> CallState {
         CallState {
             room: "standup".into(),
             session_id: "s".into(),
