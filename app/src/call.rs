@@ -328,10 +328,8 @@ impl CallClient {
     /// client started from the snapshot, so the session has entered the lobby or the call.
     pub fn start_answered(&self, snapshot: RoomSnapshot, answer: CallState) {
         self.start(snapshot);
-        #[cfg(feature = "hydrate")]
         let entered = answer.phase;
         self.model.update(|model| model.set_state(answer));
-        #[cfg(feature = "hydrate")]
         if matches!(entered, Phase::InCall | Phase::Waiting) {
             self.refresh_entered(Some(entered));
         }
@@ -473,16 +471,20 @@ impl CallClient {
     }
 
     /// Fetches who is there now that the session entered `phase` (and in the call, how its
-    /// media flows).
-    #[cfg(feature = "hydrate")]
+    /// media flows). In the browser; on the server, nothing.
     fn refresh_entered(&self, phase: Option<Phase>) {
-        let client = *self;
-        leptos::task::spawn_local(async move {
-            let _ = client.refresh().await;
-            if phase == Some(Phase::InCall) {
-                client.network_topology().await;
-            }
-        });
+        #[cfg(feature = "hydrate")]
+        {
+            let client = *self;
+            leptos::task::spawn_local(async move {
+                let _ = client.refresh().await;
+                if phase == Some(Phase::InCall) {
+                    client.network_topology().await;
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = phase;
     }
 
     fn take(&self, result: Result<CallState, AppError>) -> Result<CallState, AppError> {

@@ -188,7 +188,7 @@ fn room_client(start: RoomStart) -> AnyView {
         }
     };
     let call = CallClient::new(&snapshot.state.room);
-    match answer.and_then(|answer| serde_json::from_slice::<CallState>(answer.as_bytes()).ok()) {
+    match answer.as_deref().and_then(answer_state) {
         Some(answer) => call.start_answered(snapshot, answer),
         None => call.start(snapshot),
     }
@@ -219,9 +219,15 @@ pub fn room_client_on_page() -> bool {
         .is_some()
 }
 
-/// Takes a form's answer (a [`CallState`] as JSON) into the call client.
+/// A form's answer (a [`CallState`] as JSON), decoded. An answer that does not decode is
+/// dropped: the page stays where it was, as if no answer had come.
+fn answer_state(answer: &str) -> Option<CallState> {
+    serde_json::from_slice(answer.as_bytes()).ok()
+}
+
+/// Takes a form's answer into the call client.
 fn take_answer(call: CallClient, answer: &str) {
-    if let Ok(state) = serde_json::from_slice::<CallState>(answer.as_bytes()) {
+    if let Some(state) = answer_state(answer) {
         call.model.update(|model| model.set_state(state));
     }
 }
