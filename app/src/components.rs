@@ -5,6 +5,7 @@ pub mod media;
 pub mod participants;
 pub mod people;
 pub mod room_access;
+pub mod title;
 pub mod tray;
 pub mod waiting_room;
 

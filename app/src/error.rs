@@ -136,6 +136,16 @@ impl From<ErrorBody> for AppError {
     }
 }
 
+/// An [`ErrorBody`], as the room page's forms read an error in the browser.
+impl crate::json::FromJson for AppError {
+    fn from_json<J: crate::json::Json>(json: &J) -> Option<Self> {
+        Some(Self::from(ErrorBody {
+            error: json.member("error")?.string()?,
+            info: json.member("info")?.string()?,
+        }))
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
@@ -242,6 +252,8 @@ mod tests {
                 serde_json::from_str::<AppError>(&json).expect("decodes"),
                 error
             );
+            // As the room page's forms read it in the browser.
+            assert_eq!(crate::json::round_trip(&error), Some(error));
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod app;
 pub mod call;
 pub mod components;
 pub mod error;
+pub mod json;
 pub mod media;
 pub mod model;
 #[cfg(feature = "hydrate")]

@@ -20,6 +20,17 @@ pub enum AccessLevel {
     None,
 }
 
+impl crate::json::FromJson for AccessLevel {
+    fn from_json<J: crate::json::Json>(json: &J) -> Option<Self> {
+        match json.string()?.as_str() {
+            "full" => Some(Self::Full),
+            "lobby" => Some(Self::Lobby),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+}
+
 /// `{level}`, the shape daily-js wraps access levels in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Level {

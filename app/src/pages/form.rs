@@ -27,8 +27,8 @@ impl<T: 'static> Clone for PageAction<T> {
 
 impl<T: 'static> Copy for PageAction<T> {}
 
-/// How an answer's JSON becomes a `T`.
-type Decode<T> = fn(&str) -> Result<T, serde_json::Error>;
+/// How an answer's JSON becomes a `T`, or the sentence saying why it does not.
+type Decode<T> = fn(&str) -> Result<T, String>;
 
 impl<T> PageAction<T>
 where
@@ -36,7 +36,9 @@ where
 {
     /// Submissions to the server function `F`, whose answer is a `T`.
     pub(crate) fn new<F: leptos::server_fn::ServerFn<Output = T>>() -> Self {
-        Self::decoding(F::PATH, |text| serde_json::from_slice(text.as_bytes()))
+        Self::decoding(F::PATH, |text| {
+            serde_json::from_slice(text.as_bytes()).map_err(|error| error.to_string())
+        })
     }
 }
 
@@ -182,10 +184,11 @@ async fn post<T>(path: &'static str, body: String, decode: Decode<T>) -> Result<
         let (ok, text) = fetch_form(path, body).await.map_err(unreachable)?;
         if ok {
             decode(&text).map_err(|error| {
-                AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(error.to_string()))
+                AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(error))
             })
         } else {
-            Err(serde_json::from_slice::<AppError>(text.as_bytes()).unwrap_or(AppError::Server))
+            // Read with the browser's parser: the prejoin page's main wasm has no serde.
+            Err(crate::json::parse::<AppError>(&text).unwrap_or(AppError::Server))
         }
     }
     #[cfg(not(feature = "hydrate"))]

@@ -17,8 +17,7 @@
 //!   loads it before hydrating ([`call_on_page`], [`preload_call`]).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use self::{
     direct::{DirectEntry, DirectJoin, direct_entry},
@@ -26,18 +25,17 @@ use self::{
 };
 use super::form::{PageAction, PageForm};
 use crate::{
-    api::{
-        JsonBytes,
-        call::{Cancel, Leave},
-    },
+    api::call::{Cancel, Leave},
     call::{CallClient, CallModel},
     components::{
         admin_alert::{AdminAlert, LastDecision},
         media::{CameraPreview, VideoTiles},
         people::PeoplePanel,
+        title::PageTitle,
         tray::Tray,
     },
     error::AppError,
+    json::{FromJson, Json, PageJson},
     media::{LocalMedia, RemoteMedia},
     model::{AccessLevel, CallErrorDetail, CallErrorKind, CallState, Phase, RoomSnapshot},
 };
@@ -52,7 +50,7 @@ pub fn RoomPage() -> impl IntoView {
     // Loaded by the server before it renders the page, written into the page with it, and read
     // back from there by the browser as it hydrates: no resource, no `Suspense` and none of
     // their code in the wasm a guest at the door downloads.
-    let first = SharedValue::<_, JsonBytes>::new_with_encoding(first_page).into_inner();
+    let first = SharedValue::<_, PageJson>::new_with_encoding(first_page).into_inner();
     match first {
         Ok(FirstPage {
             door,
@@ -95,7 +93,7 @@ pub fn RoomPage() -> impl IntoView {
 pub struct FirstSnapshot(pub Result<RoomSnapshot, AppError>);
 
 /// The room page's first state as the page carries it to the browser.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 struct FirstPage {
     /// The prejoin page's own part, when the page opens on it: the main wasm hydrates that page
     /// alone ([`DoorRoom`]), and the call client comes in its chunk once it is needed.
@@ -107,6 +105,17 @@ struct FirstPage {
     /// The whole state (a [`RoomSnapshot`]) as JSON: decoded by the call client, in its chunk,
     /// so the main wasm carries none of its decoders.
     snapshot: String,
+}
+
+impl FromJson for FirstPage {
+    fn from_json<J: Json>(json: &J) -> Option<Self> {
+        Some(Self {
+            door: Option::from_json(&json.member("door")?)?,
+            start_video: json.member("start_video")?.boolean()?,
+            start_audio: json.member("start_audio")?.boolean()?,
+            snapshot: json.member("snapshot")?.string()?,
+        })
+    }
 }
 
 /// On the server, the page's first state from the request's ([`FirstSnapshot`]). In the
@@ -452,7 +461,7 @@ fn Waiting(call: CallClient, state: CallState, media: LocalMedia) -> impl IntoVi
     watch_for_host(call);
     prefetch_call();
     view! {
-        <Title text=format!("Waiting · {} · Knock", state.room)/>
+        <PageTitle text=format!("Waiting · {} · Knock", state.room)/>
         <main class="page narrow card" aria-live="polite">
             <p class="room-name">{state.room.clone()}</p>
             <h1>"Waiting to be let in"</h1>
@@ -566,7 +575,7 @@ fn InCall(call: CallClient, media: LocalMedia) -> impl IntoView {
         }
     };
     view! {
-        <Title text=title/>
+        <PageTitle text=title/>
         <main class="call">
             <header class="call-top">
                 <h1>{room.clone()}</h1>
@@ -656,7 +665,7 @@ fn Denied(room: String, blocked: bool) -> impl IntoView {
         view! { <a class="button" href=format!("/{room}") rel="external">"Knock again"</a> }
     });
     view! {
-        <Title text=format!("Request denied · {room} · Knock")/>
+        <PageTitle text=format!("Request denied · {room} · Knock")/>
         <main class="page narrow card" role="alert">
             <h1>"Request denied"</h1>
             <p>"The host denied your request to join this call."</p>
@@ -731,7 +740,7 @@ fn Refused(call: CallClient, detail: CallErrorDetail) -> impl IntoView {
         });
     };
     view! {
-        <Title text=format!("{heading} · Knock")/>
+        <PageTitle text=format!("{heading} · Knock")/>
         <main class="page narrow card">
             <h1>{heading}</h1>
             {(!sentence.is_empty()).then(|| view! { <p>{sentence}</p> })}
@@ -818,5 +827,31 @@ mod tests {
         let carried: RoomSnapshot =
             serde_json::from_str(&first.snapshot).expect("the carried state");
         assert_eq!(carried, state);
+    }
+
+    #[test]
+    fn the_browser_reads_back_every_first_page_the_server_writes() {
+        let mut pages = Vec::new();
+        for level in [AccessLevel::Lobby, AccessLevel::Full, AccessLevel::None] {
+            for phase in [Phase::Prejoin, Phase::Waiting, Phase::InCall] {
+                let mut state = snapshot(level, phase);
+                state.state.settings.start_audio_off = level == AccessLevel::Full;
+                pages.push(Ok(FirstPage::of(state).expect("a first page")));
+            }
+        }
+        let nameless = RoomSnapshot {
+            state: direct::tests::state(Phase::Prejoin, AccessLevel::Lobby, None, true),
+            participants: Vec::new(),
+            waiting: Vec::new(),
+        };
+        pages.push(Ok(FirstPage::of(nameless).expect("a first page")));
+        pages.push(Err(AppError::NotFound("room standup not found".into())));
+        for page in pages {
+            assert_eq!(
+                crate::json::round_trip(&page),
+                Some(page.clone()),
+                "{page:?}"
+            );
+        }
     }
 }

@@ -8,12 +8,12 @@
 //! the form again rather than re-entering by themselves.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use super::{follow, prefetch_call, prejoin::NameField};
 use crate::{
     api::call::Join,
     call::CallClient,
+    components::title::PageTitle,
     model::{AccessLevel, CallState, Phase},
     pages::form::{PageAction, PageForm},
 };
@@ -77,7 +77,7 @@ pub(super) fn DirectJoin(call: CallClient, entry: DirectEntry) -> impl IntoView 
         (None, _) => ("Join the call", "Enter your name to join.".to_owned()),
     };
     view! {
-        <Title text=format!("{room} · Knock")/>
+        <PageTitle text=format!("{room} · Knock")/>
         <main class="page narrow card">
             <p class="room-name">{room.clone()}</p>
             <h1>{heading}</h1>

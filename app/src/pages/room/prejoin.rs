@@ -10,13 +10,13 @@
 //! page itself when the visitor comes back to it (after leaving, or being removed).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{RoomStart, room_now};
 use crate::{
     api::call::{Join, RequestAccess},
-    components::media::CameraPreview,
+    components::{media::CameraPreview, title::PageTitle},
+    json::{FromJson, Json},
     media::LocalMedia,
     model::AccessLevel,
     pages::form::{PageAction, PageForm},
@@ -24,11 +24,21 @@ use crate::{
 
 /// What the prejoin page shows: the room, what the visitor may do there, and the name they
 /// come with (their token's `user_name`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub(super) struct Door {
     pub room: String,
     pub level: AccessLevel,
     pub name: Option<String>,
+}
+
+impl FromJson for Door {
+    fn from_json<J: Json>(json: &J) -> Option<Self> {
+        Some(Self {
+            room: json.member("room")?.string()?,
+            level: AccessLevel::from_json(&json.member("level")?)?,
+            name: Option::from_json(&json.member("name")?)?,
+        })
+    }
 }
 
 /// A room page that opened on the prejoin page: that page, until an answer takes the visitor
@@ -82,7 +92,7 @@ pub(super) fn Prejoin(
     let Door { room, level, name } = door;
     if level == AccessLevel::None {
         return view! {
-            <Title text=format!("{room} · Knock")/>
+            <PageTitle text=format!("{room} · Knock")/>
             <main class="page narrow card">
                 <h1>"This room is private"</h1>
                 <p>"You don't have permission to join this call."</p>
@@ -157,7 +167,7 @@ pub(super) fn Prejoin(
         .into_any()
     };
     view! {
-        <Title text=format!("{room} · Knock")/>
+        <PageTitle text=format!("{room} · Knock")/>
         <main
             class="page narrow card"
             on:pointerover=move |_| on_intent()
