@@ -13,6 +13,7 @@ use leptos_router::{
     lazy_route,
 };
 
+use crate::components::title::PageTitle;
 use crate::pages::{custom::CustomPage, dashboard::DashboardPage, home::HomePage, room::RoomPage};
 
 /// The document around every routed page: rendered on the server, hydrated in the browser.
@@ -47,12 +48,62 @@ fn html_document(
                 // The stylesheet, wasm and script under their content-hashed names when the
                 // build hashed them (cached for a year), else under their plain names.
                 <HashedStylesheet id="leptos" options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options=options.clone()/>
+                <SplitLoaderPreload options/>
                 <MetaTags/>
             </head>
             <body data-shell=shell>{body}</body>
         </html>
     }
+}
+
+/// `<link rel="modulepreload">` for the split loader that the script imports
+/// (`__wasm_split.<hash>.js`, in a build split by `cargo leptos build --split`), so the browser
+/// fetches it beside the script and the wasm, not once the script has come: on the bench's slow
+/// phone that import was a third round trip, and the page's last request before it hydrated.
+#[component]
+fn SplitLoaderPreload(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let href = split_loader(&options);
+    #[cfg(not(feature = "ssr"))]
+    let href = {
+        let _ = options;
+        None::<String>
+    };
+    href.map(|href| view! { <link rel="modulepreload" href=href/> })
+}
+
+/// The split loader's address: under the name the hash file gives it when the build hashed its
+/// files (read on each render, as `HydrationScripts` reads the script's), else under its plain
+/// name if the site has one; `None` for a build that was not split.
+#[cfg(feature = "ssr")]
+fn split_loader(options: &LeptosOptions) -> Option<String> {
+    let pkg = &options.site_pkg_dir;
+    if options.hash_files {
+        let hash_file = std::env::current_exe()
+            .ok()?
+            .parent()?
+            .join(options.hash_file.as_ref());
+        split_hash(&std::fs::read_to_string(hash_file).ok()?)
+            .map(|hash| format!("/{pkg}/__wasm_split.{hash}.js"))
+    } else {
+        std::path::Path::new(options.site_root.as_ref())
+            .join(pkg.as_ref())
+            .join("__wasm_split.js")
+            .is_file()
+            .then(|| format!("/{pkg}/__wasm_split.js"))
+    }
+}
+
+/// The split loader's hash in a hash file's text (`split: <hash>`, one key per line).
+#[cfg(feature = "ssr")]
+fn split_hash(hashes: &str) -> Option<&str> {
+    hashes
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(key, _)| key.trim() == "split")
+        .map(|(_, hash)| hash.trim())
+        .filter(|hash| !hash.is_empty())
 }
 
 /// Whether the page was rendered by [`room_shell`], so is hydrated with [`RoomApp`].
@@ -67,10 +118,13 @@ pub fn room_shell_on_page() -> bool {
 /// A room page on its own, without the router: what a guest at the door downloads.
 #[component]
 pub fn RoomApp() -> impl IntoView {
+    // The head is the server's alone: in the browser, the room page sets its title itself
+    // (`PageTitle`), without Leptos' head manager.
+    #[cfg(feature = "ssr")]
     provide_meta_context();
     mark_hydrated();
     view! {
-        <Title text="Knock"/>
+        <PageTitle text="Knock"/>
         <RoomPage/>
     }
 }
@@ -205,5 +259,18 @@ fn NotFound() -> impl IntoView {
             <p>"There is nothing at this address."</p>
             <p><A href="/">"Go to the Knock home page"</A></p>
         </main>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_split_loader_is_named_by_its_line_of_the_hash_file() {
+        let hashes = "js: AAAA\nwasm: AAAA\ncss: CCCC\nmanifest: MMMM\nsplit: SSSS-_x\n";
+        assert_eq!(split_hash(hashes), Some("SSSS-_x"));
+        assert_eq!(split_hash("js: AAAA\nwasm: AAAA\n"), None);
+        assert_eq!(split_hash("split:   \n"), None);
     }
 }
