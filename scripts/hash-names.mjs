@@ -16,7 +16,8 @@
 // cover another's), after putting the one list the loader writes in a varying order in a fixed
 // one; it renames the manifest after its content, and rewrites the hash file the server reads.
 // Every other hashed file (the stylesheet, the chunks) must already be named after its content.
-// Running it again changes nothing.
+// Before naming them, it gives the main wasm's imports from the script short names, in both
+// (`shortenImports`). Running it again changes nothing.
 //
 //   scripts/hash-names.mjs <site>/pkg <hash.txt>           # rename, rewrite hash.txt
 //   scripts/hash-names.mjs --check <site>/pkg <hash.txt>   # exit 1 if a name does not fit
@@ -73,6 +74,111 @@ function sortSharedNames(bytes) {
       (_, open, names, close) => `${open}${sorted(names)}${close}`,
     );
   return Buffer.from(text);
+}
+
+/** An unsigned LEB128 number at `at` in `bytes`: [value, the offset after it]. */
+function readLeb(bytes, at) {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    if (at >= bytes.length) throw new Error('a number runs past the end of the wasm');
+    const byte = bytes[at++];
+    value += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (byte < 0x80) return [value, at];
+  }
+}
+
+function leb(value) {
+  const out = [];
+  do {
+    let byte = value & 0x7f;
+    value = Math.floor(value / 128);
+    if (value > 0) byte |= 0x80;
+    out.push(byte);
+  } while (value > 0);
+  return Buffer.from(out);
+}
+
+const wasmName = (text) => Buffer.concat([leb(Buffer.byteLength(text)), Buffer.from(text)]);
+
+/**
+ * The main wasm and its script with the script's imports under short names. wasm-bindgen names
+ * each function the wasm imports from the script after the binding and a hash
+ * (`__wbg_instanceof_HtmlButtonElement_93428181d178bf77`), written twice, in the wasm's import
+ * section and as a key of the script's imports object. A split build's main wasm imports every
+ * binding of every chunk, so those names were about 9 KB of what a guest downloads first
+ * (Brotli), most of it the hashes, which do not compress. Each becomes `w<n>` (`n` in base 36,
+ * in import order), in both files. A name is renamed only if the script holds it exactly once,
+ * as a key (`name:`); the chunks import nothing from the script. Running it again
+ * changes nothing: short names are named anew in the same order.
+ */
+function shortenImports(dir, hashes) {
+  const jsFile = path.join(dir, fileOf(dir, 'js', hashes.get('js')));
+  const wasmFile = path.join(dir, fileOf(dir, 'wasm', hashes.get('wasm')));
+  const wasm = fs.readFileSync(wasmFile);
+  // A wasm module starts with `\0asm` and version 1; anything else is left as it is.
+  if (!wasm.subarray(0, 8).equals(Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]))) return 0;
+  let js = fs.readFileSync(jsFile, 'utf8');
+  const script = `./${path.basename(jsFile).split('.')[0]}_bg.js`;
+  const sections = [wasm.subarray(0, 8)];
+  let renamed = 0;
+  for (let at = 8; at < wasm.length; ) {
+    const id = wasm[at];
+    const [size, body] = readLeb(wasm, at + 1);
+    const end = body + size;
+    if (id !== 2) {
+      sections.push(wasm.subarray(at, end));
+      at = end;
+      continue;
+    }
+    let [count, cursor] = readLeb(wasm, body);
+    const entries = [leb(count)];
+    const text = (from) => {
+      const [length, start] = readLeb(wasm, from);
+      return [wasm.toString('utf8', start, start + length), start + length];
+    };
+    for (let index = 0; index < count; index++) {
+      const [module, afterModule] = text(cursor);
+      const [name, afterName] = text(afterModule);
+      // The import's kind and type, copied as they are: a function's type index; a table's
+      // element type and limits; a memory's limits; a global's type and mutability.
+      const kind = wasm[afterName];
+      let next = afterName + 1;
+      const limits = (from) => {
+        const flags = wasm[from];
+        let after = readLeb(wasm, from + 1)[1];
+        if (flags & 1) after = readLeb(wasm, after)[1];
+        return after;
+      };
+      if (kind === 0) next = readLeb(wasm, next)[1];
+      else if (kind === 1) next = limits(next + 1);
+      else if (kind === 2) next = limits(next);
+      else if (kind === 3) next += 2;
+      else throw new Error(`${wasmFile}: import ${name} of unknown kind ${kind}`);
+      let short = name;
+      if (kind === 0 && module === script) {
+        const want = `w${index.toString(36)}`;
+        const key = new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?=\\s*:)`, 'g');
+        if (want !== name && js.split(name).length === 2 && (js.match(key) ?? []).length === 1) {
+          js = js.replace(key, want);
+          short = want;
+          renamed++;
+        }
+      }
+      entries.push(wasmName(module), wasmName(short), wasm.subarray(afterName, next));
+      cursor = next;
+    }
+    if (cursor !== end) throw new Error(`${wasmFile}: the import section did not read to its end`);
+    const content = Buffer.concat(entries);
+    sections.push(Buffer.from([2]), leb(content.length), content);
+    at = end;
+  }
+  if (renamed > 0) {
+    fs.writeFileSync(wasmFile, Buffer.concat(sections));
+    fs.writeFileSync(jsFile, js);
+  }
+  return renamed;
 }
 
 /** The hashed file of hash.txt's entry `key`, e.g. js → knock.<hash>.js. */
@@ -161,6 +267,8 @@ function check(dir, hashFile) {
 
 function rename(dir, hashFile) {
   const hashes = readHashes(hashFile);
+  const shortened = shortenImports(dir, hashes);
+  if (shortened > 0) console.log(`hash-names: ${shortened} import(s) of the main wasm named anew`);
   const files = plan(dir, hashes);
   let renamed = 0;
   for (const [key, file] of files) {

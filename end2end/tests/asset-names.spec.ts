@@ -59,13 +59,13 @@ function builtSite(dir: string, chunks: string[], shared = ['memory', 'table', '
   const js = 'knock.Yh-gfknOp8bwzacuMdiB4A.js';
   const wasm = 'knock.DivfEoqnnE1fz9UJn3aYtg.wasm';
   const loader = `__wasm_split.${md5(loaderBody(js))}.js`;
-  const glue = `import * as split from "./${loader}";\nexport default split;\n`;
+  const glue =
+    `import * as split from "./${loader}";\n` +
+    `const imports = { "./knock_bg.js": { __proto__: null, ${BINDING}: function() {} } };\n` +
+    `export default split;\n`;
   fs.writeFileSync(path.join(pkg, js), glue);
   fs.writeFileSync(path.join(pkg, loader), loaderBody(js));
-  fs.writeFileSync(
-    path.join(pkg, wasm),
-    Buffer.concat([Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 2]), Buffer.from(loader)]),
-  );
+  fs.writeFileSync(path.join(pkg, wasm), madeUpWasm(loader));
   const css = 'body { margin: 0 }\n';
   fs.writeFileSync(path.join(pkg, `knock.${md5(css)}.css`), css);
   const manifest = JSON.stringify({ route: chunkNames });
@@ -78,6 +78,33 @@ function builtSite(dir: string, chunks: string[], shared = ['memory', 'table', '
       `manifest: ${manifestHash}\nsplit: ${loader.split('.')[1]}\n`,
   );
   return hashFile;
+}
+
+/** A binding the made-up script gives the made-up wasm, under wasm-bindgen's kind of name. */
+const BINDING = '__wbg_log_0123456789abcdef';
+
+/** `text` as a wasm name: its length (under 128), then its UTF-8 bytes. */
+const wasmText = (text: string) => Buffer.concat([Buffer.from([text.length]), Buffer.from(text)]);
+
+/** A wasm module that imports `BINDING` from the script and names `loader` (a custom section). */
+function madeUpWasm(loader: string): Buffer {
+  const section = (id: number, content: Buffer) =>
+    Buffer.concat([Buffer.from([id, content.length]), content]);
+  return Buffer.concat([
+    Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]),
+    section(1, Buffer.from([1, 0x60, 0, 0])), // one type: () -> ()
+    // One import: a function of type 0.
+    section(
+      2,
+      Buffer.concat([
+        Buffer.from([1]),
+        wasmText('./knock_bg.js'),
+        wasmText(BINDING),
+        Buffer.from([0, 0]),
+      ]),
+    ),
+    section(0, Buffer.concat([wasmText('loader'), Buffer.from(loader)])),
+  ]);
 }
 
 /** Runs hash-names.mjs over the site of `hashFile`; the files' names, by hash.txt's entry. */
@@ -107,6 +134,12 @@ test('a loader that changes gives the script and the wasm that name it new names
     expect(loader).toContain(`"./knock.${first.js}.js"`);
     const wasm = fs.readFileSync(path.join(pkg, `knock.${first.wasm}.wasm`));
     expect(wasm.includes(`__wasm_split.${first.split}.js`)).toBe(true);
+    // The wasm's import from the script has a short name, in both.
+    expect(wasm.includes(BINDING), "wasm-bindgen's name in the wasm").toBe(false);
+    expect(wasm.includes(wasmText('w0')), 'the short name in the wasm').toBe(true);
+    expect(glue).not.toContain(BINDING);
+    expect(glue).toContain('w0: function');
+    expect(new WebAssembly.Module(wasm), 'still a valid module').toBeDefined();
     const files = fs.readdirSync(pkg).sort();
     expect(renamed(hashFile), 'a second run changes nothing').toEqual(first);
     expect(fs.readdirSync(pkg).sort()).toEqual(files);

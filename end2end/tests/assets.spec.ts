@@ -36,7 +36,10 @@ test('the room page is never cached; its assets are hashed, compressed and immut
   expect(['br', 'gzip']).toContain(html['content-encoding']);
 
   for (const kind of ['js', 'wasm', 'css']) {
-    const asset = responses.find((response) => new URL(response.url()).pathname.endsWith(`.${kind}`));
+    const asset = responses.find((response) => {
+      const path = new URL(response.url()).pathname;
+      return path.startsWith('/pkg/knock.') && path.endsWith(`.${kind}`);
+    });
     expect(asset, `the page loaded its .${kind}`).toBeDefined();
     const url = new URL(asset!.url()).pathname;
     expect(url, `${kind} has a hashed name`).toMatch(hashedName);
@@ -47,6 +50,31 @@ test('the room page is never cached; its assets are hashed, compressed and immut
       'public, max-age=31536000, immutable',
     );
   }
+
+  // The split loader the script imports is linked from the head, so the browser fetches it
+  // beside the script and the wasm, not once the script has come.
+  const loader = await page
+    .locator('head link[rel="modulepreload"][href*="__wasm_split"]')
+    .getAttribute('href');
+  expect(loader, 'the split loader is preloaded').toMatch(
+    /^\/pkg\/__wasm_split\.[A-Za-z0-9_-]{8,}\.js$/,
+  );
+  const loaded = responses.filter((response) => new URL(response.url()).pathname === loader);
+  expect(loaded, 'the linked loader is the one the script imports, fetched once').toHaveLength(1);
+  expect(['br', 'gzip'], `${loader} is compressed`).toContain(
+    await loaded[0].headerValue('content-encoding'),
+  );
+  expect(await loaded[0].headerValue('cache-control')).toBe('public, max-age=31536000, immutable');
+
+  // The main wasm imports its bindings from the script under short names, not wasm-bindgen's
+  // hashed ones (scripts/hash-names.mjs): the page still hydrated above with them.
+  const wasm = responses.find((response) => /\/pkg\/knock\.[^/]*\.wasm$/.test(response.url()));
+  const imports = await page.evaluate(async (url) => {
+    const module = await WebAssembly.compileStreaming(fetch(url));
+    return WebAssembly.Module.imports(module).map((entry) => entry.name);
+  }, wasm!.url());
+  expect(imports.length, 'the main wasm imports its bindings').toBeGreaterThan(100);
+  expect(imports.filter((name) => /_[0-9a-f]{16}$/.test(name)), 'hashed import names').toEqual([]);
   await context.close();
 });
 
