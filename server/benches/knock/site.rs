@@ -15,46 +15,83 @@ const WASM_GZIP_GOAL_KIB: f64 = 250.0;
 const ROUNDS: usize = 3;
 const RENDERS: usize = 300;
 
-/// The largest `.wasm` in `<site>/pkg`: its name, raw size and gzip (level 9) size in bytes.
-fn wasm_sizes(site: &Path) -> Result<(String, u64, u64)> {
+/// A `.wasm` of the site: its name, raw size and gzip (level 9) size in bytes.
+struct Wasm {
+    name: String,
+    raw: u64,
+    gzip: u64,
+}
+
+impl Wasm {
+    fn read(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path)?;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(&bytes)?;
+        Ok(Self {
+            name: path
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            raw: bytes.len() as u64,
+            gzip: encoder.finish()?.len() as u64,
+        })
+    }
+
+    /// Whether this is a chunk of the split (`split_<name>.<hash>.wasm`, `chunk_<n>.<hash>.wasm`),
+    /// not the main wasm every page loads first.
+    fn is_chunk(&self) -> bool {
+        self.name.starts_with("split_") || self.name.starts_with("chunk_")
+    }
+}
+
+/// Every `.wasm` in `<site>/pkg`, largest first.
+fn wasms(site: &Path) -> Result<Vec<Wasm>> {
     let pkg = site.join("pkg");
-    let mut largest: Option<(u64, std::path::PathBuf)> = None;
+    let mut found = Vec::new();
     for entry in std::fs::read_dir(&pkg).map_err(|error| format!("{}: {error}", pkg.display()))? {
         let path = entry?.path();
         if path.extension().is_some_and(|ext| ext == "wasm") {
-            let size = std::fs::metadata(&path)?.len();
-            if largest.as_ref().is_none_or(|(best, _)| size > *best) {
-                largest = Some((size, path));
-            }
+            found.push(Wasm::read(&path)?);
         }
     }
-    let Some((raw, path)) = largest else {
-        return fail(format!("no .wasm in {}", pkg.display()));
-    };
-    let bytes = std::fs::read(&path)?;
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(&bytes)?;
-    let gzip = encoder.finish()?.len() as u64;
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok((name, raw, gzip))
+    found.sort_by_key(|wasm| std::cmp::Reverse(wasm.raw));
+    Ok(found)
 }
 
-/// The wasm row.
+/// The wasm row: the largest wasm of the site against the goal, and the main one beside it.
 pub fn wasm(site: &Path) -> Result<Row> {
-    let (name, raw, gzip) = wasm_sizes(site)?;
+    let found = wasms(site)?;
+    let Some(largest) = found.first() else {
+        return fail(format!("no .wasm in {}", site.join("pkg").display()));
+    };
     let kib = |bytes: u64| bytes as f64 / 1024.0;
+    let which = if largest.is_chunk() {
+        match found.iter().find(|wasm| !wasm.is_chunk()) {
+            Some(main) => format!(
+                "a chunk (the main wasm, which every page loads first, is pkg/{}: {:.0} KiB gzip, \
+                 {:.0} KiB raw)",
+                main.name,
+                kib(main.gzip),
+                kib(main.raw)
+            ),
+            None => "a chunk".to_owned(),
+        }
+    } else {
+        "the main one, which every page loads first".to_owned()
+    };
     Ok(Row::new(
         "e. release wasm size",
-        format!("{:.0} KiB gzip ({:.0} KiB raw)", kib(gzip), kib(raw)),
-        format!("<= {WASM_GZIP_GOAL_KIB:.0} KiB gzip"),
-        Verdict::goal(kib(gzip) <= WASM_GZIP_GOAL_KIB),
         format!(
-            "pkg/{name}, the largest wasm of the site as built by `cargo leptos build --release \
-             --split` (wasm-opt -Oz): the main one, which every page loads (the lazy routes' \
-             chunks apart); gzip level 9 in the bench"
+            "{:.0} KiB gzip ({:.0} KiB raw)",
+            kib(largest.gzip),
+            kib(largest.raw)
+        ),
+        format!("<= {WASM_GZIP_GOAL_KIB:.0} KiB gzip"),
+        Verdict::goal(kib(largest.gzip) <= WASM_GZIP_GOAL_KIB),
+        format!(
+            "pkg/{}, the largest wasm of the site as built by `cargo leptos build --release \
+             --split` (wasm-opt -Oz): {which}; gzip level 9 in the bench",
+            largest.name
         ),
     ))
 }
