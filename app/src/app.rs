@@ -74,10 +74,11 @@ fn SplitLoaderPreload(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The split loader's address: under the name the hash file gives it when the build hashed its
-/// files (read on each render, as `HydrationScripts` reads the script's), else under its plain
-/// name if the site has one; `None` for a build that was not split.
+/// files (read on each render, as `HydrationScripts` reads the script's), else under the name
+/// Leptos gives it unhashed, if the site has it; `None` for a build that was not split.
 #[cfg(feature = "ssr")]
 fn split_loader(options: &LeptosOptions) -> Option<String> {
+    const UNHASHED: &str = "__wasm_split.______________________.js";
     let pkg = &options.site_pkg_dir;
     if options.hash_files {
         let hash_file = std::env::current_exe()
@@ -89,9 +90,9 @@ fn split_loader(options: &LeptosOptions) -> Option<String> {
     } else {
         std::path::Path::new(options.site_root.as_ref())
             .join(pkg.as_ref())
-            .join("__wasm_split.js")
+            .join(UNHASHED)
             .is_file()
-            .then(|| format!("/{pkg}/__wasm_split.js"))
+            .then(|| format!("/{pkg}/{UNHASHED}"))
     }
 }
 
