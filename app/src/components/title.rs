@@ -2,8 +2,8 @@
 //!
 //! The server writes the title into the page's head with `leptos_meta`'s `Title`, as every page
 //! does. In the browser, a room page sets `document.title` itself: the room page is hydrated
-//! without the router (`crate::app::RoomApp`), and carrying the head manager only for its
-//! title cost the guest at the door about 8 KB of wasm.
+//! without the router (`crate::app::RoomApp`), and the head manager, there only for its title,
+//! was in the wasm a guest at the door downloads first.
 
 use leptos::prelude::*;
 
