@@ -1,9 +1,9 @@
 //! JSON that the browser reads with its own parser (`JSON.parse`) and a reader written for each
 //! type ([`FromJson`]), not with serde: the room page's first state ([`PageJson`]) and the
-//! errors of its forms. The guest at the door downloads no serde decoder (serde's visitors,
-//! `serde_json`'s parser and error sentences, float formatting): about 15 KB of Brotli-compressed
-//! wasm. Each reader reads the shape the type's `Serialize` writes, which the tests check
-//! against `serde_json` on every type the page reads this way.
+//! errors of its forms. So the wasm a guest at the door downloads first carries no serde
+//! decoder (serde's visitors, `serde_json`'s parser and error sentences, and the float
+//! formatting they need). Each reader reads the shape the type's `Serialize` writes, which the
+//! tests check against `serde_json` on every type the page reads this way.
 
 use leptos::server::codee::{Decoder, Encoder};
 use serde::Serialize;
