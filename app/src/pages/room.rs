@@ -77,14 +77,24 @@ pub fn RoomPage() -> impl IntoView {
                 .into_any(),
             }
         }
-        Err(error) => view! {
-            <main class="page narrow">
-                <h1>"Something went wrong"</h1>
-                <p>{error.to_string()}</p>
-            </main>
-        }
-        .into_any(),
+        Err(error) => went_wrong(error.to_string()),
     }
+}
+
+/// `Something went wrong`, and what did: the page when its state cannot be had.
+fn went_wrong(sentence: String) -> AnyView {
+    view! {
+        <main class="page narrow">
+            <h1>"Something went wrong"</h1>
+            <p>{sentence}</p>
+        </main>
+    }
+    .into_any()
+}
+
+/// `Loading…`: the page while the call client (or its first state) is on its way.
+fn loading() -> AnyView {
+    view! { <main class="page narrow"><p>"Loading…"</p></main> }.into_any()
 }
 
 /// The state a room page is rendered with ([`RoomPage`]), which the server loads for the
@@ -186,15 +196,7 @@ fn room_client(start: RoomStart) -> AnyView {
     } = start;
     let snapshot = match serde_json::from_slice::<RoomSnapshot>(snapshot.as_bytes()) {
         Ok(snapshot) => snapshot,
-        Err(error) => {
-            return view! {
-                <main class="page narrow">
-                    <h1>"Something went wrong"</h1>
-                    <p>{format!("The room's state could not be read: {error}")}</p>
-                </main>
-            }
-            .into_any();
-        }
+        Err(error) => return went_wrong(format!("The room's state could not be read: {error}")),
     };
     let call = CallClient::new(&snapshot.state.room);
     match answer.as_deref().and_then(answer_state) {
@@ -207,8 +209,7 @@ fn room_client(start: RoomStart) -> AnyView {
 /// The call client's view ([`room_client`]) now: on the server always, in the browser once its
 /// chunk is loaded ([`preload_room`]); until then `Loading…`.
 fn room_now(start: RoomStart) -> AnyView {
-    untrack(|| ready_now(room_client(start)))
-        .unwrap_or_else(|| view! { <main class="page narrow"><p>"Loading…"</p></main> }.into_any())
+    untrack(|| ready_now(room_client(start))).unwrap_or_else(loading)
 }
 
 /// Loads the call client's wasm chunk ([`room_client`]) without starting it.
@@ -295,12 +296,10 @@ fn Room(call: CallClient, media: LocalMedia) -> impl IntoView {
     move || {
         let screen = screen.get();
         let Some(state) = call.model.with_untracked(|model| model.state.clone()) else {
-            return view! { <main class="page narrow"><p>"Loading…"</p></main> }.into_any();
+            return loading();
         };
         match screen {
-            Screen::Loading => {
-                view! { <main class="page narrow"><p>"Loading…"</p></main> }.into_any()
-            }
+            Screen::Loading => loading(),
             Screen::InCall => in_call(call, media, chunk_arrived),
             Screen::Waiting(_) => view! { <Waiting call state media/> }.into_any(),
             Screen::Prejoin(level, name) => {
