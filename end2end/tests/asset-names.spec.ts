@@ -139,6 +139,9 @@ test('a loader that changes gives the script and the wasm that name it new names
     expect(wasm.includes(wasmText('w0')), 'the short name in the wasm').toBe(true);
     expect(glue).not.toContain(BINDING);
     expect(glue).toContain('w0: function');
+    // Compiled whole as it streams in (V8's hint), once however often the script runs.
+    expect(glue.startsWith('//# allFunctionsCalledOnLoad\n')).toBe(true);
+    expect(glue.split('allFunctionsCalledOnLoad')).toHaveLength(2);
     expect(new WebAssembly.Module(wasm), 'still a valid module').toBeDefined();
     const files = fs.readdirSync(pkg).sort();
     expect(renamed(hashFile), 'a second run changes nothing').toEqual(first);

@@ -75,6 +75,11 @@ test('the room page is never cached; its assets are hashed, compressed and immut
   }, wasm!.url());
   expect(imports.length, 'the main wasm imports its bindings').toBeGreaterThan(100);
   expect(imports.filter((name) => /_[0-9a-f]{16}$/.test(name)), 'hashed import names').toEqual([]);
+
+  // The script asks V8 to compile it whole as it streams in, so the bindings the wasm calls as
+  // it hydrates are not compiled one by one on the main thread then.
+  const script = responses.find((response) => /\/pkg\/knock\.[^/]*\.js$/.test(response.url()));
+  expect((await script!.text()).startsWith('//# allFunctionsCalledOnLoad\n')).toBe(true);
   await context.close();
 });
 

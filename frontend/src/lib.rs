@@ -8,12 +8,14 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // `hydrate_lazy`: the room page's call client and call view are lazy functions (wasm
-    // chunks of their own), and so are the router's application and its home, dashboard and
-    // custom pages. A room page is hydrated without the router. A page that opens on the
-    // prejoin page is hydrated at once, without the call client; any other screen the server
-    // rendered needs the call client's chunk (and in the call, the call view's) before
-    // hydration walks its HTML.
+    // The room page's call client and call view are lazy functions (wasm chunks of their own),
+    // and so are the router's application and its home, dashboard and custom pages. A room page
+    // is hydrated without the router. A page that opens on the prejoin page holds nothing lazy,
+    // so it is hydrated at once and synchronously (`hydrate_body`): `hydrate_lazy` walks the
+    // same HTML through a future per view, whose code Chromium compiles on first call, after
+    // the wasm has arrived (878 functions compiled instead of 974 in a trace of the bench's
+    // slowed phone). Any other screen the server rendered needs the call client's chunk (and in
+    // the call, the call view's) before hydration walks its HTML, with `hydrate_lazy`.
     if !app::app::room_shell_on_page() {
         wasm_bindgen_futures::spawn_local(app::app::hydrate_routed());
     } else if app::pages::room::room_client_on_page() {
@@ -25,6 +27,6 @@ pub fn hydrate() {
             leptos::mount::hydrate_lazy(app::app::RoomApp);
         });
     } else {
-        leptos::mount::hydrate_lazy(app::app::RoomApp);
+        leptos::mount::hydrate_body(app::app::RoomApp);
     }
 }
