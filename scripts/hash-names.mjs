@@ -188,9 +188,10 @@ const COMPILE_WHOLE = '//# allFunctionsCalledOnLoad\n';
 /**
  * The script with V8's compile hint as its first line. Without it Chromium compiles each of the
  * script's functions on its first call: the bindings the wasm calls as it hydrates the page, on
- * the main thread, after the wasm has arrived (about 30 ms of the bench's slowed CPU). With it
- * they are compiled on a background thread while the script streams in, long before the wasm
- * has. Browsers without the hint read a comment. Returns whether the script changed.
+ * the main thread, after the wasm has arrived (about 30 ms of the main thread in a trace of the
+ * bench's slowed phone; the first visit gained less, within the bench's noise). With it they
+ * are compiled on a background thread while the script streams in, long before the wasm has.
+ * Browsers without the hint read a comment. Returns whether the script changed.
  */
 function compileWhole(dir, hashes) {
   const jsFile = path.join(dir, fileOf(dir, 'js', hashes.get('js')));
