@@ -78,15 +78,14 @@ fn SplitLoaderPreload(options: LeptosOptions) -> impl IntoView {
 /// Leptos gives it unhashed, if the site has it; `None` for a build that was not split.
 #[cfg(feature = "ssr")]
 fn split_loader(options: &LeptosOptions) -> Option<String> {
+    use crate::ssr::hash_file;
+
     const UNHASHED: &str = "__wasm_split.______________________.js";
     let pkg = &options.site_pkg_dir;
     if options.hash_files {
-        let hash_file = std::env::current_exe()
-            .ok()?
-            .parent()?
-            .join(options.hash_file.as_ref());
-        split_hash(&std::fs::read_to_string(hash_file).ok()?)
-            .map(|hash| format!("/{pkg}/__wasm_split.{hash}.js"))
+        let hashes = std::fs::read_to_string(hash_file::path(options)?).ok()?;
+        let (key, hash) = hash_file::entries(&hashes).find(|(key, _)| *key == "split")?;
+        hash_file::file_name(key, hash, &options.output_name).map(|name| format!("/{pkg}/{name}"))
     } else {
         std::path::Path::new(options.site_root.as_ref())
             .join(pkg.as_ref())
@@ -94,17 +93,6 @@ fn split_loader(options: &LeptosOptions) -> Option<String> {
             .is_file()
             .then(|| format!("/{pkg}/{UNHASHED}"))
     }
-}
-
-/// The split loader's hash in a hash file's text (`split: <hash>`, one key per line).
-#[cfg(feature = "ssr")]
-fn split_hash(hashes: &str) -> Option<&str> {
-    hashes
-        .lines()
-        .filter_map(|line| line.split_once(':'))
-        .find(|(key, _)| key.trim() == "split")
-        .map(|(_, hash)| hash.trim())
-        .filter(|hash| !hash.is_empty())
 }
 
 /// Whether the page was rendered by [`room_shell`], so is hydrated with [`RoomApp`].
@@ -260,18 +248,5 @@ fn NotFound() -> impl IntoView {
             <p>"There is nothing at this address."</p>
             <p><A href="/">"Go to the Knock home page"</A></p>
         </main>
-    }
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_split_loader_is_named_by_its_line_of_the_hash_file() {
-        let hashes = "js: AAAA\nwasm: AAAA\ncss: CCCC\nmanifest: MMMM\nsplit: SSSS-_x\n";
-        assert_eq!(split_hash(hashes), Some("SSSS-_x"));
-        assert_eq!(split_hash("js: AAAA\nwasm: AAAA\n"), None);
-        assert_eq!(split_hash("split:   \n"), None);
     }
 }

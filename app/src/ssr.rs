@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod db;
 pub mod domain;
 pub mod events;
+pub mod hash_file;
 pub mod input;
 pub mod limits;
 pub mod lobby;

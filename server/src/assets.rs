@@ -23,6 +23,7 @@
 
 use std::path::{Path, PathBuf};
 
+use app::ssr::hash_file;
 use axum::{
     Router,
     extract::Request,
@@ -51,14 +52,12 @@ pub const PAGE: &str = "no-store";
 /// `LEPTOS_HASH_FILES` says otherwise. Warns when the site lacks a file that hash file names
 /// (a binary and a site from two builds): its pages would link files the server cannot send.
 pub fn with_hashed_names(mut options: LeptosOptions) -> LeptosOptions {
-    let hash_file = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())));
+    let hash_path = hash_file::path(&options);
     if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
-        options.hash_files = hash_file.as_deref().is_some_and(Path::is_file);
+        options.hash_files = hash_path.as_deref().is_some_and(Path::is_file);
     }
     let pkg = Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
-    if let Some(hashes) = hash_file
+    if let Some(hashes) = hash_path
         .filter(|_| options.hash_files)
         .and_then(|file| std::fs::read_to_string(file).ok())
     {
@@ -86,18 +85,8 @@ pub fn with_hashed_names(mut options: LeptosOptions) -> LeptosOptions {
 /// The files named in `hashes` (the text of a `hash.txt`) that `pkg` does not hold: the script,
 /// wasm and stylesheet (`<output_name>.<hash>.<ext>`), the split loader and its manifest.
 fn missing_hashed_files(hashes: &str, pkg: &Path, output_name: &str) -> Vec<PathBuf> {
-    hashes
-        .lines()
-        .filter_map(|line| line.split_once(':'))
-        .filter_map(|(key, hash)| {
-            let (key, hash) = (key.trim(), hash.trim());
-            match key {
-                "js" | "wasm" | "css" => Some(format!("{output_name}.{hash}.{key}")),
-                "split" => Some(format!("__wasm_split.{hash}.js")),
-                "manifest" => Some(format!("__wasm_split_manifest.{hash}.json")),
-                _ => None,
-            }
-        })
+    hash_file::entries(hashes)
+        .filter_map(|(key, hash)| hash_file::file_name(key, hash, output_name))
         .map(|name| pkg.join(name))
         .filter(|file| !file.is_file())
         .collect()
