@@ -287,4 +287,23 @@ impl Person {
         let status = response.status();
         Ok((status, response.text().await?))
     }
+
+    /// `GET /<room>` as a browser asks for it (`Accept-Encoding: br, gzip`): the status, the
+    /// `Content-Encoding` and the bytes of the compressed body.
+    pub async fn page_compressed(&self) -> Result<(StatusCode, String, usize)> {
+        let response = self
+            .client
+            .get(format!("{}/{}", self.base_url, self.room))
+            .header(reqwest::header::ACCEPT_ENCODING, "br, gzip")
+            .send()
+            .await?;
+        let status = response.status();
+        let encoding = response
+            .headers()
+            .get(reqwest::header::CONTENT_ENCODING)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok((status, encoding, response.bytes().await?.len()))
+    }
 }
