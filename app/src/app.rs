@@ -31,6 +31,11 @@ pub fn room_shell(options: LeptosOptions) -> impl IntoView {
 const ROOM_SHELL: &str = "room";
 
 /// The HTML document: the head every page shares, and `body` in it.
+///
+/// The head starts with what the page's script needs (the script, the wasm and the split
+/// loader, preloaded), so the browser asks for them as soon as it reads the head: on the
+/// bench's slow phone they are the page's last bytes before it is hydrated. A room page
+/// carries its stylesheet in the head ([`Stylesheet`]).
 fn html_document(
     options: LeptosOptions,
     shell: Option<&'static str>,
@@ -41,20 +46,74 @@ fn html_document(
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
+                // The script and the wasm (and below, the stylesheet) under their content-hashed
+                // names when the build hashed them (cached for a year), else under their plain
+                // names.
+                <HydrationScripts options=options.clone()/>
+                <SplitLoaderPreload options=options.clone()/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 // An inline icon: no request, and no 404 logged by the browser.
                 <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='4' fill='%231f6feb'/%3E%3C/svg%3E"/>
                 <AutoReload options=options.clone()/>
-                // The stylesheet, wasm and script under their content-hashed names when the
-                // build hashed them (cached for a year), else under their plain names.
-                <HashedStylesheet id="leptos" options=options.clone()/>
-                <HydrationScripts options=options.clone()/>
-                <SplitLoaderPreload options/>
+                <Stylesheet options inline=shell.is_some()/>
                 <MetaTags/>
             </head>
             <body data-shell=shell>{body}</body>
         </html>
     }
+}
+
+/// The site's stylesheet: linked (`<link id="leptos">`, cached for a year under its hashed
+/// name), or with `inline`, its text in a `<style>` element, as a room page has it.
+///
+/// A guest's first visit to a room page waits for every byte of the script and the wasm, which
+/// the browser asks for once it has read the page's head, a round trip after the page itself;
+/// the stylesheet's 5 KB in the page arrive during that round trip instead of with them, and
+/// the browser lays the page out while it waits. Under `cargo leptos watch` (`LEPTOS_WATCH`)
+/// the stylesheet stays linked, so that its changes reach the page without a reload; a site
+/// without the file (a build that did not write it) links it too.
+#[component]
+fn Stylesheet(options: LeptosOptions, inline: bool) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let text = (inline && std::env::var_os("LEPTOS_WATCH").is_none())
+        .then(|| stylesheet_text(&options))
+        .flatten();
+    #[cfg(not(feature = "ssr"))]
+    let text = {
+        let _ = inline;
+        None::<String>
+    };
+    match text {
+        Some(text) => view! { <style inner_html=text></style> }.into_any(),
+        None => view! { <HashedStylesheet id="leptos" options/> }.into_any(),
+    }
+}
+
+/// The text of the stylesheet the site serves (`/pkg/<output>.<hash>.css` when the build
+/// hashed its files, else `/pkg/<output>.css`), read from the site on each render; `None` when
+/// it cannot be read, or holds what would end its `<style>` element early.
+#[cfg(feature = "ssr")]
+fn stylesheet_text(options: &LeptosOptions) -> Option<String> {
+    use crate::ssr::hash_file;
+
+    let name = if options.hash_files {
+        let hashes = std::fs::read_to_string(hash_file::path(options)?).ok()?;
+        let (key, hash) = hash_file::entries(&hashes).find(|(key, _)| *key == "css")?;
+        hash_file::file_name(key, hash, &options.output_name)?
+    } else {
+        format!("{}.css", options.output_name)
+    };
+    let file = std::path::Path::new(options.site_root.as_ref())
+        .join(options.site_pkg_dir.as_ref())
+        .join(name);
+    let text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(error) => {
+            tracing::warn!(file = %file.display(), %error, "the stylesheet is linked, not inlined");
+            return None;
+        }
+    };
+    (!text.to_ascii_lowercase().contains("</style")).then_some(text)
 }
 
 /// `<link rel="modulepreload">` for the split loader that the script imports

@@ -1,6 +1,6 @@
-// What a guest's browser downloads for the room page: the HTML never cached, and the page's
-// JavaScript, wasm and stylesheet under content-hashed names, compressed (Brotli or gzip) and
-// cached for a year as immutable. A functional check of the headers, not a timing. And what the
+// What a guest's browser downloads for the room page: the HTML never cached, with the
+// stylesheet in it, and the page's JavaScript and wasm under content-hashed names, compressed
+// (Brotli or gzip) and cached for a year as immutable, as the stylesheet is on other pages. A functional check of the headers, not a timing. And what the
 // room page loads before it is hydrated: its main wasm alone, no chunk; and what comes after,
 // each in its chunk: the call client, its event stream and the call view as the visitor turns to
 // the form, the stream itself on their click.
@@ -35,7 +35,7 @@ test('the room page is never cached; its assets are hashed, compressed and immut
   expect(html['cache-control']).toBe('no-store');
   expect(['br', 'gzip']).toContain(html['content-encoding']);
 
-  for (const kind of ['js', 'wasm', 'css']) {
+  for (const kind of ['js', 'wasm']) {
     const asset = responses.find((response) => {
       const path = new URL(response.url()).pathname;
       return path.startsWith('/pkg/knock.') && path.endsWith(`.${kind}`);
@@ -50,6 +50,44 @@ test('the room page is never cached; its assets are hashed, compressed and immut
       'public, max-age=31536000, immutable',
     );
   }
+
+  // The head asks for the script and the wasm before anything else, and carries the stylesheet
+  // after them: the page requests no stylesheet, and is styled.
+  const head = await page.evaluate(() =>
+    [...window.document.head.children].map((element) =>
+      [element.tagName.toLowerCase(), element.getAttribute('rel') ?? ''].join(' ').trim(),
+    ),
+  );
+  expect(head.slice(0, 3), 'the head starts with the charset, the script and the wasm').toEqual([
+    'meta',
+    'link modulepreload',
+    'link preload',
+  ]);
+  expect(head.filter((element) => element === 'style'), 'one stylesheet in the page').toHaveLength(1);
+  expect(head.indexOf('style'), 'the stylesheet after the preloads').toBeGreaterThan(
+    head.lastIndexOf('link modulepreload'),
+  );
+  expect(head, 'no stylesheet link').not.toContain('link stylesheet');
+  expect(
+    responses.filter((response) => new URL(response.url()).pathname.endsWith('.css')),
+    'no stylesheet request',
+  ).toEqual([]);
+  await expect(page.locator('main.page.narrow')).toHaveCSS('max-width', '512px');
+
+  // The other pages link the same stylesheet, hashed, compressed and immutable.
+  const home = await context.newPage();
+  await home.goto(`${process.env.KNOCK_URL}/`);
+  const linked = await home.locator('head link[rel="stylesheet"]').getAttribute('href');
+  expect(linked, 'the home page links the stylesheet').toMatch(hashedName);
+  const stylesheet = await context.request.get(`${process.env.KNOCK_URL}${linked}`, {
+    headers: { 'accept-encoding': 'br' },
+  });
+  expect(stylesheet.status()).toBe(200);
+  expect(stylesheet.headers()['content-encoding']).toBe('br');
+  expect(stylesheet.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
+  expect(await page.locator('head style').textContent(), 'the same stylesheet').toBe(
+    await stylesheet.text(),
+  );
 
   // The split loader the script imports is linked from the head, so the browser fetches it
   // beside the script and the wasm, not once the script has come.

@@ -243,3 +243,62 @@ async fn site_files_come_precompressed_and_hashed_names_are_cached_for_good() {
     assert_eq!(response.status(), 404);
     assert_eq!(header(&response, CACHE_CONTROL), None);
 }
+
+#[tokio::test]
+async fn a_room_page_carries_the_stylesheet_after_its_preloads_and_other_pages_link_it() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let pkg = dir.path().join("site/pkg");
+    std::fs::create_dir_all(&pkg).expect("pkg directory");
+    let stylesheet = pkg.join("knock.css");
+    // A child combinator and a quote: the page must carry them as they are, not escaped.
+    let css = "main > p { color: #123456; font-family: \"Knock Sans\"; }\n";
+    std::fs::write(&stylesheet, css).expect("stylesheet");
+    let base = serve_site(&dir.path().join("site"), &dir.path().join("knock.db")).await;
+    let client = client();
+    let created = client
+        .post(format!("{base}/v1/rooms"))
+        .bearer_auth(API_KEY)
+        .json(&serde_json::json!({ "name": "styled" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(created.status(), 200);
+    let head = |page: &str| page.split("</head>").next().unwrap_or_default().to_owned();
+    let room_page = || async {
+        let page = client
+            .get(format!("{base}/styled"))
+            .send()
+            .await
+            .expect("request");
+        head(&page.text().await.expect("body"))
+    };
+    let link = r#"<link id="leptos" rel="stylesheet" href="/pkg/knock.css">"#;
+
+    let room = room_page().await;
+    assert!(room.contains(&format!("<style>{css}</style>")), "{room}");
+    assert!(!room.contains("stylesheet"), "{room}");
+    // The script and the wasm are asked for before the browser reads the stylesheet.
+    let style = room.find("<style>").expect("the style element");
+    for preload in [
+        "rel=\"modulepreload\" href=\"/pkg/knock.js\"",
+        "href=\"/pkg/knock.wasm\"",
+    ] {
+        assert!(
+            room.find(preload).is_some_and(|at| at < style),
+            "{preload}: {room}"
+        );
+    }
+
+    let home = client.get(&base).send().await.expect("request");
+    let home = head(&home.text().await.expect("body"));
+    assert!(home.contains(link), "{home}");
+    assert!(!home.contains("<style>"), "{home}");
+
+    // A stylesheet that would end its element early, or none, is linked instead.
+    std::fs::write(&stylesheet, "/* </STYLE> */ p { color: red; }").expect("stylesheet");
+    let room = room_page().await;
+    assert!(room.contains(link) && !room.contains("<style>"), "{room}");
+    std::fs::remove_file(&stylesheet).expect("no stylesheet");
+    let room = room_page().await;
+    assert!(room.contains(link) && !room.contains("<style>"), "{room}");
+}
