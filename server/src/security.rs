@@ -15,7 +15,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// The Content-Security-Policy of every response. It forbids framing by any site
 /// (clickjacking an owner into "Allow"), plugins, a `<base>` that would redirect relative URLs,
 /// and forms that post elsewhere. Scripts and styles are not restricted: Leptos' hydration
-/// script is inline and would need a per-request nonce.
+/// script and a room page's stylesheet are inline and would need a per-request nonce.
 pub const CONTENT_SECURITY_POLICY: &str =
     "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'";
 
