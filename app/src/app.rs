@@ -94,12 +94,8 @@ fn Stylesheet(options: LeptosOptions, inline: bool) -> impl IntoView {
 /// it cannot be read, or holds what would end its `<style>` element early.
 #[cfg(feature = "ssr")]
 fn stylesheet_text(options: &LeptosOptions) -> Option<String> {
-    use crate::ssr::hash_file;
-
     let name = if options.hash_files {
-        let hashes = std::fs::read_to_string(hash_file::path(options)?).ok()?;
-        let (key, hash) = hash_file::entries(&hashes).find(|(key, _)| *key == "css")?;
-        hash_file::file_name(key, hash, &options.output_name)?
+        crate::ssr::hash_file::hashed_name(options, "css")?
     } else {
         format!("{}.css", options.output_name)
     };
@@ -113,7 +109,8 @@ fn stylesheet_text(options: &LeptosOptions) -> Option<String> {
             return None;
         }
     };
-    (!text.to_ascii_lowercase().contains("</style")).then_some(text)
+    let closes = |window: &[u8]| window.eq_ignore_ascii_case(b"</style");
+    (!text.as_bytes().windows(7).any(closes)).then_some(text)
 }
 
 /// `<link rel="modulepreload">` for the split loader that the script imports
@@ -137,14 +134,10 @@ fn SplitLoaderPreload(options: LeptosOptions) -> impl IntoView {
 /// Leptos gives it unhashed, if the site has it; `None` for a build that was not split.
 #[cfg(feature = "ssr")]
 fn split_loader(options: &LeptosOptions) -> Option<String> {
-    use crate::ssr::hash_file;
-
     const UNHASHED: &str = "__wasm_split.______________________.js";
     let pkg = &options.site_pkg_dir;
     if options.hash_files {
-        let hashes = std::fs::read_to_string(hash_file::path(options)?).ok()?;
-        let (key, hash) = hash_file::entries(&hashes).find(|(key, _)| *key == "split")?;
-        hash_file::file_name(key, hash, &options.output_name).map(|name| format!("/{pkg}/{name}"))
+        crate::ssr::hash_file::hashed_name(options, "split").map(|name| format!("/{pkg}/{name}"))
     } else {
         std::path::Path::new(options.site_root.as_ref())
             .join(pkg.as_ref())

@@ -34,6 +34,14 @@ pub fn file_name(key: &str, hash: &str, output_name: &str) -> Option<String> {
     }
 }
 
+/// The name under `/pkg` that this binary's hash file gives the file of `key` (`"css"`,
+/// `"split"`, ...); `None` when the hash file cannot be read or has no such entry.
+pub fn hashed_name(options: &LeptosOptions, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(path(options)?).ok()?;
+    let (key, hash) = entries(&text).find(|(entry, _)| *entry == key)?;
+    file_name(key, hash, &options.output_name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
