@@ -49,7 +49,7 @@ pub const PAGE: &str = "no-store";
 /// The quality of Brotli and the level of gzip for what is compressed per response. With the
 /// encoder's default, the room page (27.8 KiB with its stylesheet) came out at 6.6 KiB in
 /// Brotli; at 5, 6.1 KiB, in the same time (README, Performance, figure e).
-pub const DYNAMIC_QUALITY: i32 = 5;
+const DYNAMIC_QUALITY: i32 = 5;
 
 /// `options` with `hash_files` on when the build wrote its hash file next to this binary
 /// (where Leptos' `HydrationScripts` and `HashedStylesheet` read it), unless
