@@ -279,21 +279,21 @@ impl Person {
 
     /// `GET /<room>` again, with the session: the page's status and its length.
     pub async fn page(&self) -> Result<(StatusCode, String)> {
-        let response = self
-            .client
-            .get(format!("{}/{}", self.base_url, self.room))
-            .send()
-            .await?;
+        let response = self.page_request().send().await?;
         let status = response.status();
         Ok((status, response.text().await?))
+    }
+
+    /// `GET /<room>`, to send.
+    fn page_request(&self) -> reqwest::RequestBuilder {
+        self.client.get(format!("{}/{}", self.base_url, self.room))
     }
 
     /// `GET /<room>` as a browser asks for it (`Accept-Encoding: br, gzip`): the status, the
     /// `Content-Encoding` and the bytes of the compressed body.
     pub async fn page_compressed(&self) -> Result<(StatusCode, String, usize)> {
         let response = self
-            .client
-            .get(format!("{}/{}", self.base_url, self.room))
+            .page_request()
             .header(reqwest::header::ACCEPT_ENCODING, "br, gzip")
             .send()
             .await?;
