@@ -49,6 +49,8 @@ test('the room page is never cached; its assets are hashed, compressed and immut
     expect(headers['cache-control'], `${url} is cached for good`).toBe(
       'public, max-age=31536000, immutable',
     );
+    // ...by a shared cache too, which must keep one answer per Accept-Encoding.
+    expect(headers['vary'], `${url} depends on Accept-Encoding`).toBe('accept-encoding');
   }
 
   // The head asks for the script and the wasm before anything else, and carries the stylesheet

@@ -113,7 +113,13 @@ pub fn with_static_files<S: Clone + Send + Sync + 'static>(
     )
 }
 
-/// Sets the cache rule of a static file's answer from its name.
+/// Sets the cache rule of a static file's answer from its name, and says that its body depends
+/// on `Accept-Encoding` (`Vary`), whichever variant was sent.
+///
+/// The file service sends a precompressed variant without `Vary`, and the compression layer adds
+/// it only to what it compresses itself or could have: a shared cache (a CDN, a proxy) that
+/// stored a Brotli answer under the file's name alone would hand it, for a year, to a browser
+/// that cannot decode it, whose page would then never hydrate.
 async fn cache_by_name(request: Request, next: Next) -> Response {
     let hashed = request
         .uri()
@@ -124,9 +130,18 @@ async fn cache_by_name(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
         let rule = if hashed { IMMUTABLE } else { REVALIDATE };
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(rule));
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(rule));
+        let varies = headers.get_all(header::VARY).iter().any(|value| {
+            value.to_str().is_ok_and(|value| {
+                value
+                    .split(',')
+                    .any(|name| name.trim().eq_ignore_ascii_case("accept-encoding"))
+            })
+        });
+        if !varies {
+            headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
     }
     response
 }

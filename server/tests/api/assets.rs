@@ -10,7 +10,7 @@ use app::ssr::{
 };
 use futures_util::StreamExt;
 use leptos::config::LeptosOptions;
-use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE};
+use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 
 use crate::helpers::{API_KEY, EVENT_TIMEOUT, EventStream, Room, client, spawn_app};
 
@@ -19,6 +19,17 @@ fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> Op
         .headers()
         .get(name)
         .map(|value| value.to_str().expect("a text header").to_owned())
+}
+
+/// The names a response's `Vary` headers list, lowercase, in order.
+fn varies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(VARY)
+        .iter()
+        .flat_map(|value| value.to_str().expect("Vary is text").split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect()
 }
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
@@ -199,6 +210,9 @@ async fn site_files_come_precompressed_and_hashed_names_are_cached_for_good() {
         .expect("request");
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, CONTENT_ENCODING).as_deref(), Some("br"));
+    // Every variant says that it depends on Accept-Encoding, once, so that a shared cache
+    // never hands the Brotli one to a browser that did not ask for it.
+    assert_eq!(varies(&response), ["accept-encoding"]);
     assert_eq!(
         header(&response, CACHE_CONTROL).as_deref(),
         Some("public, max-age=31536000, immutable")
@@ -216,10 +230,12 @@ async fn site_files_come_precompressed_and_hashed_names_are_cached_for_good() {
         .await
         .expect("request");
     assert_eq!(header(&response, CONTENT_ENCODING).as_deref(), Some("gzip"));
+    assert_eq!(varies(&response), ["accept-encoding"]);
     assert_eq!(gunzip(&response.bytes().await.expect("body")), wasm);
 
     let response = get(&format!("/pkg/{hashed}"), None).await.expect("request");
     assert_eq!(header(&response, CONTENT_ENCODING), None);
+    assert_eq!(varies(&response), ["accept-encoding"]);
     assert_eq!(&response.bytes().await.expect("body")[..], &wasm[..]);
 
     // A file without a hash in its name is revalidated before each use; without a
@@ -231,6 +247,7 @@ async fn site_files_come_precompressed_and_hashed_names_are_cached_for_good() {
         Some("no-cache")
     );
     assert_eq!(header(&response, CONTENT_ENCODING).as_deref(), Some("gzip"));
+    assert_eq!(varies(&response), ["accept-encoding"]);
     assert_eq!(
         gunzip(&response.bytes().await.expect("body")),
         css.as_bytes()
