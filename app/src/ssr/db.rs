@@ -138,9 +138,10 @@ pub type PruneBatch<'t> = std::pin::Pin<Box<dyn Future<Output = Result<u64, Erro
 /// only (a few tens of milliseconds for a room's usual audience).
 pub const PRUNE_BATCH: u32 = 500;
 
-/// The pause between pruning batches. SQLite's busy handler lets a waiting writer retry at
-/// least every 100 ms, so a pause this long lets every waiting knock, join and decision in
-/// before the next batch.
+/// The pause between pruning batches. Write transactions take turns in order ([`write_queue`]),
+/// so every knock, join and decision waiting when a batch commits goes before the next one; the
+/// pause leaves room for writes outside that queue too (the token writer), which SQLite's busy
+/// handler retries at least every 100 ms.
 const PRUNE_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 impl Db {
@@ -220,10 +221,12 @@ impl Db {
     pub async fn write(&self) -> Result<Tx, Error> {
         let (open, turn) = match &self.0 {
             Pool::Sqlite(pool) => {
-                // The queue is never closed, as the pool is while it is open.
-                let turn = Arc::clone(&self.1)
-                    .acquire_owned()
+                // A turn waited for as long as SQLite's busy handler would have waited for the
+                // lock: a writer stuck behind a transaction that never ends fails as it did
+                // then, rather than waiting for good. (The queue is never closed.)
+                let turn = tokio::time::timeout(BUSY_TIMEOUT, Arc::clone(&self.1).acquire_owned())
                     .await
+                    .map_err(|_waited| Error::PoolTimedOut)?
                     .map_err(|_closed| Error::PoolClosed)?;
                 let open = Open::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?);
                 (open, Some(turn))
@@ -495,4 +498,71 @@ fn encode_json<T: serde::Serialize>(value: Option<&T>) -> Result<Option<String>,
         .map(serde_json::to_string)
         .transpose()
         .map_err(|error| Error::Encode(Box::new(error)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// A new SQLite database in its own directory (dropped with the directory).
+    async fn sqlite() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("queue.db").display());
+        (dir, Db::connect(&url).await.expect("open the database"))
+    }
+
+    /// Writers that ask while the lock is held get it in the order they asked, each once the one
+    /// before has ended; SQLite's busy handler alone wakes them in no particular order (the
+    /// last to ask retries soonest).
+    #[tokio::test]
+    async fn write_transactions_take_turns_in_the_order_they_asked() {
+        let (_dir, db) = sqlite().await;
+        let first = db.write().await.expect("the first write");
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut writers = Vec::new();
+        for writer in 0..6 {
+            let (db, order) = (db.clone(), Arc::clone(&order));
+            writers.push(tokio::spawn(async move {
+                let tx = db.write().await.expect("a write in turn");
+                order.lock().expect("order").push(writer);
+                tx.commit().await.expect("commit");
+            }));
+            // Each asks well after the one before.
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert!(
+            order.lock().expect("order").is_empty(),
+            "nobody writes before the first ends"
+        );
+        first.commit().await.expect("commit the first");
+        for writer in writers {
+            writer.await.expect("the writer ends");
+        }
+        assert_eq!(*order.lock().expect("order"), [0, 1, 2, 3, 4, 5]);
+    }
+
+    /// A transaction dropped without a commit (an error on the way, a request that went away)
+    /// gives its turn back, and the next writer goes on.
+    #[tokio::test]
+    async fn a_dropped_write_transaction_gives_its_turn_back() {
+        let (_dir, db) = sqlite().await;
+        let first = db.write().await.expect("the first write");
+        let next = tokio::spawn({
+            let db = db.clone();
+            async move {
+                let tx = db.write().await.expect("the next write");
+                tx.commit().await.expect("commit")
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!next.is_finished(), "the next writer waits for the first");
+        drop(first);
+        tokio::time::timeout(Duration::from_secs(2), next)
+            .await
+            .expect("the next writer goes on within 2 s")
+            .expect("the next writer ends");
+    }
 }
