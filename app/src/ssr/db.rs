@@ -73,9 +73,12 @@ pub struct Db(Pool, Arc<Semaphore>);
 /// handler, which sleeps and retries (after 1, 2, 5, ... up to 100 ms), so whoever tries just as
 /// the lock is freed gets it, whatever their wait: with 16 people toggling their camera at once,
 /// one toggle waited over a second (figure g) while most took 10 ms. Waiting for the turn here
-/// instead, each writer gets the lock in turn, and only writes outside [`Db::write`] (the token
-/// writer, checkpoints) still meet the busy handler. PostgreSQL queues writers per room
-/// itself ([`Db::write_room`]); there the turn is not taken.
+/// instead, each writer gets the lock in turn: every write transaction ([`Db::write`]), the
+/// token writer's batches and the checkpoint's step that holds writers back ([`Db::turn`]).
+/// A writer outside the queue would meet a lock that is taken again as soon as it is freed,
+/// and wait for a gap; only single statements on the pool (a sign-in's count, a revocation)
+/// still do. PostgreSQL queues writers per room itself ([`Db::write_room`]); there the turn is
+/// not taken.
 fn write_queue() -> Arc<Semaphore> {
     Arc::new(Semaphore::new(1))
 }
@@ -119,7 +122,12 @@ pub struct Tx {
     /// The room whose write lock it holds ([`Db::write_room`]).
     room: Option<String>,
     /// Its turn in the write queue (SQLite), given back when it ends, however it ends.
-    _turn: Option<OwnedSemaphorePermit>,
+    _turn: Option<Turn>,
+}
+
+/// A turn to write on SQLite ([`write_queue`]), held until dropped.
+pub struct Turn {
+    _permit: OwnedSemaphorePermit,
 }
 
 enum Open {
@@ -219,25 +227,32 @@ impl Db {
     /// takes the database's write lock at once (`BEGIN IMMEDIATE`), so the reads inside it and
     /// the writes that depend on them are one atomic step.
     pub async fn write(&self) -> Result<Tx, Error> {
-        let (open, turn) = match &self.0 {
-            Pool::Sqlite(pool) => {
-                // A turn waited for as long as SQLite's busy handler would have waited for the
-                // lock: a writer stuck behind a transaction that never ends fails as it did
-                // then, rather than waiting for good. (The queue is never closed.)
-                let turn = tokio::time::timeout(BUSY_TIMEOUT, Arc::clone(&self.1).acquire_owned())
-                    .await
-                    .map_err(|_waited| Error::PoolTimedOut)?
-                    .map_err(|_closed| Error::PoolClosed)?;
-                let open = Open::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?);
-                (open, Some(turn))
-            }
-            Pool::Postgres(pool) => (Open::Postgres(pool.begin().await?), None),
+        let turn = self.turn().await?;
+        let open = match &self.0 {
+            Pool::Sqlite(pool) => Open::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => Open::Postgres(pool.begin().await?),
         };
         Ok(Tx {
             open,
             room: None,
             _turn: turn,
         })
+    }
+
+    /// Waits for this server's turn to write on SQLite ([`write_queue`]), for a write that is
+    /// not a [`Db::write`] transaction; `None` on PostgreSQL. The turn is waited for as long as
+    /// SQLite's busy handler would have waited for the lock: a writer stuck behind a
+    /// transaction that never ends fails as it did then, rather than waiting for good.
+    pub async fn turn(&self) -> Result<Option<Turn>, Error> {
+        if matches!(self.0, Pool::Postgres(_)) {
+            return Ok(None);
+        }
+        let permit = tokio::time::timeout(BUSY_TIMEOUT, Arc::clone(&self.1).acquire_owned())
+            .await
+            .map_err(|_waited| Error::PoolTimedOut)?
+            // The queue is never closed.
+            .map_err(|_closed| Error::PoolClosed)?;
+        Ok(Some(Turn { _permit: permit }))
     }
 
     /// Opens a write transaction on `room`: the reads inside it (counting a call, finding a
@@ -320,8 +335,15 @@ impl Db {
         if passive.busy || frames < WAL_LIMIT || !hold_writers {
             return Ok(Some(passive));
         }
-        // The blocking step waits briefly: a reader that stays (an operator's open `sqlite3`
-        // transaction, say) would otherwise hold every writer up for the whole busy timeout.
+        // The blocking step takes its turn among the writers, then waits briefly: a reader that
+        // stays (an operator's open `sqlite3` transaction, say) would otherwise hold every
+        // writer up for the whole busy timeout.
+        let Ok(_turn) = self.turn().await else {
+            return Ok(Some(WalCheckpoint {
+                busy: true,
+                ..passive
+            }));
+        };
         set_busy_timeout(&mut conn, CHECKPOINT_WAIT).await?;
         let restarted: Result<(i64, i64, i64), Error> =
             sqlx::query_as("PRAGMA wal_checkpoint(RESTART)")
@@ -502,9 +524,13 @@ fn encode_json<T: serde::Serialize>(value: Option<&T>) -> Result<Option<String>,
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
+    use std::{
+        sync::{Arc, Mutex},
+        time::Duration,
+    };
 
-    use super::*;
+    // By its full path: the layers' test reads `super` in this file as the module above `db`.
+    use crate::ssr::db::Db;
 
     /// A new SQLite database in its own directory (dropped with the directory).
     async fn sqlite() -> (tempfile::TempDir, Db) {

@@ -101,7 +101,8 @@ struct Pending {
 
 /// The writer of issued tokens' records: one task, which writes every record queued while the
 /// previous write was under way in one multi-row `INSERT` (one statement and one commit for
-/// many tokens), on a connection it holds while records keep coming ([`Db::hold`]).
+/// many tokens), on a connection it holds while records keep coming ([`Db::hold`]), each in its
+/// turn among the server's writers ([`Db::turn`]).
 #[derive(Clone, Debug)]
 pub struct TokenRecords {
     queue: mpsc::UnboundedSender<Pending>,
@@ -189,9 +190,77 @@ async fn write_batch(
         Some(conn) => conn,
         None => db.hold().await?,
     };
+    // In turn with the write transactions (`Db::turn`), whose lock is otherwise taken again as
+    // soon as it is freed.
+    let turn = match db.turn().await {
+        Ok(turn) => turn,
+        Err(error) => {
+            *held = Some(conn);
+            return Err(error);
+        }
+    };
     let written = insert_many(&mut conn, records).await;
+    drop(turn);
     if written.is_ok() {
         *held = Some(conn);
     }
     written
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::ssr::db::Open;
+
+    /// A new SQLite database in its own directory (dropped with the directory).
+    async fn sqlite() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("tokens.db").display());
+        (dir, Db::connect(&url).await.expect("open the database"))
+    }
+
+    /// The token writer takes its turn too: a record asked for before five write transactions
+    /// is committed before the first of them begins. (Outside the queue it waited in SQLite's
+    /// busy handler for a moment when the lock was free, which the queued writers, handing it
+    /// on at once, hardly ever left.)
+    #[tokio::test]
+    async fn the_token_writer_takes_its_turn_among_the_write_transactions() {
+        let (_dir, db) = sqlite().await;
+        let records = TokenRecords::start(db.clone());
+        let first = db.write().await.expect("the first write");
+        let token = tokio::spawn(async move {
+            records
+                .record("0190d3f0a2b34c5d8e9f0a1b2c3d4e5f".into(), "{}".into(), 1)
+                .await
+                .expect("the token is recorded")
+        });
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut writers = Vec::new();
+        for _ in 0..5 {
+            let (db, seen) = (db.clone(), Arc::clone(&seen));
+            writers.push(tokio::spawn(async move {
+                let mut tx = db.write().await.expect("a write in turn");
+                let Open::Sqlite(open) = &mut tx.open else {
+                    unreachable!("a SQLite database")
+                };
+                let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM meeting_tokens")
+                    .fetch_one(&mut **open)
+                    .await
+                    .expect("count the tokens");
+                seen.lock().expect("seen").push(tokens);
+                tx.commit().await.expect("commit");
+            }));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        first.commit().await.expect("commit the first");
+        token.await.expect("the token's request ends");
+        for writer in writers {
+            writer.await.expect("the writer ends");
+        }
+        assert_eq!(*seen.lock().expect("seen"), [1, 1, 1, 1, 1]);
+    }
 }
