@@ -522,6 +522,14 @@ fn encode_json<T: serde::Serialize>(value: Option<&T>) -> Result<Option<String>,
         .map_err(|error| Error::Encode(Box::new(error)))
 }
 
+/// A new SQLite database in a directory of its own, removed with the directory: for tests.
+#[cfg(test)]
+pub(crate) async fn sqlite_for_test() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("knock.db").display());
+    (dir, Db::connect(&url).await.expect("open the database"))
+}
+
 #[cfg(test)]
 mod tests {
     use std::{
@@ -530,14 +538,7 @@ mod tests {
     };
 
     // By its full path: the layers' test reads `super` in this file as the module above `db`.
-    use crate::ssr::db::Db;
-
-    /// A new SQLite database in its own directory (dropped with the directory).
-    async fn sqlite() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let url = format!("sqlite://{}", dir.path().join("queue.db").display());
-        (dir, Db::connect(&url).await.expect("open the database"))
-    }
+    use crate::ssr::db::sqlite_for_test as sqlite;
 
     /// Writers that ask while the lock is held get it in the order they asked, each once the one
     /// before has ended; SQLite's busy handler alone wakes them in no particular order (the

@@ -212,14 +212,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::ssr::db::Open;
-
-    /// A new SQLite database in its own directory (dropped with the directory).
-    async fn sqlite() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let url = format!("sqlite://{}", dir.path().join("tokens.db").display());
-        (dir, Db::connect(&url).await.expect("open the database"))
-    }
+    use crate::ssr::db::{Open, sqlite_for_test as sqlite};
 
     /// The token writer takes its turn too: a record asked for before five write transactions
     /// is committed before the first of them begins. (Outside the queue it waited in SQLite's
