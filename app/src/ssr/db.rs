@@ -62,10 +62,10 @@ pub enum Backend {
     Postgres,
 }
 
-/// The database: a pool of connections, and the queue of this server's write transactions
-/// ([`Db::write`]). Cheap to clone.
+/// The database: a pool of connections, and on SQLite the queue of this server's writers
+/// ([`Db::turn`]). Cheap to clone.
 #[derive(Clone)]
-pub struct Db(Pool, Arc<Semaphore>);
+pub struct Db(Pool, Option<Arc<Semaphore>>);
 
 /// The queue of write transactions: one turn, given in the order they were asked for.
 ///
@@ -148,7 +148,7 @@ pub const PRUNE_BATCH: u32 = 500;
 
 /// The pause between pruning batches. Write transactions take turns in order ([`write_queue`]),
 /// so every knock, join and decision waiting when a batch commits goes before the next one; the
-/// pause leaves room for writes outside that queue too (the token writer), which SQLite's busy
+/// pause leaves room for the single statements outside that queue too, which SQLite's busy
 /// handler retries at least every 100 ms.
 const PRUNE_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
@@ -189,7 +189,7 @@ impl Db {
             .connect_with(options)
             .await?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-        Ok(Self(Pool::Sqlite(pool), write_queue()))
+        Ok(Self(Pool::Sqlite(pool), Some(write_queue())))
     }
 
     async fn connect_postgres(url: &str) -> Result<Self, Error> {
@@ -202,7 +202,7 @@ impl Db {
         // sqlx holds an advisory lock while it migrates, so servers starting together on one
         // database apply each migration once.
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-        Ok(Self(Pool::Postgres(pool), write_queue()))
+        Ok(Self(Pool::Postgres(pool), None))
     }
 
     /// The database this is.
@@ -244,10 +244,10 @@ impl Db {
     /// SQLite's busy handler would have waited for the lock: a writer stuck behind a
     /// transaction that never ends fails as it did then, rather than waiting for good.
     pub async fn turn(&self) -> Result<Option<Turn>, Error> {
-        if matches!(self.0, Pool::Postgres(_)) {
+        let Some(queue) = &self.1 else {
             return Ok(None);
-        }
-        let permit = tokio::time::timeout(BUSY_TIMEOUT, Arc::clone(&self.1).acquire_owned())
+        };
+        let permit = tokio::time::timeout(BUSY_TIMEOUT, Arc::clone(queue).acquire_owned())
             .await
             .map_err(|_waited| Error::PoolTimedOut)?
             // The queue is never closed.

@@ -179,25 +179,20 @@ async fn write_records(db: Db, mut queue: mpsc::UnboundedReceiver<Pending>) {
     }
 }
 
-/// Writes `records` on the held connection, taking one first if none is held; after a failure
-/// the connection is given back (it may be broken) and the next batch takes another.
+/// Writes `records` in its turn, on the held connection, taking one first if none is held;
+/// after a failure the connection is given back (it may be broken) and the next batch takes
+/// another.
 async fn write_batch(
     db: &Db,
     held: &mut Option<Held>,
     records: &[&TokenRecord],
 ) -> Result<(), Error> {
+    // In turn with the write transactions (`Db::turn`), whose lock is otherwise taken again as
+    // soon as it is freed; given back once the batch is written.
+    let turn = db.turn().await?;
     let mut conn = match held.take() {
         Some(conn) => conn,
         None => db.hold().await?,
-    };
-    // In turn with the write transactions (`Db::turn`), whose lock is otherwise taken again as
-    // soon as it is freed.
-    let turn = match db.turn().await {
-        Ok(turn) => turn,
-        Err(error) => {
-            *held = Some(conn);
-            return Err(error);
-        }
     };
     let written = insert_many(&mut conn, records).await;
     drop(turn);
